@@ -1,0 +1,1 @@
+"""The WeChat channel, the dialog engine, intent routing and the dialogs. Imports workflows, knowledge, devices."""

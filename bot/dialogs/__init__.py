@@ -1,0 +1,1 @@
+"""Declared dialogs (one short file each) and the engine that gives them all the same manners."""

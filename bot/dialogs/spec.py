@@ -1,0 +1,73 @@
+"""How a dialog is declared: slots, an optional confirmation, and a submit that calls one workflows service.
+
+A dialog file builds one `Dialog` and never re-implements manners (取消/返回/转人工, numbered choices, expiry,
+validation messages, questions in the middle): the engine owns those.
+
+    REPAIR = Dialog(
+        name="repair", title="报修", triggers=("报修", "我要报修"), menu_key="REPAIR",
+        slots=(
+            Slot("category", "请选择报修类别：", choices=category_choices),
+            Slot("description", "请简单描述问题：", parse=parse_description, example="厨房水管漏水"),
+        ),
+        confirm=summarise, submit=open_ticket,
+    )
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.context import DialogContext
+
+
+class Invalid(Exception):
+    """Raised by a slot parser: the message says what is expected; the engine adds the slot's example."""
+
+
+class Abort(Exception):
+    """Raised by a parser or submit to end the dialog with a message (e.g. nothing to unbind)."""
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: Any  # JSON-able value stored in the slot
+    label: str  # shown after its number: "1. 水电"
+    aliases: tuple[str, ...] = ()  # other words that pick it ("水", "电")
+
+
+ChoicesFn = Callable[["DialogContext"], Awaitable[list[Choice]]]
+ParseFn = Callable[[str, "DialogContext"], Awaitable[Any]]
+TextFn = Callable[["DialogContext"], Awaitable[str]]
+CheckFn = Callable[["DialogContext"], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class Slot:
+    name: str
+    prompt: str | TextFn
+    parse: ParseFn | None = None  # free text (or media/location, see accepts) -> value, or raise Invalid
+    choices: ChoicesFn | None = None  # numbered choices; a number, a label or an alias picks one
+    example: str = ""  # shown when input is invalid: 例如：3栋1单元302
+    optional: bool = False  # 跳过 leaves it empty
+    skip_if: CheckFn | None = None  # e.g. the owner has one household: filled by `default`, not asked
+    default: Callable[[DialogContext], Awaitable[Any]] | None = None
+    accepts: frozenset[str] = field(default_factory=lambda: frozenset({"text"}))  # + image, voice, location
+    repeatable: bool = False  # collects several messages (photos) until 完成/好了
+    display: Callable[[Any], str] | None = None  # how the value reads in the confirmation
+
+
+@dataclass(frozen=True)
+class Dialog:
+    name: str  # "bind", "repair": also the intent name routing uses
+    title: str  # "绑定房屋"
+    slots: tuple[Slot, ...]
+    submit: Callable[[DialogContext], Awaitable[str]]  # calls one service; returns the owner's reply
+    triggers: tuple[str, ...] = ()  # exact keywords that start it
+    menu_key: str | None = None  # the custom menu CLICK key that starts it
+    confirm: TextFn | None = None  # the summary asked to be confirmed (回复 1 确认 / 2 修改); None: no confirmation
+    requires_binding: bool = False  # unbound owners are invited to bind first
+    extract: Callable[[str, DialogContext], Awaitable[dict[str, Any]]] | None = None  # fill several slots at once
+    description: str = ""  # one line for 帮助 and for intent routing (what the dialog is for)

@@ -1,0 +1,59 @@
+"""Assembles the ASGI app: the WeChat channel at /wechat, the back office at /admin, /healthz and /metrics."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from linli.loops import Loop, LoopRunner
+from workflows.runtime import Runtime
+from workflows.settings import Settings
+from workflows.statestore import StateStoreUnavailable
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,
+               start_loops: bool | None = None) -> FastAPI:
+    """The whole service for one deployment; `runtime` may be passed in by tests."""
+    settings = settings or (runtime.settings if runtime else Settings())
+    runtime = runtime or Runtime.from_settings(settings)
+    loops: list[Loop] = []
+    run_loops = settings.run_workers_in_process if start_loops is None else start_loops
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runner = LoopRunner(loops)
+        if run_loops:
+            runner.start()
+        yield
+        await runner.stop()
+        await runtime.close()
+
+    app = FastAPI(title="Linli 邻里", lifespan=lifespan, docs_url="/docs", redoc_url=None)
+    app.state.runtime = runtime
+    app.state.loops = loops
+
+    # --- mounts: each package adds its routers and loops here ---
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        checks = {"database": "ok", "state_store": "ok"}
+        try:
+            await runtime.check_database()
+        except Exception as exc:  # noqa: BLE001 - reported, not raised
+            checks["database"] = f"error: {type(exc).__name__}"
+        try:
+            await runtime.state.ping()
+        except StateStoreUnavailable as exc:
+            checks["state_store"] = f"error: {exc}"[:200]
+        healthy = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ok" if healthy else "degraded", **checks}, status_code=200 if healthy else 503)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,19 @@
+"""`linli demo`: the demo community plus what each package seeds for it."""
+
+from __future__ import annotations
+
+from workflows.db import transaction
+from workflows.demo import seed_demo
+from workflows.runtime import Runtime
+from workflows.settings import Settings
+
+
+async def seed_everything(settings: Settings) -> dict[str, int]:
+    runtime = Runtime.from_settings(settings)
+    try:
+        async with transaction(runtime.sessions) as session:
+            created = await seed_demo(session)
+        # --- other packages' demo seeds (FAQ, ...) follow here ---
+        return created
+    finally:
+        await runtime.close()

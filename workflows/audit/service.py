@@ -1,0 +1,20 @@
+"""Writing audit rows; callers do it in the same transaction as the change they record."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from workflows.audit.models import AuditEvent
+
+
+def record_event(session: AsyncSession, *, entity_type: str, entity_id: int | str, action: str, actor: str,
+                 community_id: int | None = None, from_state: str | None = None, to_state: str | None = None,
+                 reason: str = "", data: dict[str, Any] | None = None) -> AuditEvent:
+    """Add one audit row to the caller's transaction."""
+    event = AuditEvent(entity_type=entity_type, entity_id=str(entity_id), action=action, actor=actor,
+                       community_id=community_id, from_state=from_state, to_state=to_state, reason=reason,
+                       data=data or {})
+    session.add(event)
+    return event

@@ -1,0 +1,110 @@
+"""The only code that changes escalations: open (from the bot), claim, reply, release, resolve (from staff)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from workflows.audit.service import record_event
+from workflows.clock import utcnow
+from workflows.escalations.models import Escalation, EscalationReason, EscalationReply, EscalationStatus
+from workflows.escalations.states import TRANSITIONS
+from workflows.messages.service import recent_transcript
+from workflows.numbering import next_ticket_number
+from workflows.outbox.service import enqueue
+from workflows.statemachine import next_state
+
+WECHAT_WINDOW_HOURS = 48  # customer-service messages may be sent within 48 h of the owner's last message
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts: a staff member (id and role) or the owner/system."""
+
+    role: str
+    staff_id: int | None = None
+    label: str = ""
+
+    @property
+    def audit_name(self) -> str:
+        return self.label or (f"staff:{self.staff_id}" if self.staff_id else self.role)
+
+
+async def open_escalation(session: AsyncSession, *, community_id: int, openid: str, reason: EscalationReason,
+                          question: str) -> Escalation:
+    """Hand the owner to a person; an owner with an escalation still open gets that one, with the new question."""
+    existing = await session.scalar(select(Escalation).where(
+        Escalation.openid == openid, Escalation.community_id == community_id,
+        Escalation.status != EscalationStatus.RESOLVED).order_by(Escalation.id.desc()))
+    transcript = [{"direction": m.direction, "content": m.content, "at": m.created_at.isoformat()}
+                  for m in await recent_transcript(session, openid=openid)]
+    now = utcnow()
+    if existing is not None:
+        existing.question = f"{existing.question}\n{question}".strip()[-4000:]
+        existing.transcript = transcript
+        existing.last_owner_message_at = now
+        return existing
+    escalation = Escalation(
+        number=await next_ticket_number(session, community_id=community_id, prefix="RG"),
+        community_id=community_id, openid=openid, reason=reason, question=question[:4000],
+        transcript=transcript, last_owner_message_at=now)
+    session.add(escalation)
+    await session.flush()
+    record_event(session, entity_type="escalation", entity_id=escalation.id, action="open", actor=f"owner:{openid}",
+                 community_id=community_id, to_state=EscalationStatus.OPEN, reason=reason)
+    return escalation
+
+
+def _transition(session: AsyncSession, escalation: Escalation, action: str, actor: Actor, reason: str = "") -> None:
+    new = next_state(TRANSITIONS, escalation.status, action, actor.role)
+    old = escalation.status
+    escalation.status = new
+    record_event(session, entity_type="escalation", entity_id=escalation.id, action=action, actor=actor.audit_name,
+                 community_id=escalation.community_id, from_state=old, to_state=new, reason=reason)
+
+
+async def claim(session: AsyncSession, *, escalation: Escalation, actor: Actor) -> Escalation:
+    """A staff member takes the escalation."""
+    _transition(session, escalation, "claim", actor)
+    escalation.claimed_by = actor.staff_id
+    return escalation
+
+
+async def release(session: AsyncSession, *, escalation: Escalation, actor: Actor) -> Escalation:
+    _transition(session, escalation, "release", actor)
+    escalation.claimed_by = None
+    return escalation
+
+
+def within_wechat_window(escalation: Escalation) -> bool:
+    """Customer-service messages reach the owner only within 48 hours of their last message."""
+    last = escalation.last_owner_message_at or escalation.created_at
+    return (utcnow() - last).total_seconds() < WECHAT_WINDOW_HOURS * 3600
+
+
+async def reply(session: AsyncSession, *, escalation: Escalation, actor: Actor, body: str,
+                as_template: bool = False) -> EscalationReply:
+    """Answer the owner: the reply row, the state change and the outbox row in one transaction."""
+    _transition(session, escalation, "reply", actor)
+    now = utcnow()
+    if escalation.claimed_by is None:
+        escalation.claimed_by = actor.staff_id
+    if escalation.first_response_at is None:
+        escalation.first_response_at = now
+    row = EscalationReply(escalation_id=escalation.id, staff_id=actor.staff_id, body=body,
+                          channel="template" if as_template else "custom", created_at=now)
+    session.add(row)
+    await session.flush()
+    kind = "wechat.template" if as_template else "wechat.text"
+    await enqueue(session, kind=kind, community_id=escalation.community_id, dedup_key=f"escalation-reply:{row.id}",
+                  payload={"openid": escalation.openid, "text": body, "template": "service_reply",
+                           "ref": escalation.number})
+    return row
+
+
+async def resolve(session: AsyncSession, *, escalation: Escalation, actor: Actor, note: str = "") -> Escalation:
+    _transition(session, escalation, "resolve", actor, reason=note)
+    escalation.resolved_at = utcnow()
+    return escalation

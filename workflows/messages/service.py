@@ -1,0 +1,20 @@
+"""Recording and reading the message log."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from workflows.messages.models import MessageLog
+
+
+async def record_messages(session: AsyncSession, *, entries: list[dict]) -> None:
+    """Store several log entries at once (the bot batches them off the hot path)."""
+    session.add_all(MessageLog(**entry) for entry in entries)
+
+
+async def recent_transcript(session: AsyncSession, *, openid: str, limit: int = 20) -> list[MessageLog]:
+    """The owner's last messages both ways, oldest first."""
+    rows = await session.scalars(select(MessageLog).where(MessageLog.openid == openid)
+                                 .order_by(MessageLog.created_at.desc(), MessageLog.id.desc()).limit(limit))
+    return list(reversed(list(rows)))
