@@ -49,6 +49,9 @@ def test_settings(tmp: Path, **overrides: object) -> Settings:
     return Settings(_env_file=None, **values)
 
 
+test_settings.__test__ = False  # a helper, not a test, wherever it is imported
+
+
 async def seed(settings: Settings) -> None:
     runtime = Runtime.from_settings(settings)
     try:
