@@ -50,6 +50,23 @@ def serve(host: str | None = None, port: int | None = None) -> None:
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
 
 
+@app.command()
+def worker() -> None:
+    """Run the background loops (outbox delivery, timers) without the web server; start several in production."""
+    from linli.app import create_app
+
+    async def run() -> None:
+        application = create_app(Settings(), start_loops=True)
+        async with application.router.lifespan_context(application):
+            console.print(f"worker running {len(application.state.loops)} loops; Ctrl-C stops it")
+            await asyncio.Event().wait()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+
+
 def print_next_steps(settings: Settings, host: str, port: int) -> None:
     from workflows.demo import DEMO_PASSWORD
 
