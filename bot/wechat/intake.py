@@ -1,0 +1,147 @@
+"""Between the webhook and the bot: deduplication, one message at a time per owner, the 5-second deadline, and
+what happens when the state store is down.
+
+- WeChat retries a delivery up to three times; `dedup:<Inbound.dedup_key>` is set once ("processing", ~60 s) and
+  then holds the answer ("done:<text>", ~30 s) so a retry gets the same reply and nothing runs twice.
+- Messages of one openid run under the state store's lock `openid:<openid>`, in arrival order.
+- The bot gets `settings.wechat_reply_budget_s`; past it the request is answered at once ("success") and the reply
+  is written to the outbox (kind wechat.text, dedup key `late:<dedup_key>`) when it is ready.
+- StateStoreUnavailable anywhere: the owner is told honestly (texts.BUSY) and the message is queued in the outbox
+  (kind bot.replay); bot/wechat/replay.py runs it when the store is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+from typing import Any, Protocol
+
+from bot.messages import Inbound, Location, Reply
+from bot.wechat import metrics, texts
+from workflows.db import transaction
+from workflows.outbox.service import enqueue
+from workflows.runtime import Runtime
+from workflows.statestore import StateStoreUnavailable
+
+log = logging.getLogger("linli.wechat")
+
+PROCESSING_TTL_S = 60.0
+DONE_TTL_S = 30.0
+LOCK_TIMEOUT_S = 10.0
+REPLAY_KIND = "bot.replay"
+
+
+class Responder(Protocol):
+    async def respond(self, inbound: Inbound) -> Reply: ...
+
+
+def inbound_to_json(inbound: Inbound) -> dict[str, Any]:
+    return dataclasses.asdict(inbound)
+
+
+def inbound_from_json(data: dict[str, Any]) -> Inbound:
+    values = dict(data)
+    if values.get("location"):
+        values["location"] = Location(**values["location"])
+    return Inbound(**values)
+
+
+async def enqueue_texts(runtime: Runtime, *, openid: str, texts_: list[str], dedup_key: str) -> None:
+    """Queue customer-service text messages (one outbox row each, idempotent by dedup key)."""
+    async with transaction(runtime.sessions) as session:
+        for index, text in enumerate(t for t in texts_ if t.strip()):
+            key = dedup_key if index == 0 else f"{dedup_key}:{index}"
+            await enqueue(session, kind="wechat.text", payload={"openid": openid, "text": text}, dedup_key=key)
+
+
+class Intake:
+    """Turns one verified Inbound into the text of a passive reply ("" means answer "success")."""
+
+    def __init__(self, *, runtime: Runtime, bot: Responder, budget_s: float | None = None) -> None:
+        self.runtime = runtime
+        self.bot = bot
+        self.budget_s = runtime.settings.wechat_reply_budget_s if budget_s is None else budget_s
+        self._background: set[asyncio.Task[Any]] = set()
+
+    async def handle(self, inbound: Inbound) -> str:
+        state = self.runtime.state
+        key = "dedup:" + inbound.dedup_key
+        try:
+            first = await state.set_if_absent(key, "processing", PROCESSING_TTL_S)
+            if not first:
+                metrics.DEDUP_HITS.inc()
+                return await self._answer_of_retry(key)
+        except StateStoreUnavailable as exc:
+            return await self._queue_replay(inbound, exc)
+        task = asyncio.create_task(self._respond(inbound))
+        done, _ = await asyncio.wait((task,), timeout=self.budget_s)
+        if not done:
+            late = asyncio.create_task(self._deliver_late(inbound, key, task))
+            self._background.add(late)
+            late.add_done_callback(self._background.discard)
+            metrics.REPLIES.labels("async").inc()
+            return ""
+        reply, queued = task.result()
+        if reply.extra and not queued:
+            await enqueue_texts(self.runtime, openid=inbound.openid, texts_=reply.extra,
+                                dedup_key=f"extra:{inbound.dedup_key}")
+        if not queued:
+            await self._remember(key, reply.text)
+        metrics.REPLIES.labels("passive").inc()
+        return reply.text
+
+    async def _respond(self, inbound: Inbound) -> tuple[Reply, bool]:
+        """Run the bot under the owner's lock; (reply, True) when the message was queued for replay instead."""
+        try:
+            async with self.runtime.state.lock(f"openid:{inbound.openid}", timeout_s=LOCK_TIMEOUT_S):
+                return await self.bot.respond(inbound), False
+        except StateStoreUnavailable as exc:
+            return Reply(await self._queue_replay(inbound, exc)), True
+        except Exception:  # noqa: BLE001 - the owner gets an apology, never an error page
+            log.exception("bot failed on %s", inbound.dedup_key)
+            return Reply(texts.SORRY), False
+
+    async def _deliver_late(self, inbound: Inbound, key: str, task: asyncio.Task[tuple[Reply, bool]]) -> None:
+        """The request was already answered "success": the reply goes out as a customer-service message."""
+        try:
+            reply, queued = await task
+            if not queued:
+                await enqueue_texts(self.runtime, openid=inbound.openid, texts_=[reply.text, *reply.extra],
+                                    dedup_key=f"late:{inbound.dedup_key}")
+                await self._remember(key, "")
+        except Exception:  # noqa: BLE001 - logged; WeChat already has its "success"
+            log.exception("late reply of %s could not be queued", inbound.dedup_key)
+
+    async def _remember(self, key: str, text: str) -> None:
+        try:
+            await self.runtime.state.set(key, "done:" + text, DONE_TTL_S)
+        except StateStoreUnavailable:
+            log.warning("could not store the answer of %s for retries", key)
+
+    async def _answer_of_retry(self, key: str) -> str:
+        """A retry: the stored answer, or, while the first delivery is still running, "success" after a short wait."""
+        deadline = time.monotonic() + self.budget_s
+        delay = 0.005
+        while True:
+            value = await self.runtime.state.get(key)
+            if value is not None and value.startswith("done:"):
+                return value[5:]
+            if value is None or time.monotonic() + delay > deadline:
+                return ""
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.1)
+
+    async def _queue_replay(self, inbound: Inbound, exc: Exception) -> str:
+        log.warning("state store unavailable (%s); queueing %s for replay", exc, inbound.dedup_key)
+        async with transaction(self.runtime.sessions) as session:
+            await enqueue(session, kind=REPLAY_KIND, payload={"inbound": inbound_to_json(inbound)},
+                          dedup_key=f"replay:{inbound.dedup_key}")
+        await self._remember("dedup:" + inbound.dedup_key, texts.BUSY)
+        return texts.BUSY
+
+    async def drain(self) -> None:
+        """Wait for replies still being prepared past the budget (shutdown, tests)."""
+        while self._background:
+            await asyncio.gather(*list(self._background), return_exceptions=True)
