@@ -1,0 +1,111 @@
+"""Login, logout, the staff member's own page: password change and the WeChat invite code (员工绑定)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+
+from backoffice import messages as m
+from backoffice.rendering import NavLink, Section, flash, redirect, render
+from backoffice.security import csrf_token, current_staff, runtime_of
+from workflows.db import transaction
+from workflows.staff.models import StaffUser
+from workflows.staff.service import (
+    LoginOutcome,
+    StaffError,
+    authenticate,
+    change_password,
+    issue_invite_code,
+    password_version,
+)
+
+router = APIRouter()
+
+
+def _safe_next(target: str) -> str:
+    """Only local back-office paths: never redirect to another site after login."""
+    return target if target.startswith("/admin") and not target.startswith("//") else "/admin/"
+
+
+@router.get("/login", include_in_schema=False)
+async def login_form(request: Request, next: str = "/admin/") -> Response:
+    csrf_token(request)
+    return render(request, "login.html", {"next": _safe_next(next), "username": "", "error": ""})
+
+
+@router.post("/login", include_in_schema=False)
+async def login(request: Request, username: str = Form(""), password: str = Form(""),
+                next: str = Form("/admin/")) -> Response:
+    runtime = runtime_of(request)
+    ip = request.client.host if request.client else "unknown"
+    async with transaction(runtime.sessions) as session:
+        result = await authenticate(session, state=runtime.state, username=username, password=password, ip=ip)
+    if result.outcome != LoginOutcome.OK or result.staff is None:
+        error = {
+            LoginOutcome.LOCKED: m.locked_until(result.locked_until) if result.locked_until else m.BAD_CREDENTIALS,
+            LoginOutcome.RATE_LIMITED: m.RATE_LIMITED,
+            LoginOutcome.INACTIVE: m.INACTIVE,
+        }.get(result.outcome, m.BAD_CREDENTIALS)
+        if result.outcome == LoginOutcome.BAD_CREDENTIALS and result.failures_left is not None \
+                and result.failures_left <= 2:
+            error = m.failures_left(result.failures_left)
+        status = 429 if result.outcome == LoginOutcome.RATE_LIMITED else 400
+        return render(request, "login.html", {"next": _safe_next(next), "username": username, "error": error},
+                      status_code=status)
+    request.session.clear()  # a fresh session (and CSRF token) at every login: no fixation
+    request.session["staff_id"] = result.staff.id
+    request.session["pv"] = password_version(result.staff)
+    csrf_token(request)
+    return redirect(_safe_next(next))
+
+
+@router.post("/logout", include_in_schema=False)
+async def logout(request: Request) -> Response:
+    request.session.clear()
+    flash(request, m.LOGGED_OUT)
+    return redirect("/admin/login")
+
+
+@router.get("/", include_in_schema=False)
+async def home(staff: StaffUser = Depends(current_staff)) -> Response:
+    return redirect("/admin/dashboard")
+
+
+@router.get("/me", include_in_schema=False)
+async def me(request: Request, staff: StaffUser = Depends(current_staff)) -> Response:
+    return render(request, "me.html", {"errors": {}, "invite_code": staff.wechat_invite_code})
+
+
+@router.post("/me/password", include_in_schema=False)
+async def password(request: Request, old_password: str = Form(""), new_password: str = Form(""),
+                   new_password2: str = Form(""), staff: StaffUser = Depends(current_staff)) -> Response:
+    errors: dict[str, str] = {}
+    if new_password != new_password2:
+        errors["new_password2"] = m.PASSWORDS_DIFFER
+    else:
+        try:
+            async with transaction(runtime_of(request).sessions) as session:
+                row = await session.get(StaffUser, staff.id)
+                assert row is not None
+                await change_password(session, staff=row, old_password=old_password, new_password=new_password)
+                request.session["pv"] = password_version(row)
+        except StaffError as exc:
+            errors[exc.field] = str(exc)
+    if errors:
+        return render(request, "me.html", {"errors": errors, "invite_code": staff.wechat_invite_code},
+                      status_code=400)
+    flash(request, m.PASSWORD_CHANGED)
+    return redirect("/admin/me")
+
+
+@router.post("/me/invite", include_in_schema=False)
+async def invite(request: Request, staff: StaffUser = Depends(current_staff)) -> Response:
+    async with transaction(runtime_of(request).sessions) as session:
+        row = await session.get(StaffUser, staff.id)
+        assert row is not None
+        code = await issue_invite_code(session, staff=row, actor=f"staff:{staff.id}")
+    flash(request, f"绑定码：{code}。请用微信给公众号发送「员工绑定 {code}」。")
+    return redirect("/admin/me")
+
+
+section = Section(name="auth", router=router, nav=[NavLink("我的账号", "/admin/me", order=90)])

@@ -1,0 +1,150 @@
+"""Who is asking and what they may see: the staff session, CSRF, roles and community scoping.
+
+Every back-office page and JSON endpoint uses these dependencies; helper modules (repairs, complaints, ...) too:
+
+    @router.get("/repairs/{ticket_id}")
+    async def detail(request: Request, ticket_id: int,
+                     staff: StaffUser = Depends(require_roles(Role.MANAGER, Role.FRONT_DESK, Role.TECHNICIAN))):
+        async with transaction(runtime_of(request).sessions) as session:
+            ticket = await get_scoped_or_404(session, RepairTicket, ticket_id, staff)
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backoffice import messages as m
+from workflows.community.models import Community
+from workflows.escalations.service import Actor
+from workflows.runtime import Runtime
+from workflows.staff.models import Role, StaffUser
+from workflows.staff.service import password_version
+
+SESSION_COOKIE = "linli_admin"
+SESSION_MAX_AGE_S = 12 * 3600
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "X-CSRF-Token"
+UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+T = TypeVar("T")
+
+
+class LoginRequired(Exception):
+    """No valid staff session: pages redirect to the login form, the JSON API answers 401."""
+
+
+def runtime_of(request: Request) -> Runtime:
+    return request.app.state.runtime
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token (created on first use); forms carry it in `csrf_token`, htmx/JSON in a header."""
+    token = request.session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        request.session["csrf"] = token
+    return token
+
+
+async def verify_csrf(request: Request) -> None:
+    """Router-wide dependency: every unsafe request must carry the session's token (header or form field)."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    expected = request.session.get("csrf")
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+            ("application/x-www-form-urlencoded", "multipart/form-data")):
+        form = await request.form()  # cached by Starlette: the endpoint reads the same form
+        value = form.get(CSRF_FIELD)
+        sent = value if isinstance(value, str) else None
+    if not expected or not sent or not hmac.compare_digest(str(expected), str(sent)):
+        raise HTTPException(status_code=403, detail=m.CSRF_FAILED)
+
+
+async def current_staff(request: Request) -> StaffUser:
+    """The logged-in staff member (loaded once per request), or LoginRequired."""
+    cached = getattr(request.state, "staff", None)
+    if cached is not None:
+        return cached
+    staff_id = request.session.get("staff_id")
+    if not isinstance(staff_id, int):
+        raise LoginRequired()
+    async with runtime_of(request).sessions() as session:
+        staff = await session.get(StaffUser, staff_id)
+    if staff is None or not staff.active or request.session.get("pv") != password_version(staff):
+        request.session.pop("staff_id", None)
+        raise LoginRequired()
+    request.state.staff = staff
+    return staff
+
+
+def is_admin(staff: StaffUser) -> bool:
+    return staff.role == Role.ADMIN
+
+
+def require_roles(*roles: Role) -> Callable[..., Awaitable[StaffUser]]:
+    """A dependency that lets in the listed roles (admins always) and answers 403 to everyone else."""
+    allowed = {Role(r) for r in roles} | {Role.ADMIN}
+
+    async def dependency(staff: StaffUser = Depends(current_staff)) -> StaffUser:
+        if staff.role not in allowed:
+            raise HTTPException(status_code=403, detail=m.FORBIDDEN)
+        return staff
+
+    dependency.allowed_roles = allowed  # type: ignore[attr-defined]  # for docs and tests
+    return dependency
+
+
+def may(staff: StaffUser, *roles: Role) -> bool:
+    """Whether the staff member has one of these roles (admins may everything): for buttons in templates."""
+    return staff.role == Role.ADMIN or staff.role in roles
+
+
+def actor_of(staff: StaffUser) -> Actor:
+    """The Actor services expect (role and id), for state machines and audit rows."""
+    return Actor(role=staff.role.value, staff_id=staff.id)
+
+
+def audit_name(staff: StaffUser) -> str:
+    return f"staff:{staff.id}"
+
+
+def scoped(statement: Select[Any], model: type, staff: StaffUser) -> Select[Any]:
+    """Filter a select to the staff member's communities (admins: all). `model` must have community_id."""
+    if is_admin(staff):
+        return statement
+    return statement.where(model.community_id.in_(staff.community_ids or {-1}))
+
+
+def in_scope(staff: StaffUser, community_id: int | None) -> bool:
+    return is_admin(staff) or (community_id is not None and community_id in staff.community_ids)
+
+
+async def get_scoped_or_404(session: AsyncSession, model: type[T], row_id: int, staff: StaffUser) -> T:
+    """Load a row by id if it belongs to one of the staff member's communities; otherwise 404 (nothing leaked)."""
+    row = await session.scalar(scoped(select(model).where(model.id == row_id), model, staff))  # type: ignore[attr-defined]
+    if row is None:
+        raise HTTPException(status_code=404, detail=m.NOT_FOUND)
+    return row
+
+
+async def visible_communities(session: AsyncSession, staff: StaffUser) -> list[Community]:
+    """The communities this staff member works for (admins: every one), by name."""
+    statement = select(Community).order_by(Community.id)
+    if not is_admin(staff):
+        statement = statement.where(Community.id.in_(staff.community_ids or {-1}))
+    return list(await session.scalars(statement))
+
+
+def require_community(staff: StaffUser, community_id: int | None) -> int:
+    """A community id from a form or JSON body: accepted only when it is in scope, else 404."""
+    if community_id is None or not in_scope(staff, community_id):
+        raise HTTPException(status_code=404, detail=m.NOT_FOUND)
+    return community_id
