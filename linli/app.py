@@ -37,6 +37,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.loops = loops
 
     # --- mounts: each package adds its routers and loops here ---
+    from backoffice.app import install_backoffice
+
+    loops.extend(Loop(name, interval, step) for name, interval, step in install_backoffice(app, runtime))
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

@@ -83,3 +83,8 @@ def print_next_steps(settings: Settings, host: str, port: int) -> None:
 
 def main() -> None:
     app()
+
+
+from linli.cli_staff import staff_app  # noqa: E402
+
+app.add_typer(staff_app, name="staff")

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     dialog_idle_minutes: int = 10
     escalation_overdue_minutes: int = 15
+    working_hours: str = "08:00-20:00"  # local time in which escalation minutes count toward overdue
     secret_key: str = "linli-dev-secret-change-me"
     secure_cookies: bool = False
     host: str = "127.0.0.1"

@@ -27,7 +27,7 @@ async def test_pages_without_a_session_redirect_to_login_and_the_api_answers_401
 
 async def test_five_wrong_passwords_lock_the_account_with_the_unlock_time(runtime):
     async with staff_client(runtime) as client:
-        for attempt in range(4):
+        for _ in range(4):
             response = await client.login("kefu", "wrong-password")
             assert response.status_code == 400
             assert "用户名或密码不对" in response.text
