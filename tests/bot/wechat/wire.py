@@ -15,15 +15,19 @@ ACCOUNT = "gh_10f6c3c3ac5a"
 _ids = count(6054768590064713728)
 
 
+def cdata(value: str) -> str:
+    return "<![CDATA[" + value.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
 def inner_xml(openid: str, msg_type: str = "text", *, content: str | None = None, msg_id: str | None = "auto",
               created: int | None = None, **fields: str) -> str:
     """An inbound message as WeChat writes it (CDATA for strings)."""
     parts = [f"<ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>", f"<FromUserName><![CDATA[{openid}]]></FromUserName>",
              f"<CreateTime>{created or int(time.time())}</CreateTime>", f"<MsgType><![CDATA[{msg_type}]]></MsgType>"]
     if content is not None:
-        parts.append(f"<Content><![CDATA[{content}]]></Content>")
+        parts.append(f"<Content>{cdata(content)}</Content>")
     for name, value in fields.items():
-        parts.append(f"<{name}><![CDATA[{value}]]></{name}>")
+        parts.append(f"<{name}>{cdata(value)}</{name}>")
     if msg_id == "auto":
         msg_id = None if msg_type == "event" else str(next(_ids))
     if msg_id:
@@ -39,6 +43,13 @@ def signed_params(token: str = TEST_TOKEN, *, timestamp: str | None = None, nonc
 
 def plain_request(xml: str | bytes, token: str = TEST_TOKEN) -> tuple[dict, bytes]:
     return signed_params(token), xml.encode() if isinstance(xml, str) else xml
+
+
+def encrypted_body(params: dict, encrypted: str, token: str = TEST_TOKEN) -> tuple[dict, bytes]:
+    """A safe-mode request around any Encrypt text, correctly signed (to test what follows the signature)."""
+    params = params | {"encrypt_type": "aes",
+                       "msg_signature": signature_of(token, params["timestamp"], params["nonce"], encrypted)}
+    return params, f"<xml><Encrypt><![CDATA[{encrypted}]]></Encrypt></xml>".encode()
 
 
 def encrypted_request(xml: str, *, token: str = TEST_TOKEN, aes_key: str = TEST_AES_KEY, appid: str = TEST_APPID,
