@@ -42,6 +42,7 @@ class DialogContext:
     runtime: Runtime
     values: dict[str, Any] = field(default_factory=dict)  # filled slots (plain JSON)
     services: Any = None  # bot.services.BotServices: the FAQ assistant, the media store, ...
+    registry: Any = None  # bot.registry.DialogRegistry: every dialog (帮助 lists them)
 
     @property
     def openid(self) -> str:

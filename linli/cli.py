@@ -88,3 +88,8 @@ def main() -> None:
 from linli.cli_staff import staff_app  # noqa: E402
 
 app.add_typer(staff_app, name="staff")
+
+
+from linli.chat import chat_command  # noqa: E402 - sub-commands are registered at the end
+
+app.command("chat")(chat_command)

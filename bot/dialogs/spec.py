@@ -57,6 +57,10 @@ class Slot:
     accepts: frozenset[str] = field(default_factory=lambda: frozenset({"text"}))  # + image, voice, location
     repeatable: bool = False  # collects several messages (photos) until 完成/好了
     display: Callable[[Any], str] | None = None  # how the value reads in the confirmation
+    label: str = ""  # what the slot is called in the confirmation and the 修改 list ("类别"); default: name
+    # A message that is no answer here (e.g. after a list the owner types 报修) leaves the dialog quietly and is
+    # routed as a fresh message, instead of being explained as invalid.
+    exit_on_mismatch: bool = False
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,100 @@
+"""绑定房屋: community → building → room → name → last four digits of the phone. A roster match binds at once;
+otherwise a binding request waits for staff. Failed matches are limited per openid and day (no roster guessing)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from bot import texts
+from bot.context import DialogContext
+from bot.dialogs.spec import Choice, Dialog, Invalid, Slot
+from bot.owner import invalidate_profile
+from workflows.bindings.service import household_label, request_binding, request_reference, verify_and_bind
+from workflows.clock import local, utcnow
+from workflows.community.service import find_building, find_households, list_buildings, list_communities
+from workflows.db import transaction
+
+MAX_FAILED_PER_DAY = 5
+FAILED_KEY = "bindfail:{openid}:{day}"
+
+
+async def community_choices(ctx: DialogContext) -> list[Choice]:
+    async with ctx.runtime.sessions() as session:
+        return [Choice(c.id, c.name, (c.code,)) for c in await list_communities(session)]
+
+
+async def building_choices(ctx: DialogContext) -> list[Choice]:
+    async with ctx.runtime.sessions() as session:
+        return [Choice(b.id, b.name) for b in await list_buildings(session, community_id=ctx.values["community"])]
+
+
+async def parse_building(text: str, ctx: DialogContext) -> int:
+    """"1号楼", "一栋", "1幢" when the choices' labels did not match."""
+    async with ctx.runtime.sessions() as session:
+        building = await find_building(session, community_id=ctx.values["community"], text=text)
+    if building is None:
+        raise Invalid("没有找到这个楼栋，请回复序号。")
+    return building.id
+
+
+async def parse_room(text: str, ctx: DialogContext) -> int:
+    async with ctx.runtime.sessions() as session:
+        found = await find_households(session, building_id=ctx.values["building"], room_text=text)
+    if len(found) > 1:
+        raise Invalid(texts.BIND_ROOM_AMBIGUOUS)
+    if not found:
+        raise Invalid(texts.BIND_ROOM_UNKNOWN)
+    return found[0].id
+
+
+async def parse_name(text: str, ctx: DialogContext) -> str:
+    name = "".join(unicodedata.normalize("NFKC", text).split())
+    if not 1 <= len(name) <= 20 or any(ch.isdigit() for ch in name):
+        raise Invalid(texts.BIND_NAME_INVALID)
+    return name
+
+
+async def parse_phone_last4(text: str, ctx: DialogContext) -> str:
+    digits = "".join(unicodedata.normalize("NFKC", text).split())
+    if not re.fullmatch(r"[0-9]{4}", digits):
+        raise Invalid(texts.BIND_PHONE_INVALID)
+    return digits
+
+
+async def bind_household(ctx: DialogContext) -> str:
+    """Verify against the roster and bind, or file a request for staff."""
+    state = ctx.runtime.state
+    key = FAILED_KEY.format(openid=ctx.openid, day=local(utcnow()).strftime("%Y%m%d"))
+    if int(await state.get(key) or 0) >= MAX_FAILED_PER_DAY:
+        return texts.BIND_TOO_MANY
+    values = ctx.values
+    async with transaction(ctx.runtime.sessions) as session:
+        binding, created = await verify_and_bind(session, openid=ctx.openid, household_id=values["room"],
+                                                 name=values["name"], phone_last4=values["phone_last4"])
+        label = await household_label(session, household_id=values["room"])
+        request = None
+        if binding is None:
+            request = await request_binding(session, openid=ctx.openid, household_id=values["room"],
+                                            name=values["name"], phone=f"尾号{values['phone_last4']}")
+    if binding is not None:
+        await invalidate_profile(ctx.runtime, ctx.openid)
+        return (texts.BIND_OK if created else texts.BIND_ALREADY).format(label=label)
+    await state.incr(key, 26 * 3600)
+    return texts.BIND_REQUESTED.format(reference=request_reference(request))
+
+
+BIND = Dialog(
+    name="bind", title="绑定房屋", menu_key="BIND",
+    triggers=("绑定房屋", "绑定", "绑房", "绑定房子"),
+    description="绑定房屋：把微信和自己家的房号绑在一起（核对姓名和手机尾号）",
+    slots=(
+        Slot("community", texts.BIND_COMMUNITY, choices=community_choices, label="小区"),
+        Slot("building", texts.BIND_BUILDING, choices=building_choices, parse=parse_building, example="1栋",
+             label="楼栋"),
+        Slot("room", texts.BIND_ROOM, parse=parse_room, example="1单元101", label="房号"),
+        Slot("name", texts.BIND_NAME, parse=parse_name, example="张伟", label="姓名"),
+        Slot("phone_last4", texts.BIND_PHONE, parse=parse_phone_last4, example="1234", label="手机尾号"),
+    ),
+    submit=bind_household,
+)

@@ -1,0 +1,318 @@
+"""The dialog engine: runs any declared Dialog (bot/dialogs/spec.py) and gives every one the same manners.
+
+取消/退出 cancels, 返回 goes back one slot, 转人工 hands over to a person, numbered choices work ("1", "１",
+"第一个", a label, an alias), invalid input is explained with the slot's example, a question in the middle is answered
+and the slot asked again, 跳过 skips optional slots, repeatable slots collect messages until 好了, a confirmation
+step lets the owner change one slot, and three invalid answers in a row offer a person.
+
+Expiry (dialog_idle_minutes) is checked by the router before the engine sees the message. The engine keeps all its
+state in the Conversation (plain JSON) and reaches outside only through its Host (the Bot): hand-over and FAQ answers.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+from bot import texts
+from bot.context import DialogContext
+from bot.conversation import Conversation
+from bot.dialogs.spec import Abort, Dialog, Invalid, Slot
+from bot.dialogs.words import looks_like_question, match_choice, normalize, numbered, parse_number
+from workflows.escalations.models import EscalationReason
+
+log = logging.getLogger("linli.bot.engine")
+
+MAX_INVALID = 3
+MEDIA_NAMES = {"image": "图片", "voice": "语音", "video": "视频", "shortvideo": "视频", "location": "位置",
+               "link": "链接"}
+
+
+class Host(Protocol):
+    """What the engine needs from the bot around it."""
+
+    async def escalate(self, ctx: DialogContext, reason: EscalationReason, question: str) -> str: ...
+    async def answer_question(self, ctx: DialogContext, text: str) -> str | None: ...
+
+
+class Registry(Protocol):
+    def get(self, name: str) -> Dialog | None: ...
+    def by_trigger(self, text: str) -> Dialog | None: ...
+
+
+REROUTE = None  # handle() returns None: the message left the dialog and must be routed afresh
+
+
+class DialogEngine:
+    def __init__(self, registry: Registry, host: Host) -> None:
+        self.registry = registry
+        self.host = host
+
+    # --- starting ------------------------------------------------------------------------------------------
+    async def start(self, conv: Conversation, ctx: DialogContext, dialog: Dialog, *, text: str = "",
+                    prefill: dict[str, Any] | None = None) -> str:
+        """Begin a dialog; `text` feeds the dialog's extract, `prefill` (raw strings) is validated slot by slot."""
+        if dialog.requires_binding and not ctx.owner.is_bound:
+            conv.end_dialog()
+            return texts.NEEDS_BINDING.format(title=dialog.title)
+        conv.start_dialog(dialog.name)
+        ctx.values = conv.values
+        try:
+            if prefill:
+                await self._prefill(dialog, ctx, prefill)
+            if dialog.extract and text:
+                extracted = await dialog.extract(text, ctx)
+                known = {slot.name for slot in dialog.slots}
+                ctx.values.update({k: v for k, v in (extracted or {}).items() if k in known and v is not None})
+            return await self._advance(conv, ctx, dialog, -1)
+        except Abort as exc:
+            conv.end_dialog()
+            return str(exc)
+
+    async def _prefill(self, dialog: Dialog, ctx: DialogContext, raw: dict[str, Any]) -> None:
+        """Slots guessed by intent routing go through the same parsers as typed answers; invalid ones are dropped."""
+        for slot in dialog.slots:
+            value = raw.get(slot.name)
+            if value is None or value == "" or slot.repeatable or "text" not in slot.accepts:
+                continue
+            shown = await self._choices(slot, ctx)
+            try:
+                ctx.values[slot.name] = await self._parse(slot, ctx, str(value), shown)
+            except Invalid:
+                continue
+
+    # --- one message ---------------------------------------------------------------------------------------
+    async def handle(self, conv: Conversation, ctx: DialogContext) -> str | None:
+        """The active dialog takes the message; None means it left the dialog and the router routes it afresh."""
+        dialog = self.registry.get(conv.dialog or "")
+        if dialog is None:  # a dialog removed by a deploy: start over politely
+            conv.end_dialog()
+            return REROUTE
+        ctx.values = conv.values
+        text = ctx.inbound.content or ""
+        word = normalize(text)
+        if ctx.inbound.msg_type in ("text", "voice"):
+            if word in texts.CANCEL_WORDS:
+                conv.end_dialog()
+                return texts.CANCELLED.format(title=dialog.title)
+            if word in texts.HANDOVER_WORDS:
+                conv.end_dialog()
+                return await self.host.escalate(ctx, EscalationReason.ASKED_FOR_PERSON, f"[{dialog.title}] {text}")
+            if word in texts.BACK_WORDS:
+                return await self._back(conv, ctx, dialog)
+        try:
+            if conv.stage == "confirm":
+                return await self._confirming(conv, ctx, dialog, text, word)
+            if conv.stage == "edit":
+                return await self._editing(conv, ctx, dialog, word)
+            if conv.stage == "offer_handover":
+                if word in ("1", "是", "是的", "好", "好的", "要", "转人工"):
+                    conv.end_dialog()
+                    return await self.host.escalate(ctx, EscalationReason.REPEATED_FAILURE,
+                                                    f"[{dialog.title}] 多次没对上")
+                if word in ("2", "继续", "不用", "不要"):
+                    conv.stage, conv.invalid_count = "slot", 0
+                    return await self._ask(conv, ctx, dialog.slots[conv.slot_index])
+            return await self._answer(conv, ctx, dialog, text, word)
+        except Abort as exc:
+            conv.end_dialog()
+            return str(exc)
+
+    async def _answer(self, conv: Conversation, ctx: DialogContext, dialog: Dialog, text: str, word: str) -> str | None:
+        index = min(conv.slot_index, len(dialog.slots) - 1)
+        slot = dialog.slots[index]
+        kind = ctx.inbound.msg_type
+        if kind == "voice" and "voice" not in slot.accepts and text:
+            kind = "text"  # WeChat's recognition of a voice message reads as typed text
+        if kind not in slot.accepts:
+            if slot.exit_on_mismatch:
+                conv.end_dialog()
+                return REROUTE
+            message = texts.NOT_ACCEPTED_MEDIA.format(kind=MEDIA_NAMES.get(kind, "这类消息"))
+            return await self._invalid(conv, ctx, dialog, slot, Invalid(message), text, explain_only=True)
+        if slot.repeatable:
+            return await self._collect(conv, ctx, dialog, slot, index, text, word)
+        if slot.optional and kind == "text" and word in texts.SKIP_WORDS:
+            conv.values[slot.name] = None
+            return await self._accepted(conv, ctx, dialog, index)
+        try:
+            conv.values[slot.name] = await self._parse(slot, ctx, text, conv.choices)
+        except Invalid as exc:
+            return await self._invalid(conv, ctx, dialog, slot, exc, text)
+        return await self._accepted(conv, ctx, dialog, index)
+
+    async def _collect(self, conv: Conversation, ctx: DialogContext, dialog: Dialog, slot: Slot, index: int,
+                       text: str, word: str) -> str | None:
+        """A repeatable slot (photos): every message adds one value until 好了/完成/没有了."""
+        items = conv.values.setdefault(slot.name, [])
+        finished = word in texts.DONE_WORDS or (slot.optional and word in texts.SKIP_WORDS)
+        if ctx.inbound.msg_type == "text" and finished:
+            if items or slot.optional:
+                return await self._accepted(conv, ctx, dialog, index)
+            return texts.REPEAT_NEED_ONE
+        try:
+            items.append(await self._parse(slot, ctx, text, conv.choices))
+        except Invalid as exc:
+            return await self._invalid(conv, ctx, dialog, slot, exc, text)
+        conv.invalid_count = 0
+        return texts.REPEAT_RECEIVED.format(count=len(items))
+
+    async def _accepted(self, conv: Conversation, ctx: DialogContext, dialog: Dialog, index: int) -> str:
+        conv.invalid_count = 0
+        if index not in conv.history:
+            conv.history.append(index)
+        if conv.edit_return:
+            conv.edit_return = False
+            return await self._advance(conv, ctx, dialog, len(dialog.slots))
+        return await self._advance(conv, ctx, dialog, index)
+
+    async def _invalid(self, conv: Conversation, ctx: DialogContext, dialog: Dialog, slot: Slot, exc: Invalid,
+                       text: str, *, explain_only: bool = False) -> str | None:
+        if not explain_only:
+            if slot.exit_on_mismatch:
+                conv.end_dialog()
+                return REROUTE
+            other = self.registry.by_trigger(text)
+            if other is not None and other.name != dialog.name:
+                conv.end_dialog()  # the owner started something else: let the router start it
+                return REROUTE
+            if looks_like_question(text):
+                answer = await self.host.answer_question(ctx, text)
+                prompt = await self._prompt(conv, ctx, slot)
+                if answer:
+                    return texts.QUESTION_THEN_CONTINUE.format(answer=answer, prompt=prompt)
+                return texts.NO_ANSWER_THEN_CONTINUE.format(prompt=prompt)
+        conv.invalid_count += 1
+        if conv.stage == "offer_handover":  # they were offered a person and failed again
+            conv.end_dialog()
+            return await self.host.escalate(ctx, EscalationReason.REPEATED_FAILURE, f"[{dialog.title}] {text}")
+        if conv.invalid_count >= MAX_INVALID:
+            conv.stage = "offer_handover"
+            return texts.OFFER_HANDOVER
+        lines = [str(exc) or texts.INVALID_DEFAULT]
+        if slot.example:
+            lines.append(texts.INVALID_EXAMPLE.format(example=slot.example))
+        if conv.choices:
+            lines.append(numbered([label for _, label, _ in conv.choices]))
+        return "\n".join(lines)
+
+    # --- moving between slots ------------------------------------------------------------------------------
+    async def _advance(self, conv: Conversation, ctx: DialogContext, dialog: Dialog, after: int) -> str:
+        """Ask the next slot that is neither filled nor skipped; after the last one, confirm or submit."""
+        for index in range(after + 1, len(dialog.slots)):
+            slot = dialog.slots[index]
+            if slot.name in conv.values:
+                continue
+            if slot.skip_if is not None and await slot.skip_if(ctx):
+                conv.values[slot.name] = await slot.default(ctx) if slot.default else None
+                continue
+            conv.slot_index, conv.stage, conv.invalid_count = index, "slot", 0
+            return await self._ask(conv, ctx, slot)
+        if dialog.confirm is not None:
+            conv.stage, conv.choices = "confirm", []
+            return f"{await dialog.confirm(ctx)}\n{texts.CONFIRM_FOOTER}"
+        return await self._submit(conv, ctx, dialog)
+
+    async def _choices(self, slot: Slot, ctx: DialogContext) -> list[list[Any]]:
+        if slot.choices is None:
+            return []
+        return [[c.value, c.label, list(c.aliases)] for c in await slot.choices(ctx)]
+
+    async def _prompt(self, conv: Conversation, ctx: DialogContext, slot: Slot) -> str:
+        prompt = slot.prompt if isinstance(slot.prompt, str) else await slot.prompt(ctx)
+        parts = [prompt]
+        if conv.choices:
+            parts.append(numbered([label for _, label, _ in conv.choices]))
+        if slot.repeatable:
+            parts.append(texts.REPEAT_HINT)
+        if slot.optional:
+            parts.append(texts.SKIP_HINT)
+        return "\n".join(parts)
+
+    async def _ask(self, conv: Conversation, ctx: DialogContext, slot: Slot) -> str:
+        conv.choices = await self._choices(slot, ctx)
+        return await self._prompt(conv, ctx, slot)
+
+    async def _back(self, conv: Conversation, ctx: DialogContext, dialog: Dialog) -> str:
+        if not conv.history:
+            if conv.stage == "slot":
+                return f"{texts.BACK_AT_START}\n{await self._ask(conv, ctx, dialog.slots[conv.slot_index])}"
+            conv.stage = "slot"
+        if conv.history:
+            index = conv.history.pop()
+            conv.values.pop(dialog.slots[index].name, None)
+            conv.slot_index = index
+        conv.stage, conv.invalid_count, conv.edit_return = "slot", 0, False
+        return await self._ask(conv, ctx, dialog.slots[conv.slot_index])
+
+    # --- confirmation and submit ---------------------------------------------------------------------------
+    def _editable(self, conv: Conversation, dialog: Dialog) -> list[tuple[int, Slot]]:
+        return [(i, s) for i, s in enumerate(dialog.slots)
+                if s.name in conv.values and (s.skip_if is None or i in conv.history)]
+
+    async def _confirming(self, conv: Conversation, ctx: DialogContext, dialog: Dialog, text: str,
+                          word: str) -> str:
+        if word in ("1", "确认", "确定", "提交", "是", "对", "好", "好的", "可以", "确认提交"):
+            return await self._submit(conv, ctx, dialog)
+        if word in ("2", "修改", "改", "不对"):
+            editable = self._editable(conv, dialog)
+            if not editable:
+                return texts.CONFIRM_AGAIN
+            conv.stage = "edit"
+            return f"{texts.EDIT_WHICH}\n{self._edit_list(conv, editable)}"
+        if looks_like_question(text):
+            answer = await self.host.answer_question(ctx, text)
+            if answer:
+                return f"{answer}\n\n{texts.CONFIRM_AGAIN}"
+        return texts.CONFIRM_AGAIN
+
+    def _edit_list(self, conv: Conversation, editable: list[tuple[int, Slot]]) -> str:
+        lines = []
+        for _, slot in editable:
+            value = conv.values.get(slot.name)
+            shown = slot.display(value) if slot.display else _plain(value)
+            lines.append(f"{slot.label or slot.name}：{shown}")
+        return numbered(lines)
+
+    async def _editing(self, conv: Conversation, ctx: DialogContext, dialog: Dialog, word: str) -> str:
+        editable = self._editable(conv, dialog)
+        number = parse_number(word)
+        if number is None or not 1 <= number <= len(editable):
+            return f"{texts.EDIT_WHICH}\n{self._edit_list(conv, editable)}"
+        index, slot = editable[number - 1]
+        conv.slot_index, conv.stage, conv.edit_return, conv.invalid_count = index, "slot", True, 0
+        if slot.repeatable:
+            conv.values.pop(slot.name, None)
+        return await self._ask(conv, ctx, slot)
+
+    async def _submit(self, conv: Conversation, ctx: DialogContext, dialog: Dialog) -> str:
+        try:
+            reply = await dialog.submit(ctx)
+        except (Abort, Invalid) as exc:
+            reply = str(exc)
+        except Exception:  # noqa: BLE001 - the owner gets an honest answer; the error goes to the log
+            log.exception("submit of dialog %s failed for %s", dialog.name, ctx.openid)
+            reply = texts.SUBMIT_FAILED
+        conv.end_dialog()
+        return reply
+
+    async def _parse(self, slot: Slot, ctx: DialogContext, text: str, shown: list[list[Any]]) -> Any:
+        if shown:
+            found, value = match_choice(text, shown)
+            if found:
+                return value
+            if slot.parse is None:
+                raise Invalid(texts.INVALID_CHOICE)
+        if slot.parse is not None:
+            return await slot.parse(text, ctx)
+        if not text.strip():
+            raise Invalid(texts.EMPTY_ANSWER)
+        return text.strip()[:2000]
+
+
+def _plain(value: Any) -> str:
+    if value is None:
+        return "（空）"
+    if isinstance(value, list):
+        return f"{len(value)} 个"
+    return str(value)

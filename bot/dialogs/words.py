@@ -1,0 +1,82 @@
+"""Reading owners' short answers: normalising (全角→半角, spaces), numbers ("1", "１", "第一个", "二"),
+questions ("怎么…？"), numbered choices and emoji-only text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from typing import Any
+
+_TRAILING = "。.!！~～,，、;；"
+_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_NUMBER = re.compile(r"^第?([0-9]+|[零〇一二两三四五六七八九十百]+)(个|项|号|条|栋|幢|号楼|楼|种|位)?$")
+_QUESTION_START = ("怎么", "什么", "哪", "为什么", "几", "如何", "能不能", "可不可以", "是不是", "有没有", "请问")
+_QUESTION_END = ("?", "吗", "呢", "么")
+
+
+def normalize(text: str) -> str:
+    """Half-width, no spaces, no trailing punctuation: how answers are compared."""
+    folded = unicodedata.normalize("NFKC", text or "")
+    return "".join(folded.split()).rstrip(_TRAILING)
+
+
+def chinese_number(text: str) -> int | None:
+    """一 → 1, 十二 → 12, 二十 → 20, 一百零一 → 101; None when it is not one."""
+    if not text or any(ch not in _DIGITS and ch not in "十百" for ch in text):
+        return None
+    total, current = 0, 0
+    for ch in text:
+        if ch == "百":
+            total += (current or 1) * 100
+            current = 0
+        elif ch == "十":
+            total += (current or 1) * 10
+            current = 0
+        else:
+            current = _DIGITS[ch]
+    return total + current
+
+
+def parse_number(text: str) -> int | None:
+    """A number as owners type it: 1, １, 第一个, 二, 第3项, 1号; None otherwise."""
+    match = _NUMBER.match(normalize(text))
+    if not match:
+        return None
+    raw = match.group(1)
+    return int(raw) if raw.isdigit() else chinese_number(raw)
+
+
+def looks_like_question(text: str) -> bool:
+    """A question in the middle of a dialog: ends with ？/?/吗/呢 or starts with 怎么/什么/哪/为什么/几."""
+    folded = normalize(text)
+    return bool(folded) and (folded.endswith(_QUESTION_END) or folded.startswith(_QUESTION_START))
+
+
+def is_emoji_only(text: str) -> bool:
+    """Only symbols and pictographs (no letters, digits or CJK)."""
+    stripped = "".join((text or "").split())
+    return bool(stripped) and not any(unicodedata.category(ch)[0] in "LN" for ch in stripped)
+
+
+def match_choice(text: str, choices: Sequence[Sequence[Any]]) -> tuple[bool, Any]:
+    """Pick from shown choices [value, label, aliases] by number, label, alias or a unique part of a label."""
+    folded = normalize(text)
+    if not folded:
+        return False, None
+    for value, label, aliases in choices:  # a label or alias first: "3栋" is the building, not the third choice
+        if folded == normalize(label) or folded in {normalize(a) for a in aliases}:
+            return True, value
+    number = parse_number(folded)
+    if number is not None and 1 <= number <= len(choices):
+        return True, choices[number - 1][0]
+    if len(folded) >= 2:
+        partial = [value for value, label, _ in choices if folded in normalize(label)]
+        if len(partial) == 1:
+            return True, partial[0]
+    return False, None
+
+
+def numbered(lines: Sequence[str]) -> str:
+    """1. 水电\n2. 门窗 — every list the owner sees is numbered."""
+    return "\n".join(f"{n}. {line}" for n, line in enumerate(lines, 1))

@@ -1,0 +1,58 @@
+"""Loading the OwnerProfile (who is writing, which households are bound), cached as JSON under `owner:{openid}`
+for ten minutes and dropped when a binding changes, so a mid-dialog message costs no database query."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+
+from bot.context import BoundHousehold, OwnerProfile
+from workflows.bindings.service import PROFILE_CACHE_KEY, forget_cached_profile, list_bindings
+from workflows.community.service import default_community_id
+from workflows.runtime import Runtime
+
+CACHE_TTL_S = 600
+
+
+def profile_to_json(profile: OwnerProfile) -> str:
+    return json.dumps(asdict(profile), ensure_ascii=False, separators=(",", ":"))
+
+
+def profile_from_json(raw: str) -> OwnerProfile | None:
+    try:
+        data = json.loads(raw)
+        return OwnerProfile(openid=data["openid"], default_community_id=data["default_community_id"],
+                            households=[BoundHousehold(**h) for h in data["households"]])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+async def load_profile_from_db(runtime: Runtime, openid: str) -> OwnerProfile:
+    """Read the owner's bindings from the database (the slow path)."""
+    async with runtime.sessions() as session:
+        views = await list_bindings(session, openid=openid)
+        fallback = await default_community_id(session) or 0
+    households = [BoundHousehold(household_id=v.household_id, community_id=v.community_id,
+                                 community_name=v.community_name, label=v.label, resident_id=v.resident_id,
+                                 resident_name=v.resident_name, resident_phone=v.resident_phone) for v in views]
+    return OwnerProfile(openid=openid, households=households,
+                        default_community_id=households[0].community_id if households else fallback)
+
+
+async def load_profile(runtime: Runtime, openid: str, *, cached: str | None = None,
+                       cache_read: bool = False) -> OwnerProfile:
+    """The cached profile when there is one (pass `cached`, `cache_read=True` if the caller read the cache already),
+    else the database's, which is then cached."""
+    if not cache_read:
+        cached = await runtime.state.get(PROFILE_CACHE_KEY.format(openid=openid))
+    profile = profile_from_json(cached) if cached else None
+    if profile is not None:
+        return profile
+    profile = await load_profile_from_db(runtime, openid)
+    await runtime.state.set(PROFILE_CACHE_KEY.format(openid=openid), profile_to_json(profile), CACHE_TTL_S)
+    return profile
+
+
+async def invalidate_profile(runtime: Runtime, openid: str) -> None:
+    """Call after bind/unbind commits."""
+    await forget_cached_profile(runtime.state, openid=openid)

@@ -1,0 +1,77 @@
+"""The dialog registry: every dialog the bot can run, found by name, trigger word or menu key.
+
+The composition root builds one registry from `default_dialogs()`; each feature adds one line there for its dialog.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from bot.dialogs.spec import Dialog
+from bot.dialogs.words import normalize
+
+
+class DialogRegistry:
+    def __init__(self, dialogs: Iterable[Dialog] = ()) -> None:
+        self._by_name: dict[str, Dialog] = {}
+        self._by_trigger: dict[str, Dialog] = {}
+        self._by_menu_key: dict[str, Dialog] = {}
+        for dialog in dialogs:
+            self.register(dialog)
+
+    def register(self, dialog: Dialog) -> None:
+        """Add a dialog; a name, trigger or menu key used twice is a programming error."""
+        if dialog.name in self._by_name:
+            raise ValueError(f"dialog {dialog.name!r} registered twice")
+        for trigger in dialog.triggers:
+            key = normalize(trigger)
+            if key in self._by_trigger and self._by_trigger[key].name != dialog.name:
+                taken = self._by_trigger[key].name
+                raise ValueError(f"trigger {trigger!r} of {dialog.name!r} already starts {taken!r}")
+        if dialog.menu_key and dialog.menu_key in self._by_menu_key:
+            raise ValueError(f"menu key {dialog.menu_key!r} registered twice")
+        self._by_name[dialog.name] = dialog
+        self._by_trigger.update({normalize(t): dialog for t in dialog.triggers})
+        if dialog.menu_key:
+            self._by_menu_key[dialog.menu_key] = dialog
+
+    def get(self, name: str) -> Dialog | None:
+        return self._by_name.get(name)
+
+    def by_trigger(self, text: str) -> Dialog | None:
+        """An exact trigger word starts its dialog; "报修 厨房漏水" starts one whose extract reads the rest."""
+        word = normalize(text)
+        if not word:
+            return None
+        exact = self._by_trigger.get(word)
+        if exact is not None:
+            return exact
+        best: Dialog | None = None
+        best_len = 0
+        for trigger, dialog in self._by_trigger.items():
+            if dialog.extract is not None and word.startswith(trigger) and len(trigger) > best_len:
+                best, best_len = dialog, len(trigger)
+        return best
+
+    def by_menu_key(self, key: str) -> Dialog | None:
+        return self._by_menu_key.get(key)
+
+    def all(self) -> list[Dialog]:
+        return list(self._by_name.values())
+
+
+def default_dialogs() -> list[Dialog]:
+    """Every dialog of the product; one import and one entry per feature."""
+    from bot.dialogs.bind import BIND
+    from bot.dialogs.help import HELP
+    from bot.dialogs.my_households import MY_HOUSEHOLDS
+
+    return [
+        BIND,
+        MY_HOUSEHOLDS,
+        HELP,
+    ]
+
+
+def default_registry() -> DialogRegistry:
+    return DialogRegistry(default_dialogs())

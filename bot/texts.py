@@ -1,0 +1,105 @@
+"""Every owner-facing sentence of the bot core (engine, router, first dialogs), in one place to review.
+
+Short, kind, simple Chinese: many owners are elderly. Dialog files of other features keep their own texts.
+"""
+
+from __future__ import annotations
+
+# --- the engine's manners -----------------------------------------------------------------------------------
+CANCELLED = "好的，已取消{title}。需要时随时找我。"
+NOTHING_TO_CANCEL = "好的。需要帮忙时，回复“帮助”看看我能做什么。"
+BACK_AT_START = "已经是第一步了。"
+EXPIRED = "刚才的{title}已超时取消，需要的话请重新开始。"
+INVALID_DEFAULT = "没看明白这个回答。"
+INVALID_EXAMPLE = "例如：{example}"
+INVALID_CHOICE = "请回复前面的序号。"
+NOT_TEXT = "这一步请直接打字回复。"
+NOT_ACCEPTED_MEDIA = "这一步收不了{kind}，请打字回复。"
+EMPTY_ANSWER = "请回复内容。"
+SKIP_HINT = "（不需要可回复“跳过”）"
+REPEAT_HINT = "发完请回复“好了”。"
+REPEAT_RECEIVED = "收到第 {count} 个。还有吗？发完请回复“好了”。"
+REPEAT_NEED_ONE = "还没有收到内容，请先发送，或回复“取消”。"
+OFFER_HANDOVER = "好像一直没对上，真不好意思。回复 1 转人工客服，回复 2 继续填写。"
+CONFIRM_FOOTER = "回复 1 确认提交，2 修改，“取消”放弃。"
+CONFIRM_AGAIN = "请回复 1 确认提交，2 修改，或“取消”放弃。"
+EDIT_WHICH = "要修改哪一项？请回复序号："
+SWITCHED = "已退出{title}。"
+SUBMIT_FAILED = "抱歉，提交时出了点问题，请稍后再试，或回复“转人工”。"
+NEEDS_BINDING = "{title}需要先绑定房屋哦。回复“绑定房屋”，一分钟就好。"
+QUESTION_THEN_CONTINUE = "{answer}\n\n我们接着来：{prompt}"
+NO_ANSWER_THEN_CONTINUE = "这个问题我先记下，稍后可以回复“转人工”问客服。我们接着来：{prompt}"
+
+# Words the engine understands in every dialog (compared after normalising: no spaces, half-width).
+CANCEL_WORDS = ("取消", "退出", "不办了", "算了", "不要了")
+BACK_WORDS = ("返回", "上一步", "返回上一步")
+HANDOVER_WORDS = ("转人工", "人工", "人工客服", "找客服", "客服")
+SKIP_WORDS = ("跳过", "不需要", "没有", "无", "不用")
+DONE_WORDS = ("好了", "完成", "没有了", "就这些", "发完了", "好")
+YES_WORDS = ("1", "是", "是的", "好", "好的", "要", "确认", "确定", "提交", "对", "可以")
+NO_WORDS = ("2", "否", "不", "不用", "不要", "不用了", "修改", "改")
+
+# --- hand-over (转人工) -------------------------------------------------------------------------------------
+HANDOVER_OPENED = "已为您转人工客服，编号 {number}。客服会尽快在这里回复您，请留意消息。"
+HANDOVER_FAILED = "抱歉，暂时没能转给客服。请直接拨打物业电话{phone}。"
+HANDOVER_DECLINED = "好的。还有什么可以帮您？"
+
+# --- outside a dialog ---------------------------------------------------------------------------------------
+WELCOME = ("您好，欢迎关注{community}物业服务号！\n我可以帮您报修、投诉、查物业常见问题。"
+           "第一次使用请先回复“绑定房屋”，绑定后办事更方便。")
+WELCOME_BACK = "欢迎回来！回复“帮助”看看我能做什么。"
+NOT_YET_AVAILABLE = ("{what}功能还没有在这里开通，真抱歉。已请客服跟进您的需求（编号 {number}），"
+                     "也可以拨打物业电话 {phone}。")
+PAY = "线上缴费"
+VISITOR = "访客登记"
+FAQ_PROMPT = "请直接输入您的问题，例如：物业费怎么交？"
+FEEDBACK_ASK = "这个回答有帮助吗？回复 1 有帮助，2 没帮助"
+FEEDBACK_THANKS = "谢谢您的反馈！"
+FEEDBACK_SORRY = "抱歉没帮上忙。"
+CHOOSE_QUESTION = "您是想问哪一个？请回复序号："
+UNKNOWN_OFFER = "这个问题我还不太清楚。要转人工客服吗？回复 1 是，2 不用"
+ASSISTANT_MISSING = "这个问题我现在答不上来。要转人工客服吗？回复 1 是，2 不用"
+EMPTY_TEXT = "您好，请问有什么可以帮您？回复“帮助”看看我能做什么。"
+EMOJI_ONLY = "收到您的表情啦 😊 有什么需要，直接打字告诉我就好。"
+TOO_LONG_NOTE = "（您的消息比较长，我先看了前面一部分。）\n"
+UNSUPPORTED = {
+    "image": "收到图片啦。如需报修，请先回复“报修”，再按提示发照片。",
+    "voice": "语音没听清，请打字告诉我，或回复“转人工”。",
+    "video": "收到视频啦。我暂时看不了视频，请打字告诉我需要什么帮助。",
+    "shortvideo": "收到视频啦。我暂时看不了视频，请打字告诉我需要什么帮助。",
+    "location": "收到位置啦。如需报修公共区域，请先回复“报修”。",
+    "link": "收到链接啦。我暂时打不开链接，请打字告诉我需要什么帮助。",
+}
+UNSUPPORTED_DEFAULT = "收到啦。请打字告诉我需要什么帮助，或回复“帮助”。"
+STATE_UNAVAILABLE = "系统有点忙，您的消息已收到，稍后回复您。"
+
+# --- 帮助 -------------------------------------------------------------------------------------------------
+HELP_HEAD = "我可以帮您："
+HELP_ITEM = "{n}. {title}：回复“{trigger}”"
+HELP_EXTRA = ("{n}. 常见问题：直接打字提问，例如“物业费怎么交？”",
+              "{n}. 转人工：回复“转人工”",
+              "{n}. 缴费、访客登记：即将开通，现在可找客服办理")
+HELP_FOOT = "办事中途可回复“返回”上一步、“取消”退出。"
+
+# --- 绑定房屋 -----------------------------------------------------------------------------------------------
+BIND_COMMUNITY = "请选择您的小区："
+BIND_BUILDING = "请选择楼栋（回复序号或楼号，如“1栋”）："
+BIND_ROOM = "请回复房号，例如：1单元101"
+BIND_ROOM_UNKNOWN = "没有找到这个房号。"
+BIND_ROOM_AMBIGUOUS = "有几户都是这个房号，请加上单元。"
+BIND_NAME = "请回复住户姓名（与物业登记的一致）："
+BIND_NAME_INVALID = "请回复姓名，1 到 20 个字。"
+BIND_PHONE = "请回复登记手机号的后四位："
+BIND_PHONE_INVALID = "请回复 4 位数字。"
+BIND_OK = "绑定成功：{label}。\n现在可以回复“报修”“我的房屋”等办事了。"
+BIND_ALREADY = "您已经绑定过：{label}，不用重复绑定。"
+BIND_REQUESTED = ("信息和物业登记的没对上，已帮您提交绑定申请（编号 {reference}），"
+                  "物业工作人员核实后会在这里通知您。")
+BIND_TOO_MANY = "今天验证次数太多了，为保护住户信息，请明天再试，或回复“转人工”。"
+
+# --- 我的房屋 -----------------------------------------------------------------------------------------------
+MY_HOUSEHOLDS_LIST = "您绑定的房屋：\n{lines}\n如需解绑，请回复序号；不需要就忽略这条消息。"
+MY_HOUSEHOLDS_NONE = "您还没有绑定房屋。回复“绑定房屋”，一分钟就好。"
+UNBIND_CONFIRM = "确认解绑 {label} 吗？解绑后就不能用它报修、查询了。"
+UNBIND_OK = "已解绑 {label}。需要时可以回复“绑定房屋”重新绑定。"
+UNBIND_GONE = "这个房屋已经不在您的绑定里了。"

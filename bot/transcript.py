@@ -1,0 +1,90 @@
+"""The message log writer (消息记录): entries are queued in memory on the hot path and written in batches with
+workflows.messages.service.record_messages every ~0.5 s or 100 entries. `flush()` before opening an escalation so
+the transcript staff see is complete; `stop()` flushes what is left (the app lifespan, or `linli chat` at exit)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from workflows.clock import utcnow
+from workflows.db import transaction
+from workflows.messages.service import record_messages
+from workflows.runtime import Runtime
+
+log = logging.getLogger("linli.bot.transcript")
+
+MAX_CONTENT = 2000  # a 5,000-character message is logged truncated
+BATCH = 100
+INTERVAL_S = 0.5
+
+
+class TranscriptWriter:
+    def __init__(self, runtime: Runtime, *, interval_s: float = INTERVAL_S, batch: int = BATCH) -> None:
+        self.runtime = runtime
+        self.interval_s = interval_s
+        self.batch = batch
+        self._queue: list[dict[str, Any]] = []
+        self._lock = asyncio.Lock()
+        self._task: asyncio.Task[None] | None = None
+        self._stop = asyncio.Event()
+        self._early: asyncio.Task[None] | None = None
+
+    def append(self, *, openid: str, direction: str, content: str, msg_type: str = "text",
+               community_id: int | None = None, wechat_msg_id: str | None = None, channel: str = "wechat") -> None:
+        """Queue one entry (no I/O); a full batch is written soon in the background."""
+        self._queue.append({"openid": openid[:64], "direction": direction, "content": (content or "")[:MAX_CONTENT],
+                            "msg_type": msg_type[:20], "community_id": community_id or None,
+                            "wechat_msg_id": wechat_msg_id, "channel": channel, "created_at": utcnow()})
+        if len(self._queue) >= self.batch and (self._early is None or self._early.done()):
+            self._early = asyncio.get_running_loop().create_task(self.flush())
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue)
+
+    async def flush(self) -> int:
+        """Write everything queued; on a database error the entries are put back and tried next time."""
+        async with self._lock:
+            entries, self._queue = self._queue, []
+            if not entries:
+                return 0
+            try:
+                async with transaction(self.runtime.sessions) as session:
+                    await record_messages(session, entries=entries)
+            except Exception:
+                self._queue[:0] = entries[-10 * self.batch:]  # keep a bounded backlog
+                raise
+            return len(entries)
+
+    async def run_once(self) -> None:
+        """One step for a linli.loops.Loop (the app's lifespan runs it every interval_s)."""
+        await self.flush()
+
+    async def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                await asyncio.wait_for(self._stop.wait(), self.interval_s)
+            except TimeoutError:
+                pass
+            try:
+                await self.flush()
+            except Exception:  # noqa: BLE001 - the log must not stop the bot
+                log.exception("writing the message log failed; retrying")
+
+    def start(self) -> None:
+        """Flush in the background of the running event loop (for `linli chat` and tests; the app uses a Loop)."""
+        if self._task is None:
+            self._stop.clear()
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="transcript-writer")
+
+    async def stop(self) -> None:
+        """Stop the background flushing and write what is left."""
+        self._stop.set()
+        if self._task is not None:
+            await self._task
+            self._task = None
+        if self._early is not None:
+            await asyncio.gather(self._early, return_exceptions=True)
+        await self.flush()
