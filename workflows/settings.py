@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     dialog_idle_minutes: int = 10
     escalation_overdue_minutes: int = 15
+    repair_reopen_days: int = 7  # an owner may reopen a completed repair within this many days
     working_hours: str = "08:00-20:00"  # local time in which escalation minutes count toward overdue
     secret_key: str = "linli-dev-secret-change-me"
     secure_cookies: bool = False
