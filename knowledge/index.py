@@ -1,0 +1,206 @@
+"""The knowledge index: vectors in Chroma (persistent folder, or a Chroma server), BM25 over jieba tokens built from
+the collection's stored documents, fused by reciprocal rank. Per community plus shared entries."""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from rank_bm25 import BM25Okapi
+
+from knowledge.embeddings import Embedder
+from knowledge.entries import KnowledgeEntry
+from knowledge.text import apply_synonyms, domain_tokens, normalize, plain_tokens, truncate
+from workflows.settings import Settings
+
+SHARED = -1  # Chroma metadata cannot hold None: shared entries are stored with community -1
+RRF_K = 10
+
+
+@dataclass
+class Hit:
+    entry: KnowledgeEntry
+    score: float  # fused (RRF) score
+    vector_sim: float = 0.0  # best cosine similarity of the entry's vectors to the question
+    bm25: float = 0.0
+    vector_rank: int | None = None
+    bm25_rank: int | None = None
+
+
+def open_chroma_collection(settings: Settings, embedder_name: str) -> Any:
+    """The Chroma collection for this embedder (one per embedder, so vector sizes never mix). Telemetry off."""
+    import chromadb
+
+    chroma_settings = chromadb.Settings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        match = re.match(r"^(https?)://([^:/]+)(?::(\d+))?", settings.chroma_url)
+        if not match:
+            raise ValueError(f"LINLI_CHROMA_URL is not a URL: {settings.chroma_url}")
+        scheme, host, port = match.groups()
+        client = chromadb.HttpClient(host=host, port=int(port or (443 if scheme == "https" else 8000)),
+                                     ssl=scheme == "https", settings=chroma_settings)
+    else:
+        client = chromadb.PersistentClient(path=settings.chroma_path, settings=chroma_settings)
+    name = "linli-" + re.sub(r"[^a-zA-Z0-9._-]+", "-", embedder_name).strip("-.")[:50]
+    # embedding_function=None: vectors are always passed in, chromadb's default model is never loaded.
+    return client.get_or_create_collection(name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+
+
+class KnowledgeIndex:
+    """Entries as vectors in Chroma plus an in-memory BM25 per community scope (rebuilt lazily after changes)."""
+
+    def __init__(self, *, collection: Any, embedder: Embedder) -> None:
+        self.collection = collection
+        self.embedder = embedder
+        self._entries: dict[str, KnowledgeEntry] = {}
+        self._bm25: dict[tuple[int | None, bool], tuple[list[str], BM25Okapi | None]] = {}
+        self._lock = threading.RLock()
+        self.reload()
+
+    # --- keeping the index in step with the system of record ---
+
+    def reload(self) -> None:
+        """Read the entries back from the collection's stored metadata (the BM25 side is built from these)."""
+        stored = self.collection.get(where={"unit": "q0"}, include=["metadatas"])
+        entries = {}
+        for meta in stored["metadatas"] or []:
+            community = meta["community_id"]
+            entry = KnowledgeEntry.from_metadata(meta["entry_id"], None if community == SHARED else community, meta)
+            entries[entry.id] = entry
+        with self._lock:
+            self._entries = entries
+            self._bm25.clear()
+
+    def upsert(self, entries: list[KnowledgeEntry]) -> int:
+        """Add or replace entries (by id); unchanged ones (same content hash) cost nothing. Returns how many changed."""
+        changed = [e for e in entries if (old := self._entries.get(e.id)) is None or old != e]
+        if not changed:
+            return 0
+        self._delete_units([e.id for e in changed if e.id in self._entries])
+        ids, texts_q, texts_p, metadatas, kinds = [], [], [], [], []
+        for entry in changed:
+            for unit, text, as_query in _units(entry):
+                meta = {"entry_id": entry.id, "unit": unit,
+                        "community_id": SHARED if entry.community_id is None else entry.community_id}
+                if unit == "q0":
+                    meta.update(entry.to_metadata())
+                ids.append(f"{entry.id}:{unit}")
+                metadatas.append(meta)
+                kinds.append(as_query)
+                (texts_q if as_query else texts_p).append(text)
+        vectors_q = self.embedder.queries(texts_q) if texts_q else np.zeros((0, 1), np.float32)
+        vectors_p = self.embedder.passages(texts_p) if texts_p else np.zeros((0, 1), np.float32)
+        iq, ip, vectors, documents = 0, 0, [], []
+        for as_query in kinds:
+            if as_query:
+                vectors.append(vectors_q[iq]), documents.append(texts_q[iq])
+                iq += 1
+            else:
+                vectors.append(vectors_p[ip]), documents.append(texts_p[ip])
+                ip += 1
+        for start in range(0, len(ids), 500):
+            end = start + 500
+            self.collection.upsert(ids=ids[start:end], embeddings=np.asarray(vectors[start:end]),
+                                   documents=documents[start:end], metadatas=metadatas[start:end])
+        with self._lock:
+            for entry in changed:
+                self._entries[entry.id] = entry
+            self._bm25.clear()
+        return len(changed)
+
+    def remove(self, entry_ids: list[str]) -> int:
+        """Forget entries by id; unknown ids are ignored. Returns how many were removed."""
+        known = [i for i in entry_ids if i in self._entries]
+        if known:
+            self._delete_units(known)
+            with self._lock:
+                for entry_id in known:
+                    self._entries.pop(entry_id, None)
+                self._bm25.clear()
+        return len(known)
+
+    def _delete_units(self, entry_ids: list[str]) -> None:
+        for start in range(0, len(entry_ids), 200):
+            self.collection.delete(where={"entry_id": {"$in": entry_ids[start:start + 200]}})
+
+    # --- reading ---
+
+    def entry(self, entry_id: str) -> KnowledgeEntry | None:
+        return self._entries.get(entry_id)
+
+    def entries(self, community_id: int | None = None) -> list[KnowledgeEntry]:
+        """All entries, or those a community sees (its own plus shared)."""
+        if community_id is None:
+            return list(self._entries.values())
+        return [e for e in self._entries.values() if e.community_id in (community_id, None)]
+
+    def vector_search(self, community_id: int, question: str, *, limit: int = 10) -> list[Hit]:
+        """Entries by their best cosine similarity to the question (synonyms rewritten first)."""
+        if not self._entries:
+            return []
+        text = apply_synonyms(normalize(truncate(question)))
+        vector = self.embedder.queries([text])[0]
+        result = self.collection.query(query_embeddings=vector[None, :], n_results=min(4 * limit + 10, 60),
+                                       where={"community_id": {"$in": [community_id, SHARED]}},
+                                       include=["metadatas", "distances"])
+        best: dict[str, float] = {}
+        for meta, distance in zip(result["metadatas"][0], result["distances"][0], strict=True):
+            sim = 1.0 - float(distance)
+            if sim > best.get(meta["entry_id"], -1.0):
+                best[meta["entry_id"]] = sim
+        ranked = sorted(((sim, eid) for eid, sim in best.items() if eid in self._entries), reverse=True)[:limit]
+        return [Hit(entry=self._entries[eid], score=sim, vector_sim=sim, vector_rank=rank)
+                for rank, (sim, eid) in enumerate(ranked, 1)]
+
+    def bm25_search(self, community_id: int, question: str, *, limit: int = 10, plain: bool = False) -> list[Hit]:
+        """Entries by BM25 over jieba tokens (domain dictionary + synonyms; `plain`: the plain-jieba baseline)."""
+        ids, bm25 = self._bm25_for(community_id, plain)
+        tokens = (plain_tokens if plain else domain_tokens)(truncate(question))
+        if bm25 is None or not tokens:
+            return []
+        scores = bm25.get_scores(tokens)
+        order = np.argsort(-scores)[:limit]
+        return [Hit(entry=self._entries[ids[i]], score=float(scores[i]), bm25=float(scores[i]), bm25_rank=rank)
+                for rank, i in enumerate(order, 1) if scores[i] > 0]
+
+    def search(self, community_id: int, question: str, *, limit: int = 10) -> list[Hit]:
+        """Hybrid: vector and BM25 rankings fused by reciprocal rank (RRF)."""
+        vector_hits = self.vector_search(community_id, question, limit=limit)
+        bm25_hits = self.bm25_search(community_id, question, limit=limit)
+        fused: dict[str, Hit] = {}
+        for hit in vector_hits:
+            fused[hit.entry.id] = Hit(entry=hit.entry, score=1.0 / (RRF_K + hit.vector_rank),
+                                      vector_sim=hit.vector_sim, vector_rank=hit.vector_rank)
+        for hit in bm25_hits:
+            target = fused.setdefault(hit.entry.id, Hit(entry=hit.entry, score=0.0))
+            target.score += 1.0 / (RRF_K + hit.bm25_rank)
+            target.bm25, target.bm25_rank = hit.bm25, hit.bm25_rank
+        return sorted(fused.values(), key=lambda h: (-h.score, -h.vector_sim))[:limit]
+
+    def _bm25_for(self, community_id: int, plain: bool) -> tuple[list[str], BM25Okapi | None]:
+        key = (community_id, plain)
+        with self._lock:
+            cached = self._bm25.get(key)
+            if cached is None:
+                entries = self.entries(community_id)
+                tokenize = plain_tokens if plain else domain_tokens
+                corpus = [tokenize(_bm25_text(e)) for e in entries]
+                cached = ([e.id for e in entries], BM25Okapi(corpus) if corpus else None)
+                self._bm25[key] = cached
+            return cached
+
+
+def _units(entry: KnowledgeEntry) -> list[tuple[str, str, bool]]:
+    """What gets a vector: the question and each alternative phrasing (embedded as queries, so owner questions meet
+    them symmetrically) and the answer or chunk text (embedded as a passage)."""
+    units = [("q0", entry.question, True)]
+    units += [(f"q{i}", alt, True) for i, alt in enumerate(entry.alternatives, 1) if alt.strip()]
+    units.append(("a", f"{entry.question}\n{entry.answer}"[:1000], False))
+    return units
+
+
+def _bm25_text(entry: KnowledgeEntry) -> str:
+    return " ".join([entry.question, entry.question, *entry.alternatives, entry.answer])

@@ -1,0 +1,154 @@
+"""Intent routing: which dialog (or FAQ) an owner's free text is for, and the slots it already fills.
+
+IntentSpec is what the bot passes (its dialog registry plus pseudo-intents). Without an LLM the OfflineIntentClassifier
+decides: nearest labelled examples by embedding, nudged by keywords and by the sentence's form (a how-to question
+goes to the FAQ, a request to a dialog), with a confidence; below the threshold it answers "faq".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from knowledge.embeddings import Embedder
+from knowledge.intent_examples import EXAMPLES
+from knowledge.text import normalize, truncate
+
+FAQ = "faq"
+MIN_CONFIDENCE = 0.5
+
+
+@dataclass(frozen=True)
+class IntentSpec:
+    name: str
+    description: str
+    examples: list[str] = field(default_factory=list)
+    slots: list[tuple[str, str]] = field(default_factory=list)  # (name, description)
+
+
+@dataclass
+class IntentGuess:
+    intent: str | None
+    confidence: float
+    slots: dict[str, Any] = field(default_factory=dict)
+    source: str = "offline"  # offline | llm
+
+
+PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"  # the first character of a plate
+# Words that say which request this is; a hit nudges that intent up.
+KEYWORDS: dict[str, str] = {
+    "repair": r"坏了|漏水|漏了|渗水|堵了|堵住|不亮|跳闸|打不开|关不上|维修|修一下|报修|不出水|冒烟|掉了|裂了|滴水|返臭",
+    "complaint": r"投诉|太吵|吵死|噪音|扰民|乱停|占了|油烟|态度|乱扔|没人管|高空抛物|堆杂物|不干净",
+    "my_repairs": r"我的(报修|工单|投诉|维修)|进度|(报|修).{0,6}(怎么还没|处理了没|到哪)|上门了没|什么时候上门|单号",
+    "bind": r"绑定|认证|绑一下|绑房",
+    "my_households": r"我的房屋|我的房子|解绑|解除绑定|名下",
+    "help": r"^(帮助|菜单|功能|你好|您好|在吗|hi|hello)$|能干什么|能做什么|有哪些功能",
+    "announcements": r"通知|公告",
+    "activities": r"活动|报名",
+    "pay": r"交.{0,4}费|缴费|缴纳|付.{0,3}费|交钱|续交|续费",
+    "visitor": r"访客|来访|客人|朋友来|亲戚|放行|通行码|进小区|开.{0,2}门|[" + PROVINCES + "][a-z]",
+    "handover": r"人工|真人|客服|工作人员|打电话给我",
+}
+# A how-to question is for the FAQ ("物业费怎么交"); a request names what the owner wants done ("我想交物业费").
+QUESTION_FORM = re.compile(r"怎么|怎样|如何|多少|几点|哪里|在哪|什么时候|能不能|可不可以|可以.{0,8}吗"
+                           r"|要不要|是否|吗[?？]?$|[?？]$")
+REQUEST_FORM = re.compile(r"^(我要|我想|帮我|给我|请帮|麻烦|请派)|了$|了[,，。!！]")
+
+
+class OfflineIntentClassifier:
+    """k-nearest labelled examples by embedding, plus keyword and sentence-form nudges."""
+
+    def __init__(self, embedder: Embedder, examples: dict[str, list[str]] | None = None) -> None:
+        self.embedder = embedder
+        self.examples = {name: list(texts) for name, texts in (examples or EXAMPLES).items()}
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def _matrix(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            for text, vector in zip(missing, self.embedder.queries(missing), strict=True):
+                self._vectors[text] = vector
+        return np.stack([self._vectors[t] for t in texts])
+
+    def scores(self, text: str, intents: list[IntentSpec]) -> dict[str, float]:
+        """A score per candidate intent (plus faq): mean of the two nearest examples' similarities, nudged."""
+        text = normalize(truncate(text))
+        names = [spec.name for spec in intents]
+        if FAQ not in names:
+            names.append(FAQ)
+        query = self.embedder.queries([text])[0]
+        is_question, is_request = bool(QUESTION_FORM.search(text)), bool(REQUEST_FORM.search(text))
+        result: dict[str, float] = {}
+        for name in names:
+            spec = next((s for s in intents if s.name == name), None)
+            texts = self.examples.get(name, []) + (list(spec.examples) if spec else [])
+            if not texts:
+                continue
+            sims = np.sort(self._matrix(texts) @ query)[::-1]
+            score = float(sims[:2].mean()) if len(sims) > 1 else float(sims[0])
+            if name in KEYWORDS and re.search(KEYWORDS[name], text):
+                score += 0.04
+            if name == FAQ:
+                score += 0.03 if is_question else 0.0
+                score -= 0.02 if is_request else 0.0
+            elif is_question and not is_request and name not in ("my_repairs", "help", "announcements", "activities"):
+                score -= 0.02
+            result[name] = score
+        return result
+
+    def classify(self, text: str, intents: list[IntentSpec]) -> IntentGuess:
+        """The best intent with a confidence; "faq" (or None if the bot passed no faq) when unsure."""
+        if not text.strip():
+            return IntentGuess(intent=None, confidence=0.0)
+        scores = self.scores(text, intents)
+        ranked = sorted(scores.items(), key=lambda item: -item[1])
+        best, best_score = ranked[0]
+        runner_up = ranked[1][1] if len(ranked) > 1 else best_score - 0.1
+        # The margin over the runner-up is what separates a sure guess from a coin toss.
+        confidence = float(np.clip(0.5 + (best_score - runner_up) * 8 + (best_score - 0.88) * 2, 0.0, 1.0))
+        faq_name = FAQ if any(s.name == FAQ for s in intents) else None
+        if best == FAQ or confidence < MIN_CONFIDENCE:
+            return IntentGuess(intent=faq_name, confidence=confidence if best == FAQ else 1 - confidence)
+        spec = next(s for s in intents if s.name == best)
+        return IntentGuess(intent=best, confidence=confidence, slots=extract_slots(text, spec))
+
+
+# --- slots from free text ("明天下午三点朋友来，车牌沪A12345") ---
+
+PLATE = re.compile(r"[" + PROVINCES + r"][A-Z][·\s]?[A-Z0-9]{5,6}")
+DATE = re.compile(r"(今天|明天|后天|大后天|今晚|明晚|(下|这|本)?(周|星期|礼拜)[一二三四五六日天]"
+                  r"|\d{1,2}月\d{1,2}[日号]|\d{1,2}[日号])")
+_PART_OF_DAY = r"(上午|下午|晚上|中午|早上|傍晚)"
+TIME = re.compile(r"(" + _PART_OF_DAY + r"?\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*(点|:|：)\s*(半|\d{1,2}分?)?)"
+                  r"|" + _PART_OF_DAY)
+PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+SLOT_KINDS = {
+    "plate": ("plate", "车牌"), "date": ("date", "日期", "哪天", "day"), "time": ("time", "时间", "几点", "hour"),
+    "phone": ("phone", "mobile", "电话", "手机"),
+}
+
+
+def extract_slots(text: str, spec: IntentSpec) -> dict[str, str]:
+    """Values for the spec's slots that free text states plainly (plate, date, time, phone), as the owner wrote them;
+    the bot validates them with the slot parsers like any owner input."""
+    upper = normalize(text).upper()
+    found: dict[str, str] = {}
+    if match := PLATE.search(upper):
+        found["plate"] = re.sub(r"[·\s]", "", match.group(0))
+    if match := DATE.search(text):
+        found["date"] = match.group(0)
+    if match := TIME.search(text.replace(found.get("date", "\0"), " ")):
+        found["time"] = match.group(0).strip()
+    if match := PHONE.search(upper):
+        found["phone"] = match.group(0)
+    slots: dict[str, str] = {}
+    for slot_name, description in spec.slots:
+        label = f"{slot_name} {description}".lower()
+        for kind, words in SLOT_KINDS.items():
+            if kind in found and any(word in label for word in words) and slot_name not in slots:
+                slots[slot_name] = found[kind]
+                break
+    return slots

@@ -1,0 +1,10 @@
+"""Every owner-facing sentence the assistant says (short, kind, simple Chinese)."""
+
+CITATION = "「依据：{citation}」"
+UNKNOWN = "这个问题我还不太清楚，怕说错耽误您的事。需要的话，我可以帮您转给物业工作人员。"
+UNKNOWN_TOO_LONG = "您的消息有点长，我没能看明白。能用一两句话再说一下您想问什么吗？也可以回复“转人工”。"
+EMPTY_QUESTION = "请用一句话告诉我您想问什么，例如：物业费怎么交？"
+CHOICES_INTRO = "您想问的是下面哪一个？回复数字就行："
+CHOICES_OUTRO = "都不是的话，回复“转人工”找工作人员。"
+ENTRY_GONE = "这条问答刚刚更新过，请重新问一下您的问题。"
+LLM_NOTE_MORE = "（以上根据小区的规定整理，具体以物业通知为准）"

@@ -1,0 +1,120 @@
+"""Text handling for Chinese owner questions: normalising, truncating, synonyms and jieba tokens for BM25."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+
+DATA = Path(__file__).parent / "data"
+MAX_QUESTION_CHARS = 500
+
+# Words owners use -> the word the FAQ uses. Applied to queries (vector side) and tokens (BM25 side).
+SYNONYMS: dict[str, str] = {
+    "物业管理费": "物业费",
+    "管理费": "物业费",
+    "物管费": "物业费",
+    "月租车": "停车月卡",
+    "包月停车": "停车月卡",
+    "停车包月": "停车月卡",
+    "车位月卡": "停车月卡",
+    "月卡": "停车月卡",
+    "临时停车": "临停",
+    "门卡": "门禁卡",
+    "小区卡": "门禁卡",
+    "丰巢": "快递柜",
+    "快递箱": "快递柜",
+    "煤气": "燃气",
+    "天然气": "燃气",
+    "电瓶车": "电动车",
+    "电驴": "电动车",
+    "小电驴": "电动车",
+    "装修保证金": "装修押金",
+    "公共维修基金": "维修基金",
+    "专项维修资金": "维修基金",
+    "维修资金": "维修基金",
+    "地下车库": "地库",
+    "狗狗": "狗",
+    "客服中心": "物业服务中心",
+    "物业办公室": "物业服务中心",
+    "物业中心": "物业服务中心",
+    "wifi": "网络",
+    "宽带": "网络",
+}
+
+STOPWORDS = set(
+    "的 了 吗 呢 吧 啊 呀 么 嘛 哦 哈 是 我 我们 你 你们 请问 想 要 一下 一个 怎么 怎样 如何 什么 哪 哪里 哪儿 在 有 "
+    "没有 能 能不能 可以 可不可以 吗 会 得 和 与 及 或 还 就 都 也 这 那 这个 那个 个 下 去 来 给 把 被 对 啊 "
+    "请 谢谢 您好 你好 物业 小区".split()
+)
+_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+def normalize(text: str) -> str:
+    """NFKC (full-width to half-width), lower case, collapsed spaces."""
+    text = unicodedata.normalize("NFKC", text or "").lower()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def truncate(text: str, limit: int = MAX_QUESTION_CHARS) -> str:
+    """At most `limit` characters of the question are used for retrieval."""
+    return text[:limit]
+
+
+def apply_synonyms(text: str) -> str:
+    """Rewrite owners' words into the FAQ's words, longest variant first."""
+    for variant in _VARIANTS_LONGEST_FIRST:
+        if variant in text:
+            text = text.replace(variant, SYNONYMS[variant])
+    return text
+
+
+_VARIANTS_LONGEST_FIRST = sorted(SYNONYMS, key=len, reverse=True)
+
+
+def question_key(text: str) -> str:
+    """A grouping key for 'the same question': normalised, punctuation and filler removed."""
+    text = _PUNCT.sub("", normalize(text))
+    return re.sub(r"^(请问|你好|您好|问一下|想问一下|我想问)", "", text)[:200]
+
+
+@lru_cache(maxsize=1)
+def domain_tokenizer():
+    """A jieba tokenizer of our own (never the global one) with the property-domain user dictionary."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.load_userdict(str(DATA / "userdict.txt"))
+    for word in SYNONYMS:
+        tokenizer.add_word(word, freq=40)
+    return tokenizer
+
+
+@lru_cache(maxsize=1)
+def plain_tokenizer():
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba.Tokenizer()
+
+
+def domain_tokens(text: str) -> list[str]:
+    """BM25 tokens: jieba search mode with the domain dictionary, synonyms folded, stopwords dropped,
+    plus character bigrams of the Chinese runs so typos and unseen words still overlap."""
+    text = apply_synonyms(normalize(text))
+    tokens = [t for t in domain_tokenizer().lcut_for_search(text) if t.strip() and not _PUNCT.fullmatch(t)]
+    tokens = [SYNONYMS.get(t, t) for t in tokens if t not in STOPWORDS]
+    for run in re.findall(r"[\u4e00-\u9fff]{2,}", text):
+        tokens.extend(run[i:i + 2] for i in range(len(run) - 1))
+    return tokens
+
+
+def plain_tokens(text: str) -> list[str]:
+    """The baseline: plain jieba, nothing else."""
+    return [t for t in plain_tokenizer().lcut(normalize(text)) if t.strip() and not _PUNCT.fullmatch(t)]
