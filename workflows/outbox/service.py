@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
@@ -83,3 +83,9 @@ async def mark_failed(session: AsyncSession, *, message_id: int, attempts: int, 
         status=status, leased_until=None, last_error=error[:2000],
         next_attempt_at=utcnow() + timedelta(seconds=delay)))
     return status
+
+
+async def release(session: AsyncSession, *, message_id: int, until: datetime) -> None:
+    """Hand a leased message back untouched (this worker does not deliver it), not due again before `until`."""
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id == message_id).values(
+        status=OutboxStatus.PENDING, leased_until=None, attempts=OutboxMessage.attempts - 1, next_attempt_at=until))

@@ -82,3 +82,12 @@ def make_webhook_app(runtime: Runtime, responder: object, budget_s: float | None
 
 def asgi_client(app: FastAPI) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://wechat.test")
+
+
+from tests.fakes.fixtures import fake_wechat_api  # noqa: E402, F401
+
+
+def api_settings(settings: Settings, fake) -> Settings:
+    """The same settings pointed at the fake WeChat API."""
+    return settings.model_copy(update={"wechat_api_base": fake.base_url, "wechat_appid": fake.appid,
+                                       "wechat_app_secret": fake.secret})

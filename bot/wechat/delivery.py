@@ -1,0 +1,86 @@
+"""Outbox delivery to WeChat: a loop that leases due "wechat.text" and "wechat.template" rows and sends them.
+
+Rules:
+- A row is leased by one worker (workflows.outbox.service.lease_due) and marked sent right after WeChat accepted it,
+  so it is sent once; the outbox row id is logged with every attempt as the idempotency note.
+- Failures are retried with the outbox's backoff; a permanent error (45015: the 48-hour window closed or the owner
+  unsubscribed, an invalid openid or template, ...) or the last attempt marks the row dead, for staff to see.
+- wechat.template: the template id comes from settings.wechat_template_ids[payload["template"]]; with none
+  configured, the payload's "text" is sent as a customer-service text instead (logged).
+- Rows addressed to `linli chat` owners (openid starting with "chat-") are never sent to WeChat: the delivery loop
+  hands them back as pending (not due for a day) and `linli chat` prints them and marks them sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from bot.wechat import metrics
+from bot.wechat.api import WeChatApi, WeChatApiError
+from workflows.clock import utcnow
+from workflows.db import transaction
+from workflows.outbox.service import Delivery, lease_due, mark_failed, mark_sent, release
+from workflows.runtime import Runtime
+
+log = logging.getLogger("linli.wechat.delivery")
+
+DELIVERED_KINDS = ("wechat.text", "wechat.template")
+CHAT_PREFIX = "chat-"
+CHAT_HOLD = timedelta(days=1)
+
+
+class OutboxDelivery:
+    def __init__(self, runtime: Runtime, api: WeChatApi, *, batch: int = 20) -> None:
+        self.runtime = runtime
+        self.api = api
+        self.batch = batch
+
+    async def run_once(self) -> int:
+        """Deliver what is due now; returns how many were sent."""
+        async with transaction(self.runtime.sessions) as session:
+            leased = await lease_due(session, kinds=DELIVERED_KINDS, limit=self.batch)
+        sent = 0
+        for delivery in leased:
+            sent += await self._deliver(delivery)
+        return sent
+
+    async def _deliver(self, delivery: Delivery) -> int:
+        openid = str(delivery.payload.get("openid", ""))
+        if openid.startswith(CHAT_PREFIX):
+            async with transaction(self.runtime.sessions) as session:
+                await release(session, message_id=delivery.id, until=utcnow() + CHAT_HOLD)
+            return 0
+        try:
+            await self._send(delivery, openid)
+        except WeChatApiError as exc:
+            async with transaction(self.runtime.sessions) as session:
+                status = await mark_failed(session, message_id=delivery.id, attempts=delivery.attempts,
+                                           error=str(exc), permanent=exc.permanent or not openid)
+            metrics.OUTBOX.labels("failed").inc()
+            log.warning("outbox #%s (%s) attempt %s failed: %s -> %s", delivery.id, delivery.kind,
+                        delivery.attempts, exc, status)
+            return 0
+        async with transaction(self.runtime.sessions) as session:
+            await mark_sent(session, message_id=delivery.id)
+        metrics.OUTBOX.labels("sent").inc()
+        log.info("outbox #%s (%s) sent to %s", delivery.id, delivery.kind, openid)
+        return 1
+
+    async def _send(self, delivery: Delivery, openid: str) -> None:
+        payload = delivery.payload
+        if not openid:
+            raise WeChatApiError(40003, "no openid in the payload")
+        text = str(payload.get("text", ""))
+        if delivery.kind == "wechat.template":
+            template_ids: dict[str, str] = getattr(self.runtime.settings, "wechat_template_ids", None) or {}
+            template_id = template_ids.get(str(payload.get("template", "")))
+            if template_id:
+                await self.api.send_template(openid=openid, template_id=template_id,
+                                             data=payload.get("data") or {"content": text}, url=payload.get("url"))
+                return
+            log.info("outbox #%s: no template id for %r; sent as a customer-service text", delivery.id,
+                     payload.get("template"))
+        if not text.strip():
+            raise WeChatApiError(44002, "empty text")
+        await self.api.send_text(openid=openid, text=text)
