@@ -58,7 +58,8 @@ def nav_for(staff: StaffUser | None) -> list[NavLink]:
 
 def flash(request: Request, text: str, level: str = "ok") -> None:
     """A one-time message shown on the next page rendered (levels: ok, warn, error)."""
-    request.session.setdefault("flash", []).append([level, text])
+    # Reassign (not append): the session notices only top-level changes.
+    request.session["flash"] = [*request.session.get("flash", []), [level, text]]
 
 
 def redirect(url: str) -> RedirectResponse:
