@@ -37,6 +37,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.loops = loops
 
     # --- mounts: each package adds its routers and loops here ---
+    from linli.wechat import install_wechat
+
+    loops.extend(install_wechat(app, runtime))
     from backoffice.app import install_backoffice
 
     loops.extend(Loop(name, interval, step) for name, interval, step in install_backoffice(app, runtime))

@@ -93,3 +93,8 @@ app.add_typer(staff_app, name="staff")
 from linli.chat import chat_command  # noqa: E402 - sub-commands are registered at the end
 
 app.command("chat")(chat_command)
+
+
+from linli.cli_wechat import wechat_app  # noqa: E402
+
+app.add_typer(wechat_app, name="wechat")

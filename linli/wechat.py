@@ -1,0 +1,45 @@
+"""Composition of the owner-facing channel: the one Bot of the process, the /wechat webhook, and the loops that
+deliver the outbox to WeChat, replay messages queued during a state store outage and write the message log."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+
+from bot.media import CompositeMediaStore
+from bot.registry import default_registry
+from bot.router import Bot
+from bot.services import BotServices
+from bot.wechat.api import WeChatApi
+from bot.wechat.delivery import OutboxDelivery
+from bot.wechat.intake import Intake
+from bot.wechat.replay import Replayer
+from bot.wechat.webhook import wechat_router
+from linli.loops import Loop
+from workflows.runtime import Runtime
+
+
+def build_assistant(settings: Any) -> Any:
+    """The FAQ assistant (knowledge/), or None when it cannot be built (the bot then hands over honestly)."""
+    try:
+        from knowledge.assistant import build_assistant as build
+    except ImportError:
+        return None
+    return build(settings)
+
+
+def install_wechat(app: FastAPI, runtime: Runtime) -> list[Loop]:
+    """Build the Bot once (app.state.bot), mount /wechat, and return the channel's loops."""
+    settings = runtime.settings
+    api = WeChatApi(settings, runtime.state)
+    bot = Bot(runtime, BotServices(assistant=build_assistant(settings), media=CompositeMediaStore(settings, api)),
+              default_registry())
+    intake = Intake(runtime=runtime, bot=bot)
+    app.state.bot, app.state.wechat_api, app.state.wechat_intake = bot, api, intake
+    app.include_router(wechat_router(settings=settings, intake=intake))
+    return [
+        Loop("transcript", 0.5, bot.transcript.run_once),
+        Loop("wechat-delivery", 1.0, OutboxDelivery(runtime, api).run_once),
+        Loop("bot-replay", 5.0, Replayer(runtime, bot).run_once),
+    ]
