@@ -124,10 +124,16 @@ class DialogEngine:
         kind = ctx.inbound.msg_type
         if kind == "voice" and "voice" not in slot.accepts and text:
             kind = "text"  # WeChat's recognition of a voice message reads as typed text
-        if kind not in slot.accepts:
+        finishing = kind == "text" and ((slot.repeatable and word in texts.DONE_WORDS)
+                                        or (slot.optional and word in texts.SKIP_WORDS))
+        if kind not in slot.accepts and not finishing:
             if slot.exit_on_mismatch:
                 conv.end_dialog()
                 return REROUTE
+            if kind == "text":
+                wanted = "或".join(MEDIA_NAMES[k] for k in sorted(slot.accepts) if k in MEDIA_NAMES)
+                message = texts.SEND_MEDIA.format(kinds=wanted or "内容")
+                return await self._invalid(conv, ctx, dialog, slot, Invalid(message), text)
             message = texts.NOT_ACCEPTED_MEDIA.format(kind=MEDIA_NAMES.get(kind, "这类消息"))
             return await self._invalid(conv, ctx, dialog, slot, Invalid(message), text, explain_only=True)
         if slot.repeatable:

@@ -58,7 +58,6 @@ MY_HOUSEHOLDS = Dialog(
     name="my_households", title="我的房屋", menu_key="MY_HOUSEHOLDS",
     triggers=("我的房屋", "我的房子", "解绑", "解绑房屋"),
     description="我的房屋：查看已绑定的房屋，解绑房屋",
-    requires_binding=True,
     slots=(Slot("binding", list_prompt, choices=household_choices, label="房屋", exit_on_mismatch=True),),
     extract=extract_unbind, confirm=confirm_unbind, submit=unbind_household,
 )
