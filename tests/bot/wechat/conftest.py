@@ -88,6 +88,6 @@ from tests.fakes.fixtures import fake_wechat_api  # noqa: E402, F401
 
 
 def api_settings(settings: Settings, fake) -> Settings:
-    """The same settings pointed at the fake WeChat API."""
-    return settings.model_copy(update={"wechat_api_base": fake.base_url, "wechat_appid": fake.appid,
-                                       "wechat_app_secret": fake.secret})
+    """The same settings pointed at the fake WeChat API (which learns the account's appid)."""
+    fake.appid = settings.wechat_appid
+    return settings.model_copy(update={"wechat_api_base": fake.base_url, "wechat_app_secret": fake.secret})
