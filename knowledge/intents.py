@@ -152,3 +152,27 @@ def extract_slots(text: str, spec: IntentSpec) -> dict[str, str]:
                 slots[slot_name] = found[kind]
                 break
     return slots
+
+
+DESCRIPTIONS = {
+    "repair": ("报修：家里或公共区域有东西坏了，要师傅来修", [("location", "哪里坏了，例如 厨房、3栋电梯"),
+                                                     ("description", "什么问题")]),
+    "complaint": ("投诉：对邻居、环境、服务不满意，要物业处理", [("description", "投诉的内容")]),
+    "my_repairs": ("查我的报修/投诉进度", []),
+    "bind": ("绑定房屋（认证业主/住户身份）", []),
+    "my_households": ("查看或解绑我绑定的房屋", []),
+    "help": ("打招呼、问机器人能做什么", []),
+    "announcements": ("查看小区通知公告", []),
+    "activities": ("查看或报名社区活动", []),
+    "pay": ("要交物业费、停车费等费用（办理缴费）", []),
+    "visitor": ("访客登记：有客人或车辆要进小区", [("date", "来访日期"), ("time", "来访时间"), ("plate", "车牌号"),
+                                          ("phone", "访客电话")]),
+    "handover": ("要找人工客服、工作人员", []),
+    "faq": ("询问小区的规定、收费标准、办事方法等常见问题", []),
+}
+
+
+def default_intents() -> list[IntentSpec]:
+    """The intents the bot passes today (its dialogs plus pseudo-intents), for evaluation and `linli kb`."""
+    return [IntentSpec(name=name, description=description, examples=[], slots=list(slots))
+            for name, (description, slots) in DESCRIPTIONS.items()]

@@ -98,3 +98,8 @@ app.command("chat")(chat_command)
 from linli.cli_wechat import wechat_app  # noqa: E402
 
 app.add_typer(wechat_app, name="wechat")
+
+
+from linli.cli_kb import kb_app  # noqa: E402
+
+app.add_typer(kb_app, name="kb")

@@ -14,6 +14,9 @@ async def seed_everything(settings: Settings) -> dict[str, int]:
         async with transaction(runtime.sessions) as session:
             created = await seed_demo(session)
         # --- other packages' demo seeds (FAQ, ...) follow here ---
+        from linli.cli_kb import seed_demo_knowledge
+
+        created["faq_entries"] = await seed_demo_knowledge(settings)
         return created
     finally:
         await runtime.close()

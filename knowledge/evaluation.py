@@ -1,0 +1,141 @@
+"""Evaluation on a labelled Chinese dev set: recall@1/@3 and MRR, out-of-scope refusal and intent accuracy, for the
+configured retrieval and for baselines (vector only, BM25 with the domain dictionary, plain jieba BM25) in one run.
+
+Dataset rows (JSON lines): {"type": "retrieval", "q": ..., "expect": FAQ question or citation, "split": "dev"|"test"},
+{"type": "oos", "q": ..., "split": ...}, {"type": "intent", "q": ..., "intent": name, "split": ...}.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rank_bm25 import BM25Okapi
+
+from knowledge.assistant import Assistant
+from knowledge.index import Hit
+from knowledge.intent_examples import EXAMPLES
+from knowledge.intents import FAQ, IntentSpec, default_intents
+from knowledge.text import plain_tokens
+
+
+@dataclass
+class MethodScores:
+    name: str
+    recall_at_1: float = 0.0
+    recall_at_3: float = 0.0
+    mrr: float = 0.0
+    oos_refusal: float | None = None  # share of out-of-scope questions not answered
+    in_scope_answered: float | None = None  # share of in-scope questions answered directly with the right entry
+    intent_accuracy: float | None = None
+    misses: list[str] = field(default_factory=list)
+
+
+@dataclass
+class EvalReport:
+    split: str
+    counts: dict[str, int]
+    methods: list[MethodScores]
+
+
+def load_dataset(path: str | Path) -> list[dict[str, Any]]:
+    rows = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"line {number}: {exc}") from exc
+    return rows
+
+
+def resolve_expected(assistant: Assistant, community_id: int, expect: str) -> str:
+    """The entry id for an expected FAQ question or citation."""
+    for entry in assistant.index.entries(community_id):
+        if expect in (entry.question, entry.citation):
+            return entry.id
+    raise ValueError(f"the dataset expects an entry that is not indexed: {expect}")
+
+
+async def evaluate(assistant: Assistant, rows: list[dict[str, Any]], *, community_id: int, split: str = "all",
+                   intents: list[IntentSpec] | None = None) -> EvalReport:
+    """Every method on the same rows."""
+    rows = [r for r in rows if split == "all" or r.get("split", "dev") == split]
+    retrieval = [r for r in rows if r["type"] == "retrieval"]
+    oos = [r for r in rows if r["type"] == "oos"]
+    intent_rows = [r for r in rows if r["type"] == "intent"]
+    expected = {r["q"]: resolve_expected(assistant, community_id, r["expect"]) for r in retrieval}
+    intents = intents or default_intents()
+    index = assistant.index
+
+    def ranked(search: Callable[[int, str], list[Hit]]) -> Callable[[str], list[str]]:
+        return lambda q: [h.entry.id for h in search(community_id, q)]
+
+    methods = [
+        ("hybrid (configured)", ranked(lambda c, q: index.search(c, q, limit=10))),
+        ("vector only (" + index.embedder.name + ")", ranked(lambda c, q: index.vector_search(c, q, limit=10))),
+        ("BM25 + domain dictionary", ranked(lambda c, q: index.bm25_search(c, q, limit=10))),
+        ("plain BM25 baseline", ranked(lambda c, q: index.bm25_search(c, q, limit=10, plain=True))),
+    ]
+    results = []
+    for name, search in methods:
+        scores = _ranking_scores(name, search, retrieval, expected)
+        if name.startswith("plain BM25"):
+            scores.oos_refusal = _share(oos, lambda r, search=search: not search(r["q"]))
+            scores.intent_accuracy = _share(intent_rows, _bm25_intent_baseline(intents))
+        results.append(scores)
+    configured = results[0]
+    answers = {r["q"]: await assistant.answer(community_id=community_id, question=r["q"]) for r in retrieval + oos}
+    configured.oos_refusal = _share(oos, lambda r: answers[r["q"]].kind == "unknown")
+    configured.in_scope_answered = _share(
+        retrieval, lambda r: answers[r["q"]].kind == "answer" and answers[r["q"]].entry_id == expected[r["q"]])
+    guesses = {r["q"]: await assistant.route(text=r["q"], intents=intents) for r in intent_rows}
+    configured.intent_accuracy = _share(intent_rows, lambda r: (guesses[r["q"]].intent or FAQ) == r["intent"])
+    configured.misses += [f"oos answered: {r['q']} -> {answers[r['q']].kind}" for r in oos
+                          if answers[r["q"]].kind != "unknown"]
+    configured.misses += [f"intent: {r['q']} -> {guesses[r['q']].intent} (want {r['intent']})" for r in intent_rows
+                          if (guesses[r["q"]].intent or FAQ) != r["intent"]]
+    counts = {"retrieval": len(retrieval), "out_of_scope": len(oos), "intent": len(intent_rows)}
+    return EvalReport(split=split, counts=counts, methods=results)
+
+
+def _ranking_scores(name: str, search: Callable[[str], list[str]], rows: list[dict[str, Any]],
+                    expected: dict[str, str]) -> MethodScores:
+    scores = MethodScores(name=name)
+    if not rows:
+        return scores
+    hits1 = hits3 = 0
+    reciprocal = 0.0
+    for row in rows:
+        ids = search(row["q"])
+        want = expected[row["q"]]
+        rank = ids.index(want) + 1 if want in ids else None
+        hits1 += rank == 1
+        hits3 += rank is not None and rank <= 3
+        reciprocal += 1.0 / rank if rank else 0.0
+        if rank != 1:
+            scores.misses.append(f"retrieval: {row['q']} -> rank {rank} (want {row['expect']})")
+    scores.recall_at_1, scores.recall_at_3, scores.mrr = hits1 / len(rows), hits3 / len(rows), reciprocal / len(rows)
+    return scores
+
+
+def _share(rows: list[dict[str, Any]], predicate: Callable[[dict[str, Any]], bool]) -> float | None:
+    return sum(1 for r in rows if predicate(r)) / len(rows) if rows else None
+
+
+def _bm25_intent_baseline(intents: list[IntentSpec]) -> Callable[[dict[str, Any]], bool]:
+    """Baseline router: the intent of the best plain-BM25 labelled example; faq when nothing matches."""
+    names = {spec.name for spec in intents} | {FAQ}
+    labelled = [(name, text) for name, texts in EXAMPLES.items() if name in names for text in texts]
+    bm25 = BM25Okapi([plain_tokens(text) for _, text in labelled])
+
+    def correct(row: dict[str, Any]) -> bool:
+        scores = bm25.get_scores(plain_tokens(row["q"]))
+        best = int(scores.argmax())
+        guess = labelled[best][0] if scores[best] > 0 else FAQ
+        return guess == row["intent"]
+
+    return correct
