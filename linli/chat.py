@@ -10,9 +10,7 @@ sent: the chat channel delivers them instead of WeChat (openids of the chat chan
 from __future__ import annotations
 
 import asyncio
-import shutil
 import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -20,12 +18,12 @@ import typer
 from rich.console import Console
 from sqlalchemy import select, text
 
+from bot.media import LocalFileMediaStore
 from bot.messages import Inbound
 from bot.registry import default_registry
 from bot.router import Bot
-from bot.services import BotServices, MediaUnavailable
+from bot.services import BotServices
 from bot.texts import STATE_UNAVAILABLE
-from workflows.clock import local, utcnow
 from workflows.db import transaction
 from workflows.outbox.models import OutboxMessage, OutboxStatus
 from workflows.outbox.service import mark_sent
@@ -37,29 +35,8 @@ DEFAULT_OPENID = "chat-demo-owner"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp"}
 
 
-class ChatMediaStore:
-    """Copies a file the owner "sent" in the terminal under settings.media_dir (bot/media.py may offer a richer one)."""
-
-    def __init__(self, media_dir: str) -> None:
-        self.media_dir = Path(media_dir)
-
-    async def store(self, inbound: Inbound) -> str:
-        source = Path(inbound.local_path or "")
-        relative = Path(local(utcnow()).strftime("%Y%m%d")) / f"{uuid.uuid4().hex}{source.suffix.lower()}"
-        try:
-            await asyncio.to_thread(self._copy, source, self.media_dir / relative)
-        except OSError as exc:
-            raise MediaUnavailable(f"cannot store {source}: {exc}") from exc
-        return str(relative)
-
-    @staticmethod
-    def _copy(source: Path, target: Path) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(source, target)
-
-
 def build_services(settings: Settings) -> BotServices:
-    """The FAQ assistant from knowledge/ when it is there, and a media store for files named in the terminal."""
+    """The FAQ assistant from knowledge/ when it is there, and the media store for files named in the terminal."""
     assistant: Any = None
     try:
         from knowledge.assistant import build_assistant  # type: ignore[import-not-found]
@@ -67,14 +44,7 @@ def build_services(settings: Settings) -> BotServices:
         build_assistant = None
     if build_assistant is not None:
         assistant = build_assistant(settings)
-    media: Any
-    try:
-        from bot.media import LocalFileMediaStore  # type: ignore[import-not-found]
-
-        media = LocalFileMediaStore(settings)
-    except (ImportError, TypeError):
-        media = ChatMediaStore(settings.media_dir)
-    return BotServices(assistant=assistant, media=media)
+    return BotServices(assistant=assistant, media=LocalFileMediaStore(settings))
 
 
 def inbound_from_line(line: str, openid: str) -> Inbound:

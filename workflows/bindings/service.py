@@ -8,6 +8,7 @@ cached profile with `forget_cached_profile` (the key lives here because the back
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -53,7 +54,11 @@ def request_reference(request: BindingRequest) -> str:
 
 
 def _last4(phone: str) -> str:
-    return "".join(ch for ch in phone if ch.isdigit())[-4:]
+    return "".join(ch for ch in unicodedata.normalize("NFKC", phone) if ch in "0123456789")[-4:]
+
+
+def _name(name: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", name).split())
 
 
 async def _household(session: AsyncSession, household_id: int) -> Household | None:
@@ -93,9 +98,9 @@ async def verify_and_bind(session: AsyncSession, *, openid: str, household_id: i
     household = await _household(session, household_id)
     if household is None:
         return None, False
-    wanted_name = "".join(name.split())
+    wanted_name = _name(name)
     for resident in household.residents:
-        if "".join(resident.name.split()) == wanted_name and _last4(resident.phone) == _last4(phone_last4) \
+        if _name(resident.name) == wanted_name and _last4(resident.phone) == _last4(phone_last4) \
                 and len(_last4(phone_last4)) == 4:
             return await _bind(session, openid=openid, household=household, resident=resident,
                                actor=f"owner:{openid}", reason="roster match")
