@@ -1,0 +1,108 @@
+"""活动报名: create activities (time, place, capacity, deadline), see who signed up, export the list to xlsx."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backoffice.exports import xlsx_response
+from backoffice.forms import FormError, local_datetime, whole_number
+from backoffice.rendering import NavLink, Section, flash, redirect, render
+from backoffice.security import get_scoped_or_404, require_community, require_roles, runtime_of, scoped
+from backoffice.security import visible_communities as communities_of
+from workflows.activities.models import Activity
+from workflows.activities.service import ActivityError, cancel_activity, create_activity, signups_of
+from workflows.community.models import Household
+from workflows.db import transaction
+from workflows.staff.models import Role, StaffUser
+
+router = APIRouter()
+ROLES = (Role.MANAGER, Role.FRONT_DESK)
+may_manage = require_roles(*ROLES)
+
+
+async def _list_context(session: AsyncSession, staff: StaffUser) -> dict:
+    rows = list(await session.scalars(scoped(select(Activity), Activity, staff)
+                                      .order_by(Activity.starts_at.desc()).limit(100)))
+    communities = await communities_of(session, staff)
+    return {"rows": rows, "communities": [(c.id, c.name) for c in communities]}
+
+
+@router.get("/activities", include_in_schema=False)
+async def activity_list(request: Request, staff: StaffUser = Depends(may_manage)) -> Response:
+    async with transaction(runtime_of(request).sessions) as session:
+        context = await _list_context(session, staff)
+    return render(request, "activities/list.html", {**context, "values": {}, "errors": {}})
+
+
+@router.post("/activities", include_in_schema=False)
+async def activity_create(request: Request, community_id: int = Form(0), title: str = Form(""),
+                          place: str = Form(""), starts_at: str = Form(""), signup_deadline: str = Form(""),
+                          capacity: str = Form(""), description: str = Form(""),
+                          staff: StaffUser = Depends(may_manage)) -> Response:
+    require_community(staff, community_id)
+    tz = runtime_of(request).settings.tz
+    try:
+        async with transaction(runtime_of(request).sessions) as session:
+            activity = await create_activity(
+                session, community_id=community_id, title=title, place=place, description=description,
+                starts_at=local_datetime(starts_at, "starts_at", tz),
+                signup_deadline=local_datetime(signup_deadline, "signup_deadline", tz),
+                capacity=whole_number(capacity, "capacity"), staff_id=staff.id)
+    except (ActivityError, FormError) as exc:
+        async with transaction(runtime_of(request).sessions) as session:
+            context = await _list_context(session, staff)
+        values = {"community_id": community_id, "title": title, "place": place, "starts_at": starts_at,
+                  "signup_deadline": signup_deadline, "capacity": capacity, "description": description}
+        return render(request, "activities/list.html", {**context, "values": values,
+                                                        "errors": {exc.field: str(exc)}}, status_code=400)
+    flash(request, f"活动「{activity.title}」已发布，业主可以在聊天里发送「活动报名」报名。")
+    return redirect(f"/admin/activities/{activity.id}")
+
+
+@router.get("/activities/{activity_id}", include_in_schema=False)
+async def activity_detail(request: Request, activity_id: int, format: str = "",
+                          staff: StaffUser = Depends(may_manage)) -> Response:
+    async with transaction(runtime_of(request).sessions) as session:
+        activity = await get_scoped_or_404(session, Activity, activity_id, staff)
+        signups = await signups_of(session, activity_id=activity_id)
+        homes = {h.id: h.label for h in await session.scalars(select(Household).where(
+            Household.id.in_([s.household_id for s in signups if s.household_id])))}
+    if format == "xlsx":
+        return xlsx_response(f"{activity.title}报名名单", ["序号", "姓名", "电话", "房屋", "报名时间"],
+                             [[n, s.name, s.phone, homes.get(s.household_id or 0, ""), s.created_at]
+                              for n, s in enumerate(signups, start=1)])
+    return render(request, "activities/detail.html", {"a": activity, "signups": signups, "homes": homes})
+
+
+@router.post("/activities/{activity_id}/cancel", include_in_schema=False)
+async def activity_cancel(request: Request, activity_id: int, staff: StaffUser = Depends(may_manage)) -> Response:
+    async with transaction(runtime_of(request).sessions) as session:
+        activity = await get_scoped_or_404(session, Activity, activity_id, staff)
+        await cancel_activity(session, activity=activity, staff_id=staff.id)
+    flash(request, "活动已取消，报名已关闭。", "warn")
+    return redirect(f"/admin/activities/{activity_id}")
+
+
+@router.get("/api/activities", tags=["activities"])
+async def api_list(request: Request, staff: StaffUser = Depends(may_manage)) -> dict:
+    async with transaction(runtime_of(request).sessions) as session:
+        rows = (await _list_context(session, staff))["rows"]
+    return {"items": [{"id": a.id, "community_id": a.community_id, "title": a.title, "place": a.place,
+                       "starts_at": a.starts_at.isoformat(), "signup_deadline": a.signup_deadline.isoformat(),
+                       "capacity": a.capacity, "signed": a.signed_count, "status": a.status.value} for a in rows]}
+
+
+@router.get("/api/activities/{activity_id}/signups", tags=["activities"])
+async def api_signups(request: Request, activity_id: int, staff: StaffUser = Depends(may_manage)) -> dict:
+    async with transaction(runtime_of(request).sessions) as session:
+        await get_scoped_or_404(session, Activity, activity_id, staff)
+        signups = await signups_of(session, activity_id=activity_id)
+    return {"items": [{"name": s.name, "phone": s.phone, "household_id": s.household_id,
+                       "signed_at": s.created_at.isoformat()} for s in signups]}
+
+
+section = Section(name="activities", router=router,
+                  nav=[NavLink("活动", "/admin/activities", roles=ROLES, order=45)])
