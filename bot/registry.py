@@ -62,14 +62,29 @@ class DialogRegistry:
 
 def default_dialogs() -> list[Dialog]:
     """Every dialog of the product; one import and one entry per feature."""
+    from bot.dialogs.activities import ACTIVITY_CANCEL, ACTIVITY_SIGNUP
+    from bot.dialogs.announcements import ANNOUNCEMENTS
     from bot.dialogs.bind import BIND
+    from bot.dialogs.complaint import COMPLAINT
     from bot.dialogs.help import HELP
     from bot.dialogs.my_households import MY_HOUSEHOLDS
+    from bot.dialogs.my_repairs import TICKET_DIALOGS
+    from bot.dialogs.repair import REPAIR
+    from bot.dialogs.repair_staff import STAFF_DIALOGS
+    from bot.dialogs.staff_bind import STAFF_BIND
 
     return [
         BIND,
         MY_HOUSEHOLDS,
         HELP,
+        ANNOUNCEMENTS,  # 最新公告
+        ACTIVITY_SIGNUP,  # 活动报名
+        ACTIVITY_CANCEL,  # 取消报名
+        STAFF_BIND,  # 员工绑定 CODE
+        REPAIR,
+        COMPLAINT,
+        *TICKET_DIALOGS,  # my_repairs, a typed ticket number, 评价/重修, 满意/不满意
+        *STAFF_DIALOGS,  # 接单/出发/完工 for technicians bound to WeChat
     ]
 
 

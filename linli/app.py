@@ -43,6 +43,11 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     from backoffice.app import install_backoffice
 
     loops.extend(Loop(name, interval, step) for name, interval, step in install_backoffice(app, runtime))
+    from workflows.repairs.scheduled import run_repair_timers
+    from workflows.repairs.service import RepairPolicy
+
+    loops.append(Loop("repair-timers", 60.0, lambda: run_repair_timers(
+        runtime.sessions, RepairPolicy.from_settings(runtime.settings))))
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

@@ -1,0 +1,64 @@
+"""Technicians in WeChat (staff bound via StaffUser.wechat_openid): 接单 BX-…, 出发 BX-…, 完工 BX-… — the same
+service calls as the back-office buttons; a second technician accepting a taken order is told so."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot.context import DialogContext
+from bot.dialogs import repair_texts as t
+from bot.dialogs.my_repairs import extract_number_strict as extract_number
+from bot.dialogs.my_repairs import parse_number
+from bot.dialogs.spec import Dialog, Slot
+from workflows.db import transaction
+from workflows.repairs import service as repairs
+from workflows.repairs.models import RepairTicket
+from workflows.repairs.states import ACTION_LABELS
+from workflows.staff.models import StaffUser
+from workflows.statemachine import TransitionNotAllowed
+
+
+async def _staff_action(ctx: DialogContext, action: str) -> str:
+    number = ctx.values["number"]
+    label = ACTION_LABELS[action]
+    async with transaction(ctx.runtime.sessions) as session:
+        staff = await session.scalar(select(StaffUser).where(StaffUser.wechat_openid == ctx.openid,
+                                                             StaffUser.active.is_(True)))
+        if staff is None:
+            return t.STAFF_ONLY
+        ticket = await session.scalar(select(RepairTicket).where(RepairTicket.number == number))
+        if ticket is None or (staff.role.value != "admin" and ticket.community_id not in staff.community_ids):
+            return t.TICKET_NOT_FOUND.format(number=number)
+        status = ticket.status_label
+        try:
+            await repairs.perform(session, ticket=ticket, action=action, actor=repairs.staff_actor(staff),
+                                  policy=repairs.RepairPolicy.from_settings(ctx.runtime.settings))
+        except repairs.TicketTaken:
+            return t.STAFF_TAKEN.format(number=number)
+        except TransitionNotAllowed:
+            return t.STAFF_NOT_ALLOWED.format(number=number, status=status, action=label)
+    return t.STAFF_DONE.format(number=number, action=label)
+
+
+async def accept_order(ctx: DialogContext) -> str:
+    return await _staff_action(ctx, "accept")
+
+
+async def start_order(ctx: DialogContext) -> str:
+    return await _staff_action(ctx, "start")
+
+
+async def complete_order(ctx: DialogContext) -> str:
+    return await _staff_action(ctx, "complete")
+
+
+NUMBER = Slot("number", t.TICKET_NUMBER_ASK, parse=parse_number, label="单号", example="BX-20261125-0007")
+
+ACCEPT_ORDER = Dialog(name="accept_order", title="接单", triggers=("接单",), slots=(NUMBER,), submit=accept_order,
+                      extract=extract_number, description="维修师傅接单（工作人员用）")
+START_ORDER = Dialog(name="start_order", title="出发", triggers=("出发",), slots=(NUMBER,), submit=start_order,
+                     extract=extract_number, description="维修师傅出发上门（工作人员用）")
+COMPLETE_ORDER = Dialog(name="complete_order", title="完工", triggers=("完工", "维修完成"), slots=(NUMBER,),
+                        submit=complete_order, extract=extract_number, description="维修师傅完工（工作人员用）")
+
+STAFF_DIALOGS = (ACCEPT_ORDER, START_ORDER, COMPLETE_ORDER)

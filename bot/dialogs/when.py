@@ -1,0 +1,112 @@
+"""Reading a preferred visit time as owners say it: 今天下午, 明天上午, 后天晚上, 周六上午, 11月28日, 明天14点到16点,
+明天3点, 随时. Returns a window in UTC, or raises ValueError; "past" when the window has already ended."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from workflows.clock import SHANGHAI, utcnow
+
+ANY_WORDS = ("随时", "都可以", "都行", "任何时间", "随便", "尽快", "越快越好")
+PERIODS = {"上午": (9, 12), "早上": (8, 10), "中午": (11, 14), "下午": (14, 18), "傍晚": (17, 19), "晚上": (18, 21),
+           "白天": (9, 18)}
+WEEKDAYS = "一二三四五六日天"
+_CN = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10,
+       "十一": 11, "十二": 12}
+
+
+class PastWindow(ValueError):
+    """The window the owner named has already ended."""
+
+
+@dataclass(frozen=True)
+class Window:
+    start: datetime | None  # None: any time
+    end: datetime | None
+
+    def to_json(self, text: str) -> dict:
+        return {"from": self.start.isoformat() if self.start else None,
+                "to": self.end.isoformat() if self.end else None, "text": text}
+
+
+def _hour(raw: str) -> int:
+    raw = raw.strip()
+    return int(raw) if raw.isdigit() else _CN[raw]
+
+
+def _day(folded: str, now_local: datetime) -> tuple[datetime, str]:
+    """The day named in the text (default today) and the rest of the text."""
+    for word, offset in (("今天", 0), ("明天", 1), ("后天", 2), ("大后天", 3)):
+        if folded.startswith(word):
+            return now_local + timedelta(days=offset), folded[len(word):]
+    match = re.match(r"(?:下)?(?:周|星期|礼拜)([一二三四五六日天])", folded)
+    if match:
+        target = WEEKDAYS.index(match.group(1)) % 7 if match.group(1) not in "日天" else 6
+        ahead = (target - now_local.weekday()) % 7 or 7
+        if folded.startswith("下"):
+            ahead += 7 if ahead < 7 else 0
+        return now_local + timedelta(days=ahead), folded[match.end():]
+    match = re.match(r"(\d{1,2})[月/\-.](\d{1,2})[日号]?", folded)
+    if match:
+        month, day = int(match.group(1)), int(match.group(2))
+        candidate = now_local.replace(month=month, day=day)
+        if candidate.date() < now_local.date() - timedelta(days=31):
+            candidate = candidate.replace(year=candidate.year + 1)
+        return candidate, folded[match.end():]
+    return now_local, folded
+
+
+def parse_window(text: str, *, now: datetime | None = None, tz: ZoneInfo = SHANGHAI) -> Window:
+    """A visit window from the owner's words; ValueError when unreadable, PastWindow when already over."""
+    folded = "".join(unicodedata.normalize("NFKC", text or "").split()).rstrip("。.!！")
+    if not folded:
+        raise ValueError("empty")
+    if any(word in folded for word in ANY_WORDS):
+        return Window(None, None)
+    if folded.startswith(("昨天", "前天", "上周", "上个月")):
+        raise PastWindow("over")
+    now_local = (now or utcnow()).astimezone(tz)
+    try:
+        day, rest = _day(folded, now_local)
+    except ValueError as exc:  # 2月30日
+        raise ValueError("no such day") from exc
+    start_h, end_h = None, None
+    period = next((p for p in PERIODS if p in rest), None)
+    numbers = re.findall(r"(\d{1,2}|十[一二]?|[一二两三四五六七八九十])[点:：时]", rest)
+    if numbers:
+        start_h = _hour(numbers[0])
+        end_h = _hour(numbers[1]) if len(numbers) > 1 else start_h + 2
+        if (period in ("下午", "傍晚", "晚上") or (period is None and start_h < 8)) and start_h < 12:
+            start_h, end_h = start_h + 12, (end_h + 12 if end_h <= 12 else end_h)
+    elif period:
+        start_h, end_h = PERIODS[period]
+    elif rest == "" and folded != rest:
+        start_h, end_h = 8, 20  # a whole day
+    if start_h is None or not (0 <= start_h < end_h <= 24):
+        raise ValueError("no time")
+    base = day.replace(minute=0, second=0, microsecond=0)
+    start = base.replace(hour=start_h)
+    end = base.replace(hour=end_h - 1, minute=59) if end_h == 24 else base.replace(hour=end_h)
+    if end <= now_local:
+        raise PastWindow("over")
+    return Window(start.astimezone(tz), end.astimezone(tz))
+
+
+def show_window(value: dict | None) -> str:
+    if not value:
+        return "未指定"
+    if not value.get("from"):
+        return "随时都可以"
+    start, end = datetime.fromisoformat(value["from"]), datetime.fromisoformat(value["to"])
+    return f"{start:%m月%d日 %H:%M}–{end:%H:%M}"
+
+
+def window_bounds(value: dict | None) -> tuple[datetime | None, datetime | None]:
+    if not value or not value.get("from"):
+        return None, None
+    return datetime.fromisoformat(value["from"]), datetime.fromisoformat(value["to"])
+

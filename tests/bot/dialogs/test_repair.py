@@ -1,0 +1,144 @@
+"""报修 in chat, as an owner types it: the whole dialog, duplicates, and every bad input of issue 5."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import func, select
+
+from bot.messages import Inbound
+from bot.services import MediaUnavailable
+from tests.bot.owners import Owner
+from workflows.repairs.models import DuplicatePrevented, RepairStatus, RepairTicket
+
+
+async def tickets(runtime) -> list[RepairTicket]:
+    async with runtime.sessions() as session:
+        return list(await session.scalars(select(RepairTicket).order_by(RepairTicket.id)))
+
+
+async def report_leak(owner: Owner, *, description: str = "厨房水龙头一直滴水") -> str:
+    """报修 → 水电 → my flat → description → one photo → 明天上午 → my phone; returns the last reply."""
+    assert "水电" in await owner.say("报修")
+    assert "1栋1单元101" in await owner.say("1")
+    assert "描述" in await owner.say("1")
+    assert "照片" in await owner.say(description)
+    assert "收到第 1 个" in await owner.send("image", media_id="m1", pic_url="http://127.0.0.1/p.jpg")
+    assert "什么时候" in await owner.say("好了")
+    assert "138****1234" in await owner.say("明天上午")
+    return await owner.say("1")
+
+
+async def test_owner_reports_a_leak_and_gets_a_sayable_number(owner: Owner, runtime) -> None:
+    await owner.bind_demo_flat()
+    summary = await report_leak(owner)
+    assert "请确认报修信息" in summary and "1栋1单元101" in summary and "照片：1 张" in summary
+    reply = await owner.say("1")
+    assert "已提交报修，单号 BX-" in reply and "王师傅" in reply and "不用再催" in reply
+    [ticket] = await tickets(runtime)
+    assert ticket.number in reply
+    assert (ticket.category, ticket.contact_phone, ticket.photos) == ("水电", "13800001234", ["photos/1.jpg"])
+    assert ticket.household_id is not None and ticket.preferred_from is not None
+    assert ticket.status == RepairStatus.DISPATCHED
+
+
+async def test_a_second_report_of_the_same_problem_is_added_to_the_open_ticket(owner: Owner, runtime) -> None:
+    await owner.bind_demo_flat()
+    await report_leak(owner)
+    first = await owner.say("1")
+    [ticket] = await tickets(runtime)
+    question = await report_leak(owner, description="水越滴越多了")
+    assert ticket.number in question and "1. 补充到已有工单" in question and "2. 仍然新建" in question
+    assert "将补充到已有工单" in await owner.say("1")
+    reply = await owner.say("1")
+    assert f"已把新情况补充到工单 {ticket.number}" in reply and first
+    async with runtime.sessions() as session:
+        assert await session.scalar(select(func.count(DuplicatePrevented.id))) == 1
+    assert len(await tickets(runtime)) == 1
+
+
+async def test_the_owner_may_still_create_a_new_ticket_and_it_is_counted(owner: Owner, runtime) -> None:
+    await owner.bind_demo_flat()
+    await report_leak(owner)
+    await owner.say("1")
+    await report_leak(owner, description="卫生间也在滴水")
+    await owner.say("2")  # 仍然新建
+    assert "已提交报修" in await owner.say("1")
+    first, second = await tickets(runtime)
+    assert second.duplicate_of_id == first.id
+
+
+async def test_a_5000_character_description_is_kept_short_and_the_owner_is_told(owner: Owner, runtime) -> None:
+    await owner.bind_demo_flat()
+    summary = await report_leak(owner, description="漏" * 5000)
+    assert "已保留前 500 字" in summary
+    await owner.say("1")
+    [ticket] = await tickets(runtime)
+    assert len(ticket.description) == 500
+
+
+async def test_an_emoji_only_description_is_asked_again_with_an_example(owner: Owner) -> None:
+    await owner.bind_demo_flat()
+    for line in ("报修", "1", "1"):
+        await owner.say(line)
+    reply = await owner.say("😭😭💧")
+    assert "哪里坏了" in reply and "例如：厨房水龙头一直滴水" in reply
+    assert "照片" in await owner.say("水管漏水")
+
+
+async def test_a_photo_that_fails_to_download_is_told_and_the_dialog_goes_on(owner: Owner, bot, runtime) -> None:
+    class BrokenMedia:
+        async def store(self, inbound: Inbound) -> str:
+            raise MediaUnavailable("WeChat media API answered 40007")
+
+    bot.services.media = BrokenMedia()
+    await owner.bind_demo_flat()
+    for line in ("报修", "1", "1", "水管漏水"):
+        await owner.say(line)
+    reply = await owner.send("image", media_id="gone")
+    assert "这张照片没有收到" in reply
+    assert "什么时候" in await owner.say("好了")
+    await owner.say("随时")
+    assert "照片：0 张" in await owner.say("1")
+    assert "已提交报修" in await owner.say("1")
+    [ticket] = await tickets(runtime)
+    assert ticket.photos == []
+
+
+async def test_a_location_outside_the_community_is_explained(owner: Owner, runtime) -> None:
+    await owner.bind_demo_flat()
+    await owner.say("报修")
+    await owner.say("公共设施")
+    assert "具体位置" in await owner.say("2")  # 公共区域
+    reply = await owner.location(31.30, 121.60)  # about 10 km away
+    assert "不在小区范围内" in reply and "阳光花园" in reply
+    assert "描述" in await owner.location(31.2210, 121.5442)  # inside: accepted
+    for line in ("路灯不亮", "跳过", "随时"):
+        await owner.say(line)
+    await owner.say("1")
+    await owner.say("1")
+    [ticket] = await tickets(runtime)
+    assert ticket.public_area and ticket.latitude == 31.2210 and ticket.household_id is None
+
+
+async def test_a_time_window_in_the_past_is_explained(owner: Owner) -> None:
+    await owner.bind_demo_flat()
+    for line in ("报修", "1", "1", "水管漏水", "跳过"):
+        await owner.say(line)
+    assert "已经过去了" in await owner.say("昨天下午")
+    assert "联系电话" in await owner.say("明天下午") or "138****1234" in await owner.say("明天下午")
+
+
+async def test_the_same_confirmation_delivered_twice_creates_one_ticket(owner: Owner, runtime) -> None:
+    await owner.bind_demo_flat()
+    await report_leak(owner)
+    replies = await asyncio.gather(owner.say("1"), owner.say("1"))
+    assert any("已提交报修" in reply for reply in replies)
+    assert len(await tickets(runtime)) == 1
+
+
+async def test_report_with_words_after_the_trigger_skips_known_slots(owner: Owner) -> None:
+    await owner.bind_demo_flat()
+    reply = await owner.say("报修 马桶堵了")
+    assert "哪里需要维修" in reply  # category 管道疏通 and the description came from the words
+    assert "照片" in await owner.say("1")
