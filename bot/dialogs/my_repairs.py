@@ -22,7 +22,7 @@ from workflows.complaints.models import Complaint, ComplaintStatus
 from workflows.db import transaction
 from workflows.repairs import service as repairs
 from workflows.repairs.models import RepairStatus, RepairTicket
-from workflows.repairs.queries import find_number, owner_tickets
+from workflows.repairs.queries import NUMBER, find_number, owner_tickets
 from workflows.staff.models import StaffUser
 from workflows.statemachine import TransitionNotAllowed
 
@@ -128,7 +128,7 @@ async def extract_rating(text: str, ctx: DialogContext) -> dict[str, Any]:
     if number is None:
         return await extract_number_strict(text, ctx)
     found: dict[str, Any] = {"number": await parse_rateable(number, ctx)}
-    rest = re.sub(r"(BX|TS)-?\d{8}-?\d{4}", " ", folded, flags=re.IGNORECASE)
+    rest = NUMBER.sub(" ", folded)
     rest = re.sub(r"^\s*(评价|打分)", "", rest)
     match = re.search(r"(?<!\d)([1-5])(?!\d)\s*分?\s*(.*)", rest)
     if match:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,12 +14,12 @@ from workflows.audit.models import AuditEvent
 from workflows.clock import utcnow
 from workflows.repairs.models import OPEN_STATUSES, RepairNote, RepairStatus, RepairTicket
 
-NUMBER = re.compile(r"\b(BX|TS)-?(\d{8})-?(\d{4})\b", re.IGNORECASE)
+NUMBER = re.compile(r"(?<![A-Za-z0-9])(BX|TS)\s*[-—_]?\s*(\d{8})\s*[-—_]?\s*(\d{4})(?!\d)", re.IGNORECASE)
 
 
 def find_number(message: str) -> str | None:
     """A ticket number in free text, normalised: "bx202611250007" → "BX-20261125-0007"."""
-    match = NUMBER.search(message.replace(" ", ""))
+    match = NUMBER.search(unicodedata.normalize("NFKC", message))
     if match is None:
         return None
     prefix, day, seq = match.groups()
