@@ -1,0 +1,241 @@
+"""住户: households and residents (edit), who is bound in WeChat, binding requests (approve/reject), roster import."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from decimal import Decimal, InvalidOperation
+
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi.responses import Response
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
+
+from backoffice.exports import xlsx_response
+from backoffice.rendering import NavLink, Section, flash, redirect, render
+from backoffice.security import (
+    actor_of,
+    audit_name,
+    get_scoped_or_404,
+    require_community,
+    require_roles,
+    runtime_of,
+    scoped,
+    visible_communities,
+)
+from workflows.bindings.models import BindingRequest, BindingRequestStatus, WechatBinding
+from workflows.bindings.service import BindingError, approve_request, forget_cached_profile, reject_request
+from workflows.community.models import Building, Household, Resident
+from workflows.community.roster import (
+    RosterInvalid,
+    RosterRow,
+    check_resident,
+    import_roster,
+    read_roster,
+    save_resident,
+    update_household,
+)
+from workflows.db import transaction
+from workflows.staff.models import Role, StaffUser
+
+router = APIRouter()
+ROLES = (Role.MANAGER, Role.FRONT_DESK)
+may_edit = require_roles(*ROLES)
+OCCUPANCY = {"occupied": "自住", "rented": "出租", "vacant": "空置"}
+RESIDENT_ROLES = {"owner": "业主", "tenant": "租户", "family": "家属"}
+PREVIEW_TTL_S = 1800
+
+
+async def _households(request: Request, staff: StaffUser, q: str, building_id: int | None) -> list[Household]:
+    statement = scoped(select(Household), Household, staff).join(Building).options(
+        selectinload(Household.building), selectinload(Household.residents)).order_by(
+        Household.community_id, Building.sort_key, Household.room)
+    if building_id:
+        statement = statement.where(Household.building_id == building_id)
+    if q.strip():
+        like = f"%{q.strip()}%"
+        statement = statement.where(or_(Household.room.like(like), Household.id.in_(
+            select(Resident.household_id).where(or_(Resident.name.like(like), Resident.phone.like(like))))))
+    async with transaction(runtime_of(request).sessions) as session:
+        return list(await session.scalars(statement.limit(500)))
+
+
+@router.get("/residents", include_in_schema=False)
+async def household_list(request: Request, q: str = "", building_id: str = "", format: str = "",
+                         staff: StaffUser = Depends(may_edit)) -> Response:
+    chosen = int(building_id) if building_id.isdigit() else None
+    rows = await _households(request, staff, q, chosen)
+    async with transaction(runtime_of(request).sessions) as session:
+        bound = dict((await session.execute(select(WechatBinding.household_id, func.count()).where(
+            WechatBinding.household_id.in_([h.id for h in rows])).group_by(WechatBinding.household_id))).tuples().all())
+        buildings = list(await session.scalars(scoped(select(Building), Building, staff)
+                                               .order_by(Building.community_id, Building.sort_key)))
+        pending = await session.scalar(scoped(select(func.count(BindingRequest.id)), BindingRequest, staff)
+                                       .where(BindingRequest.status == BindingRequestStatus.PENDING))
+    if format == "xlsx":
+        return xlsx_response("住户名册", ["楼栋", "房号", "面积", "状态", "业主", "电话", "微信绑定"],
+                             [[h.building.name, h.room, h.area_m2, OCCUPANCY[h.occupancy.value],
+                               "、".join(r.name for r in h.residents), "、".join(r.phone for r in h.residents),
+                               bound.get(h.id, 0)] for h in rows])
+    return render(request, "residents/list.html", {"rows": rows, "bound": bound, "q": q, "buildings": buildings,
+                                                   "building_id": chosen, "occupancy": OCCUPANCY,
+                                                   "pending": pending or 0})
+
+
+async def _household_page(request: Request, household_id: int, staff: StaffUser, *, errors: dict | None = None,
+                          values: dict | None = None, status_code: int = 200) -> Response:
+    async with transaction(runtime_of(request).sessions) as session:
+        household = await get_scoped_or_404(session, Household, household_id, staff)
+        await session.refresh(household, ["building", "residents"])
+        bindings = list(await session.scalars(select(WechatBinding).where(WechatBinding.household_id == household_id)
+                                              .options(selectinload(WechatBinding.resident))))
+    return render(request, "residents/household.html", {
+        "h": household, "bindings": bindings, "occupancy": OCCUPANCY, "roles": RESIDENT_ROLES,
+        "errors": errors or {}, "values": values or {}}, status_code=status_code)
+
+
+@router.get("/residents/households/{household_id}", include_in_schema=False)
+async def household_detail(request: Request, household_id: int, staff: StaffUser = Depends(may_edit)) -> Response:
+    return await _household_page(request, household_id, staff)
+
+
+@router.post("/residents/households/{household_id}", include_in_schema=False)
+async def household_save(request: Request, household_id: int, area_m2: str = Form(""), occupancy: str = Form(""),
+                         staff: StaffUser = Depends(may_edit)) -> Response:
+    errors: dict[str, str] = {}
+    try:
+        area = Decimal(area_m2.strip()).quantize(Decimal("0.01"))
+        if not Decimal("0") <= area < Decimal("10000"):
+            raise InvalidOperation
+    except InvalidOperation:
+        errors["area_m2"] = "面积请填数字，例如 89.5"
+    if occupancy not in OCCUPANCY:
+        errors["occupancy"] = "请选择居住状态"
+    if errors:
+        return await _household_page(request, household_id, staff, errors=errors, status_code=400,
+                                     values={"area_m2": area_m2, "occupancy": occupancy})
+    async with transaction(runtime_of(request).sessions) as session:
+        household = await get_scoped_or_404(session, Household, household_id, staff)
+        await update_household(session, household=household, area_m2=area, occupancy=occupancy,
+                               actor=audit_name(staff))
+    flash(request, "房屋信息已保存。")
+    return redirect(f"/admin/residents/households/{household_id}")
+
+
+@router.post("/residents/households/{household_id}/residents", include_in_schema=False)
+async def resident_save(request: Request, household_id: int, resident_id: str = Form(""), name: str = Form(""),
+                        phone: str = Form(""), role: str = Form("owner"),
+                        staff: StaffUser = Depends(may_edit)) -> Response:
+    errors = check_resident(name=name, phone=phone)
+    if role not in RESIDENT_ROLES:
+        errors["role"] = "请选择身份"
+    if errors:
+        return await _household_page(request, household_id, staff, errors=errors, status_code=400,
+                                     values={"resident_id": resident_id, "name": name, "phone": phone, "role": role})
+    async with transaction(runtime_of(request).sessions) as session:
+        household = await get_scoped_or_404(session, Household, household_id, staff)
+        resident = None
+        if resident_id.isdigit():
+            resident = await session.get(Resident, int(resident_id))
+            if resident is None or resident.household_id != household.id:
+                raise HTTPException(status_code=404)
+        await save_resident(session, household=household, resident=resident, name=name, phone=phone, role=role,
+                            actor=audit_name(staff))
+    flash(request, "住户信息已保存。")
+    return redirect(f"/admin/residents/households/{household_id}")
+
+
+@router.get("/residents/binding-requests", include_in_schema=False)
+async def binding_requests(request: Request, staff: StaffUser = Depends(may_edit)) -> Response:
+    async with transaction(runtime_of(request).sessions) as session:
+        rows = list(await session.scalars(scoped(select(BindingRequest), BindingRequest, staff)
+                                          .where(BindingRequest.status == BindingRequestStatus.PENDING)
+                                          .options(selectinload(BindingRequest.household).selectinload(
+                                              Household.residents), selectinload(BindingRequest.household)
+                                              .selectinload(Household.building))
+                                          .order_by(BindingRequest.id)))
+    return render(request, "residents/binding_requests.html", {"rows": rows, "roles": RESIDENT_ROLES})
+
+
+@router.post("/residents/binding-requests/{request_id}/{decision}", include_in_schema=False)
+async def decide_binding(request: Request, request_id: int, decision: str, resident_id: str = Form(""),
+                         note: str = Form(""), staff: StaffUser = Depends(may_edit)) -> Response:
+    if decision not in ("approve", "reject"):
+        raise HTTPException(status_code=404)
+    async with transaction(runtime_of(request).sessions) as session:
+        binding_request = await get_scoped_or_404(session, BindingRequest, request_id, staff)
+        openid = binding_request.openid
+        try:
+            if decision == "approve":
+                await approve_request(session, request_id=request_id, actor=actor_of(staff),
+                                      resident_id=int(resident_id) if resident_id.isdigit() else None)
+            else:
+                await reject_request(session, request_id=request_id, actor=actor_of(staff), note=note.strip())
+        except BindingError as exc:
+            raise HTTPException(status_code=409, detail="这条申请已经处理过了。") from exc
+    await forget_cached_profile(runtime_of(request).state, openid=openid)
+    flash(request, "已通过，业主会收到微信通知。" if decision == "approve" else "已拒绝，业主会收到微信通知。")
+    return redirect("/admin/residents/binding-requests")
+
+
+# --- roster import: upload → preview (per-row errors) → confirm (one transaction) --------------------------------
+
+
+async def _import_page(request: Request, staff: StaffUser, **context: object) -> Response:
+    async with transaction(runtime_of(request).sessions) as session:
+        communities = [(c.id, c.name) for c in await visible_communities(session, staff)]
+    status_code = int(context.pop("status_code", 200))  # type: ignore[call-overload]
+    return render(request, "residents/import.html", {"communities": communities, "rows": [], "errors": [],
+                                                     "token": "", **context}, status_code=status_code)
+
+
+@router.get("/residents/import", include_in_schema=False)
+async def import_form(request: Request, staff: StaffUser = Depends(may_edit)) -> Response:
+    return await _import_page(request, staff)
+
+
+@router.post("/residents/import", include_in_schema=False)
+async def import_preview(request: Request, community_id: int = Form(0), roster: UploadFile = File(...),
+                         staff: StaffUser = Depends(may_edit)) -> Response:
+    require_community(staff, community_id)
+    rows, errors = read_roster(roster.filename or "", await roster.read())
+    token = ""
+    if rows and not errors:
+        token = secrets.token_urlsafe(16)
+        await runtime_of(request).state.set(f"roster:{staff.id}:{token}", json.dumps(
+            {"community_id": community_id, "rows": [r.as_json() for r in rows]}), PREVIEW_TTL_S)
+    return await _import_page(request, staff, rows=rows, errors=errors, token=token, community_id=community_id,
+                              filename=roster.filename, status_code=400 if errors else 200)
+
+
+@router.post("/residents/import/confirm", include_in_schema=False)
+async def import_confirm(request: Request, token: str = Form(""), staff: StaffUser = Depends(may_edit)) -> Response:
+    key = f"roster:{staff.id}:{token}"
+    raw = await runtime_of(request).state.get(key) if token else None
+    if raw is None:
+        flash(request, "预览已过期，请重新上传名册。", "warn")
+        return redirect("/admin/residents/import")
+    data = json.loads(raw)
+    community_id = require_community(staff, data["community_id"])
+    rows = [RosterRow.from_json(r) for r in data["rows"]]
+    try:
+        async with transaction(runtime_of(request).sessions) as session:
+            result = await import_roster(session, community_id=community_id, rows=rows, actor=audit_name(staff))
+    except RosterInvalid as exc:
+        return await _import_page(request, staff, errors=exc.errors, status_code=400)
+    await runtime_of(request).state.delete(key)
+    flash(request, f"导入完成：新增房屋 {result.households_created} 户，新增住户 {result.residents_created} 人，"
+                   f"更新 {result.households_updated + result.residents_updated} 条。")
+    return redirect("/admin/residents")
+
+
+@router.get("/api/households", tags=["residents"])
+async def api_households(request: Request, q: str = "", staff: StaffUser = Depends(may_edit)) -> dict:
+    rows = await _households(request, staff, q, None)
+    return {"items": [{"id": h.id, "community_id": h.community_id, "label": h.label, "area_m2": str(h.area_m2),
+                       "occupancy": h.occupancy.value,
+                       "residents": [{"id": r.id, "name": r.name, "phone": r.phone, "role": r.role.value}
+                                     for r in h.residents]} for h in rows]}
+
+
+section = Section(name="residents", router=router, nav=[NavLink("住户", "/admin/residents", roles=ROLES, order=30)])
