@@ -1,0 +1,294 @@
+"""Webhook benchmark: encrypted WeChat messages through the whole path, against a bare FastAPI echo, same run.
+
+    .venv/bin/python benchmarks/webhook.py [--owners 300] [--steps 3] [--concurrency 10 50]
+
+What it does (everything on 127.0.0.1, servers in subprocesses so the client does not steal their core):
+1. a temp SQLite database, migrated and seeded with the demo community (embedded defaults: in-process state store);
+2. `linli`'s real app under uvicorn (safe mode with a test EncodingAESKey), and a bare FastAPI endpoint that reads
+   the body and echoes the same XML back;
+3. for each concurrency level, a fresh set of owners (distinct openids) each walk `--steps` messages of a dialog:
+   帮助, 绑定房屋 (a dialog starts: state saved), 1 (a dialog step: state loaded, choice parsed, state saved) — every
+   message signed and AES-encrypted exactly as WeChat sends it; one owner's messages go in order on one connection;
+4. the same requests are sent to the echo server the same way;
+5. prints p50/p99 latency, throughput, errors for both, and the ratios. Targets (issue 3): p99 < 30 ms at 10
+   concurrent; throughput >= 50 % of the echo's at 50 concurrent; zero errors.
+Replies are checked after the timed part: HTTP 200, a valid msg_signature, and a decrypted reply that is neither
+the outage nor the apology text.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+TOKEN = "bench-token"
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+APPID = "wxbench000000001"
+ACCOUNT = "gh_bench"
+STEPS = ("帮助", "绑定房屋", "1", "1")
+
+
+# --- servers (run in subprocesses) ---------------------------------------------------------------------------
+def serve(kind: str, port: int) -> None:
+    import uvicorn
+
+    if kind == "echo":
+        app = FastAPI()
+
+        @app.post("/wechat")
+        async def echo(request: Request) -> Response:
+            return Response(await request.body(), media_type="application/xml")
+    else:
+        from linli.app import create_app
+        from workflows.settings import Settings
+
+        app = create_app(Settings())
+        if os.environ.get("BENCH_BOT") == "edge":
+            app.state.wechat_intake.bot = EdgeResponder(app.state.runtime)
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, loop="uvloop",
+                http="httptools")
+
+
+class EdgeResponder:
+    """--bot edge: the channel alone (verify, decrypt, dedup, lock, encrypt) with a bot that only reads and writes
+    the conversation state once, to tell the channel's cost from the dialogs' cost."""
+
+    def __init__(self, runtime) -> None:
+        self.state = runtime.state
+
+    async def respond(self, inbound):
+        from bot.messages import Reply
+
+        key = f"conv:{inbound.openid}"
+        steps = int(await self.state.get(key) or 0) + 1
+        await self.state.set(key, str(steps), 600)
+        return Reply(f"第{steps}步：收到“{inbound.content}”。请选择小区：\n1. 阳光花园\n2. 翠湖苑")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_server(kind: str, env: dict[str, str]) -> tuple[subprocess.Popen, int]:
+    port = free_port()
+    process = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--port", str(port)], env=env, cwd=ROOT)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{kind} server exited with {process.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process, port
+        except OSError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"{kind} server did not start")
+
+
+def prepare_database(folder: Path) -> dict[str, str]:
+    from linli.demo import seed_everything
+    from workflows.migrate import upgrade
+    from workflows.settings import Settings
+
+    env = {**os.environ, "LINLI_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'linli.db'}",
+           "LINLI_MEDIA_DIR": str(folder / "media"), "LINLI_CHROMA_PATH": str(folder / "chroma"),
+           "LINLI_REDIS_URL": "", "LINLI_WECHAT_TOKEN": TOKEN, "LINLI_WECHAT_AES_KEY": AES_KEY,
+           "LINLI_WECHAT_APPID": APPID, "LINLI_WECHAT_API_BASE": "http://127.0.0.1:9",  # nothing leaves
+           "LINLI_RUN_WORKERS_IN_PROCESS": "true"}
+    settings = Settings(_env_file=None, database_url=env["LINLI_DATABASE_URL"], media_dir=env["LINLI_MEDIA_DIR"],
+                        chroma_path=env["LINLI_CHROMA_PATH"])
+    upgrade(settings.database_url)
+    asyncio.run(seed_everything(settings))
+    return env
+
+
+# --- requests ---------------------------------------------------------------------------------------------------
+def build_requests(owners: int, steps: int, prefix: str, port: int) -> list[list[bytes]]:
+    """Per owner, the raw HTTP requests of their messages (signed, encrypted), in order."""
+    from bot.wechat.protocol import Crypto, signature_of
+
+    crypto = Crypto(TOKEN, AES_KEY, APPID)
+    now = int(time.time())
+    msg_id = int(time.time() * 1000) * 1000
+    per_owner = []
+    for n in range(owners):
+        openid = f"o{prefix}{n:05d}bench"
+        requests = []
+        for step in range(steps):
+            msg_id += 1
+            inner = (f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><FromUserName><![CDATA[{openid}]]>"
+                     f"</FromUserName><CreateTime>{now}</CreateTime><MsgType><![CDATA[text]]></MsgType>"
+                     f"<Content><![CDATA[{STEPS[step % len(STEPS)]}]]></Content><MsgId>{msg_id}</MsgId></xml>")
+            timestamp, nonce = str(now), str(msg_id % 1000000007)
+            envelope = crypto.encrypt(inner, nonce, timestamp)
+            encrypted = re.search(r"<Encrypt><!\[CDATA\[(.*?)\]\]>", envelope).group(1)
+            body = (f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName><Encrypt><![CDATA[{encrypted}]]></Encrypt>"
+                    "</xml>").encode()
+            msg_signature = signature_of(TOKEN, timestamp, nonce, encrypted)
+            query = (f"signature={signature_of(TOKEN, timestamp, nonce)}&timestamp={timestamp}&nonce={nonce}"
+                     f"&openid={openid}&encrypt_type=aes&msg_signature={msg_signature}")
+            head = (f"POST /wechat?{query} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: text/xml\r\n"
+                    f"Content-Length: {len(body)}\r\n\r\n").encode()
+            requests.append(head + body)
+        per_owner.append(requests)
+    return per_owner
+
+
+# --- a small keep-alive HTTP/1.1 client: cheap enough not to be the bottleneck ------------------------------------
+@dataclass
+class Result:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    bodies: list[bytes] = field(default_factory=list)
+    wall_s: float = 0.0
+
+
+async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    return status, await reader.readexactly(length)
+
+
+async def run_connection(port: int, queue: list[list[bytes]], result: Result) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while queue:
+            for request in queue.pop():
+                started = time.perf_counter()
+                writer.write(request)
+                try:
+                    status, body = await read_response(reader)
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    result.errors += 1
+                    writer.close()
+                    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                    continue
+                result.latencies.append(time.perf_counter() - started)
+                if status != 200:
+                    result.errors += 1
+                result.bodies.append(body)
+    finally:
+        writer.close()
+
+
+async def drive(port: int, per_owner: list[list[bytes]], concurrency: int) -> Result:
+    result = Result()
+    queue = list(reversed(per_owner))  # one owner's messages stay on one connection, in order
+    started = time.perf_counter()
+    await asyncio.gather(*(run_connection(port, queue, result) for _ in range(concurrency)))
+    result.wall_s = time.perf_counter() - started
+    return result
+
+
+def check_replies(result: Result) -> int:
+    """Errors among the app's replies: not a signed, encrypted reply, or the outage/apology text."""
+    from bot.wechat import texts
+    from bot.wechat.protocol import Crypto, signature_of
+
+    crypto = Crypto(TOKEN, AES_KEY, APPID)
+    bad = 0
+    for body in result.bodies:
+        text = body.decode("utf-8", "replace")
+        found = re.search(r"<Encrypt><!\[CDATA\[(.*?)\]\]></Encrypt><MsgSignature><!\[CDATA\[(.*?)\]\]>"
+                          r"</MsgSignature><TimeStamp>(\d+)</TimeStamp><Nonce><!\[CDATA\[(.*?)\]\]>", text)
+        if not found:
+            bad += 1
+            continue
+        encrypted, signature, timestamp, nonce = found.groups()
+        inner = crypto.decrypt(encrypted).decode()
+        if signature != signature_of(TOKEN, timestamp, nonce, encrypted) or texts.BUSY in inner or \
+                texts.SORRY in inner:
+            bad += 1
+    return bad
+
+
+def summary(result: Result) -> dict[str, float]:
+    latencies = sorted(result.latencies)
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return {"n": len(latencies), "p50_ms": statistics.median(latencies) * 1000, "p99_ms": p99 * 1000,
+            "rps": len(latencies) / result.wall_s, "errors": result.errors}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--serve", choices=["app", "echo"])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--owners", type=int, default=300, help="distinct owners per concurrency level")
+    parser.add_argument("--steps", type=int, default=3, help="messages per owner (帮助, 绑定房屋, 1, 1)")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[10, 50])
+    parser.add_argument("--bot", choices=["real", "edge"], default="real",
+                        help="real: the product's Bot and dialogs; edge: the channel alone with a trivial bot")
+    args = parser.parse_args()
+    if args.serve:
+        serve(args.serve, args.port)
+        return
+
+    with tempfile.TemporaryDirectory(prefix="linli-bench-") as tmp:
+        env = prepare_database(Path(tmp)) | {"BENCH_BOT": args.bot}
+        app_process, app_port = start_server("app", env)
+        echo_process, echo_port = start_server("echo", env)
+        try:
+            warm = build_requests(20, args.steps, "warm", app_port)
+            asyncio.run(drive(app_port, warm, 5))
+            asyncio.run(drive(echo_port, build_requests(20, args.steps, "warm", echo_port), 5))
+            rows = []
+            for concurrency in args.concurrency:
+                prefix = f"c{concurrency}x"
+                app_result = asyncio.run(drive(app_port, build_requests(args.owners, args.steps, prefix, app_port),
+                                               concurrency))
+                app_result.errors += check_replies(app_result)
+                echo_result = asyncio.run(drive(echo_port, build_requests(args.owners, args.steps, prefix,
+                                                                          echo_port), concurrency))
+                rows.append((concurrency, summary(app_result), summary(echo_result)))
+        finally:
+            for process in (app_process, echo_process):
+                process.terminate()
+                process.wait(timeout=10)
+    print(f"\nwebhook benchmark ({args.bot} bot): {args.owners} owners x {args.steps} encrypted messages per level "
+          f"({', '.join(STEPS[:args.steps])}), loopback, server on uvicorn (uvloop, httptools), 1 process")
+    print(f"{'conc':>4} {'server':>6} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>6}")
+    for concurrency, app, echo in rows:
+        for name, row in (("linli", app), ("echo", echo)):
+            print(f"{concurrency:>4} {name:>6} {row['n']:>5} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} "
+                  f"{row['rps']:>8.0f} {row['errors']:>6}")
+        print(f"     ratios linli/echo: throughput {app['rps'] / echo['rps']:.2f}, "
+              f"p50 {app['p50_ms'] / echo['p50_ms']:.1f}x, p99 {app['p99_ms'] / echo['p99_ms']:.1f}x")
+    by_level = {c: (a, e) for c, a, e in rows}
+    verdicts = []
+    if 10 in by_level:
+        verdicts.append(f"p99 at 10 concurrent {by_level[10][0]['p99_ms']:.1f} ms (target < 30): "
+                        f"{'met' if by_level[10][0]['p99_ms'] < 30 else 'NOT met'}")
+    if 50 in by_level:
+        ratio = by_level[50][0]["rps"] / by_level[50][1]["rps"]
+        verdicts.append(f"throughput at 50 concurrent {ratio:.2f} of echo (target >= 0.50): "
+                        f"{'met' if ratio >= 0.5 else 'NOT met'}")
+    errors = sum(a["errors"] for _, a, _ in rows)
+    verdicts.append(f"errors {errors} (target 0): {'met' if errors == 0 else 'NOT met'}")
+    print("\n".join(verdicts))
+    print(f"load average after the run (other work on this machine skews the figures): {os.getloadavg()[0]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
