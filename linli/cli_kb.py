@@ -165,7 +165,7 @@ def reindex_command() -> None:
 def eval_command(
     dataset: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON lines dev set"),
     community: str = typer.Option("YGHY", help="community code the questions are asked in"),
-    show_misses: bool = typer.Option(False, "--misses", help="list every miss of the configured retrieval"),
+    show_misses: bool = typer.Option(False, "--misses", help="list the dev split's misses of the configured retrieval"),
 ) -> None:
     """recall@1, recall@3, MRR, out-of-scope refusal and intent accuracy: configured retrieval vs BM25 baselines."""
     asyncio.run(_eval(Settings(), dataset, community, show_misses))
@@ -195,7 +195,7 @@ async def _eval(settings: Settings, dataset: Path, community: str, show_misses: 
             table.add_row(m.name, _pct(m.recall_at_1), _pct(m.recall_at_3), f"{m.mrr:.3f}", _pct(m.oos_refusal),
                           _pct(m.in_scope_answered), _pct(m.intent_accuracy))
         console.print(table)
-        if show_misses and split == "all":
+        if show_misses and split == "dev":  # tune on dev only; the test split stays unseen
             for miss in report.methods[0].misses:
                 console.print(f"  [yellow]{miss}[/yellow]")
 
