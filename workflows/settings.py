@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     wechat_api_base: str = "https://api.weixin.qq.com"
     wechat_reply_budget_s: float = 3.5
     wechat_max_body_bytes: int = 64 * 1024
+    # Template message ids by Linli's template name, as JSON: {"service_reply": "tmpl-id", "repair_done": "…"};
+    # a wechat.template outbox row whose template has no id here is sent as a customer-service text instead.
+    wechat_template_ids: dict[str, str] = Field(default_factory=dict)
 
     # LLM and embeddings (empty: retrieval-only answers, no LLM)
     llm_base_url: str = ""

@@ -73,8 +73,7 @@ class OutboxDelivery:
             raise WeChatApiError(40003, "no openid in the payload")
         text = str(payload.get("text", ""))
         if delivery.kind == "wechat.template":
-            template_ids: dict[str, str] = getattr(self.runtime.settings, "wechat_template_ids", None) or {}
-            template_id = template_ids.get(str(payload.get("template", "")))
+            template_id = self.runtime.settings.wechat_template_ids.get(str(payload.get("template", "")))
             if template_id:
                 await self.api.send_template(openid=openid, template_id=template_id,
                                              data=payload.get("data") or {"content": text}, url=payload.get("url"))
