@@ -1,0 +1,225 @@
+"""Complaints (投诉) for staff: list with filters (status, category, building, SLA), detail with timeline and photos,
+assign, start/reply/escalate/close, internal notes. A complaint about a staff member is invisible to that member;
+an anonymous complaint hides the owner from everyone but admins. Pages under /admin/complaints, JSON under
+/admin/api/complaints."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backoffice.rendering import NavLink, Section, flash, redirect, render
+from backoffice.repairs.photos import photo_response
+from backoffice.security import actor_of, get_scoped_or_404, require_roles, runtime_of, scoped, visible_communities
+from workflows.audit.models import AuditEvent
+from workflows.clock import utcnow
+from workflows.community.models import Household, Resident
+from workflows.community.service import get_household, list_buildings
+from workflows.complaints import service
+from workflows.complaints.models import (
+    COMPLAINT_CATEGORIES,
+    OPEN_COMPLAINT_STATUSES,
+    STATUS_LABELS,
+    Complaint,
+    ComplaintNote,
+    ComplaintStatus,
+)
+from workflows.complaints.states import ACTION_LABELS, TRANSITIONS
+from workflows.staff.models import Role, StaffCommunity, StaffUser
+from workflows.statemachine import TransitionNotAllowed, allowed_actions
+
+router = APIRouter()
+HANDLERS = (Role.MANAGER, Role.FRONT_DESK)  # and admin
+may_handle = require_roles(*HANDLERS)
+BUTTONS = ("start", "escalate", "close")
+SLA_LABELS = {"breached": "已超时", "ok": "正常", "done": "已结束"}
+NOT_NOW = "这条投诉现在不能「{label}」（状态：{status}）。"
+
+
+def sla_state(complaint: Complaint) -> str:
+    if complaint.respond_breached_at or (complaint.first_response_at is None and complaint.respond_by
+                                         and complaint.respond_by <= utcnow()):
+        return "breached"
+    return "ok" if complaint.status in OPEN_COMPLAINT_STATUSES else "done"
+
+
+async def _get(session: AsyncSession, complaint_id: int, staff: StaffUser) -> Complaint:
+    complaint = await get_scoped_or_404(session, Complaint, complaint_id, staff)
+    if complaint.about_staff_id == staff.id:  # never shown to the person it is about
+        raise HTTPException(status_code=404)
+    return complaint
+
+
+@router.get("/complaints", include_in_schema=False)
+async def complaint_list(request: Request, status: str = "open", category: str = "", building: str = "",
+                         sla: str = "", staff: StaffUser = Depends(may_handle)) -> Response:
+    query = scoped(select(Complaint), Complaint, staff).where(
+        or_(Complaint.about_staff_id.is_(None), Complaint.about_staff_id != staff.id)).order_by(Complaint.id.desc())
+    if status == "open":
+        query = query.where(Complaint.status.in_(OPEN_COMPLAINT_STATUSES))
+    elif status in set(ComplaintStatus):
+        query = query.where(Complaint.status == ComplaintStatus(status))
+    if category in COMPLAINT_CATEGORIES:
+        query = query.where(Complaint.category == category)
+    if building.isdigit():
+        query = query.where(Complaint.building_id == int(building))
+    async with runtime_of(request).sessions() as session:
+        rows = [c for c in await session.scalars(query.limit(200)) if not sla or sla_state(c) == sla]
+        communities = await visible_communities(session, staff)
+        buildings = [(b.id, b.name) for c in communities for b in await list_buildings(session, community_id=c.id)]
+    return render(request, "complaints/list.html", {
+        "rows": rows, "status": status, "category": category, "building": building, "sla": sla,
+        "statuses": STATUS_LABELS, "categories": COMPLAINT_CATEGORIES, "buildings": buildings,
+        "sla_labels": SLA_LABELS, "sla_state": sla_state})
+
+
+async def _owner(session: AsyncSession, complaint: Complaint, staff: StaffUser) -> str:
+    if complaint.anonymous and staff.role != Role.ADMIN:
+        return "匿名（业主要求对处理人员匿名）"
+    if complaint.household_id is None:
+        return "未绑定房屋的业主"
+    household = await get_household(session, household_id=complaint.household_id)
+    resident = await session.get(Resident, complaint.resident_id) if complaint.resident_id else None
+    label = household.label if isinstance(household, Household) else ""
+    return f"{label} {resident.name}（{resident.phone}）" if resident else label
+
+
+async def _handlers(session: AsyncSession, complaint: Complaint) -> list[tuple[int, str]]:
+    people = await session.scalars(select(StaffUser).join(StaffCommunity, StaffCommunity.staff_id == StaffUser.id)
+                                   .where(StaffCommunity.community_id == complaint.community_id,
+                                          StaffUser.role.in_(HANDLERS), StaffUser.active.is_(True)))
+    return [(p.id, p.display_name) for p in people if p.id != complaint.about_staff_id]
+
+
+async def _detail(request: Request, session: AsyncSession, complaint: Complaint, staff: StaffUser, *,
+                  errors: dict | None = None, values: dict | None = None, status_code: int = 200) -> Response:
+    events = list(await session.scalars(select(AuditEvent).where(
+        AuditEvent.entity_type == "complaint", AuditEvent.entity_id == str(complaint.id))))
+    notes = list(await session.scalars(select(ComplaintNote).where(ComplaintNote.complaint_id == complaint.id)))
+    timeline = sorted([(e.created_at, "event", e) for e in events] + [(n.created_at, "note", n) for n in notes],
+                      key=lambda item: item[0])
+    assignee = await session.get(StaffUser, complaint.assignee_id) if complaint.assignee_id else None
+    actions = [a for a in allowed_actions(TRANSITIONS, complaint.status, staff.role.value) if a in BUTTONS]
+    return render(request, "complaints/detail.html", {
+        "c": complaint, "owner": await _owner(session, complaint, staff), "assignee": assignee,
+        "timeline": timeline, "statuses": STATUS_LABELS, "labels": ACTION_LABELS,
+        "actions": [(a, ACTION_LABELS[a]) for a in actions], "sla": sla_state(complaint), "sla_labels": SLA_LABELS,
+        "can_reply": bool(allowed_actions(TRANSITIONS, complaint.status, staff.role.value).count("reply")),
+        "handlers": await _handlers(session, complaint), "errors": errors or {}, "values": values or {}},
+        status_code=status_code)
+
+
+@router.get("/complaints/{complaint_id}", include_in_schema=False)
+async def complaint_detail(request: Request, complaint_id: int, staff: StaffUser = Depends(may_handle)) -> Response:
+    async with runtime_of(request).sessions() as session:
+        complaint = await _get(session, complaint_id, staff)
+        return await _detail(request, session, complaint, staff)
+
+
+@router.get("/complaints/{complaint_id}/photos/{index}", include_in_schema=False)
+async def complaint_photo(request: Request, complaint_id: int, index: int,
+                          staff: StaffUser = Depends(may_handle)) -> Response:
+    async with runtime_of(request).sessions() as session:
+        photos = list((await _get(session, complaint_id, staff)).photos)
+    return photo_response(runtime_of(request).settings.media_dir, photos, index)
+
+
+class Undo(Exception):
+    pass
+
+
+async def _run(request: Request, complaint_id: int, staff: StaffUser, action: str, text: str) -> str | None:
+    """One action in one transaction; returns an error message (and keeps nothing) or None."""
+    try:
+        async with runtime_of(request).sessions() as session, session.begin():
+            complaint = await _get(session, complaint_id, staff)
+            label, status = ACTION_LABELS.get(action, "备注"), complaint.status_label
+            try:
+                if action == "comment":
+                    await service.comment(session, complaint=complaint, actor=actor_of(staff), body=text)
+                elif action == "assign":
+                    target = await session.get(StaffUser, int(text)) if text.isdigit() else None
+                    if target is None:
+                        raise Undo("请选择处理人")
+                    await service.assign(session, complaint=complaint, actor=actor_of(staff), staff=target)
+                else:
+                    await service.perform(session, complaint=complaint, action=action, actor=actor_of(staff),
+                                          note=text)
+            except service.NotAllowedForStaff as exc:
+                raise Undo("不能交给被投诉的工作人员，或不是本小区的员工。" if action == "assign"
+                           else "您不能处理这条投诉。") from exc
+            except TransitionNotAllowed as exc:
+                raise Undo(NOT_NOW.format(label=label, status=status)) from exc
+    except Undo as problem:
+        return str(problem)
+    return None
+
+
+@router.post("/complaints/{complaint_id}/reply", include_in_schema=False)
+async def complaint_reply(request: Request, complaint_id: int, body: str = Form(""),
+                          staff: StaffUser = Depends(may_handle)) -> Response:
+    if not body.strip() or len(body) > 1000:
+        async with runtime_of(request).sessions() as session:
+            complaint = await _get(session, complaint_id, staff)
+            message = "请写下回复内容" if not body.strip() else "回复太长了，请控制在 1000 字以内"
+            return await _detail(request, session, complaint, staff, errors={"body": message},
+                                 values={"body": body}, status_code=400)
+    problem = await _run(request, complaint_id, staff, "reply", body.strip())
+    flash(request, problem or "回复已发出，业主会在微信里收到，并可回复满意或不满意。", "error" if problem else "ok")
+    return redirect(f"/admin/complaints/{complaint_id}")
+
+
+@router.post("/complaints/{complaint_id}/{action}", include_in_schema=False)
+async def complaint_act(request: Request, complaint_id: int, action: str, note: str = Form(""),
+                        staff_id: str = Form(""), staff: StaffUser = Depends(may_handle)) -> Response:
+    if action not in (*BUTTONS, "assign", "comment"):
+        raise HTTPException(status_code=404)
+    if action == "comment" and not note.strip():
+        flash(request, "请写点内容", "error")
+        return redirect(f"/admin/complaints/{complaint_id}")
+    problem = await _run(request, complaint_id, staff, action, staff_id if action == "assign" else note.strip()[:1000])
+    done = {"assign": "已转交。", "comment": "已添加备注。"}.get(action, f"已{ACTION_LABELS.get(action, '')}。")
+    flash(request, problem or done, "error" if problem else "ok")
+    return redirect(f"/admin/complaints/{complaint_id}")
+
+
+class ComplaintAction(BaseModel):
+    action: str = Field(pattern="^(start|reply|escalate|close|comment)$")
+    note: str = Field(default="", max_length=1000)
+
+
+def as_json(complaint: Complaint, staff: StaffUser) -> dict:
+    hidden = complaint.anonymous and staff.role != Role.ADMIN
+    return {"id": complaint.id, "number": complaint.number, "status": complaint.status.value,
+            "category": complaint.category, "description": complaint.description, "anonymous": complaint.anonymous,
+            "household_id": None if hidden else complaint.household_id, "assignee_id": complaint.assignee_id,
+            "created_at": complaint.created_at.isoformat(), "sla": sla_state(complaint)}
+
+
+@router.get("/api/complaints", tags=["complaints"])
+async def api_list(request: Request, staff: StaffUser = Depends(may_handle)) -> dict:
+    """Open complaints in your communities (never ones about you)."""
+    async with runtime_of(request).sessions() as session:
+        rows = await session.scalars(scoped(select(Complaint), Complaint, staff).where(
+            Complaint.status.in_(OPEN_COMPLAINT_STATUSES),
+            or_(Complaint.about_staff_id.is_(None), Complaint.about_staff_id != staff.id)).order_by(Complaint.id))
+        return {"items": [as_json(c, staff) for c in rows]}
+
+
+@router.post("/api/complaints/{complaint_id}/actions", tags=["complaints"])
+async def api_act(request: Request, complaint_id: int, body: ComplaintAction,
+                  staff: StaffUser = Depends(may_handle)) -> dict:
+    if body.action in ("reply", "comment") and not body.note.strip():
+        raise HTTPException(status_code=400, detail="note is required")
+    problem = await _run(request, complaint_id, staff, body.action, body.note.strip())
+    if problem:
+        raise HTTPException(status_code=409, detail=problem)
+    async with runtime_of(request).sessions() as session:
+        return as_json(await _get(session, complaint_id, staff), staff)
+
+
+section = Section(name="complaints", router=router,
+                  nav=[NavLink("投诉", "/admin/complaints", roles=HANDLERS, order=22)])
