@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from backoffice import messages as m
-from backoffice.rendering import NavLink, Section, flash, redirect, render
+from backoffice.rendering import NavLink, Section, flash, nav_for, redirect, render
 from backoffice.security import csrf_token, current_staff, runtime_of
 from workflows.db import transaction
 from workflows.staff.models import StaffUser
@@ -68,7 +68,9 @@ async def logout(request: Request) -> Response:
 
 @router.get("/", include_in_schema=False)
 async def home(staff: StaffUser = Depends(current_staff)) -> Response:
-    return redirect("/admin/dashboard")
+    """Each role lands on its first section: managers on 数据分析, technicians on their work orders."""
+    links = nav_for(staff)
+    return redirect(links[0].href if links else "/admin/me")
 
 
 @router.get("/me", include_in_schema=False)
