@@ -31,6 +31,7 @@ from workflows.community.service import get_community
 from workflows.db import transaction
 from workflows.escalations.models import Escalation, EscalationReason
 from workflows.escalations.service import open_escalation
+from workflows.faq.service import record_feedback, record_unanswered
 from workflows.runtime import Runtime
 
 log = logging.getLogger("linli.bot")
@@ -216,6 +217,7 @@ class Bot:
             conv.pending = {"kind": "faq_choices", "choices": choices, "question": question}
             return f"{texts.CHOOSE_QUESTION}\n{numbered([q for q, _ in choices])}"
         conv.unknown_count += 1
+        await self._record_unanswered(ctx, question)
         if conv.unknown_count >= 2:
             conv.unknown_count = 0
             return await self.escalate(ctx, EscalationReason.LOW_CONFIDENCE, question)
@@ -259,19 +261,23 @@ class Bot:
         return None
 
     async def _record_feedback(self, ctx: DialogContext, pending: dict[str, Any], helpful: bool) -> None:
-        """Stored by workflows.faq (helper C's module) when it is there; the owner's answer matters either way."""
-        try:
-            from workflows.faq.service import record_feedback  # type: ignore[import-not-found]
-        except ImportError:
-            log.info("FAQ feedback not recorded: workflows.faq.service is not available")
-            return
+        """The owner's 1/2 goes to workflows.faq, where staff see unhelpful answers (best effort)."""
         try:
             async with transaction(self.runtime.sessions) as session:
                 await record_feedback(session, community_id=ctx.owner.default_community_id, openid=ctx.openid,
                                       entry_id=pending.get("entry_id"), question=pending.get("question", ""),
                                       helpful=helpful)
-        except Exception:  # noqa: BLE001 - feedback is best effort
+        except Exception:  # noqa: BLE001 - feedback must not cost the owner their answer
             log.exception("recording FAQ feedback failed")
+
+    async def _record_unanswered(self, ctx: DialogContext, question: str) -> None:
+        """A question the FAQ could not answer, listed for staff so the FAQ grows where owners need it."""
+        try:
+            async with transaction(self.runtime.sessions) as session:
+                await record_unanswered(session, community_id=ctx.owner.default_community_id, openid=ctx.openid,
+                                        question=question)
+        except Exception:  # noqa: BLE001
+            log.exception("recording an unanswered question failed")
 
     def intent_specs(self) -> list[Any]:
         """What intent routing may choose: every registered dialog plus the pseudo-intents (knowledge's IntentSpec)."""
