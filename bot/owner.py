@@ -7,8 +7,8 @@ import json
 from dataclasses import asdict
 
 from bot.context import BoundHousehold, OwnerProfile
+from bot.directory import default_community
 from workflows.bindings.service import PROFILE_CACHE_KEY, forget_cached_profile, list_bindings
-from workflows.community.service import default_community_id
 from workflows.runtime import Runtime
 
 CACHE_TTL_S = 600
@@ -31,7 +31,7 @@ async def load_profile_from_db(runtime: Runtime, openid: str) -> OwnerProfile:
     """Read the owner's bindings from the database (the slow path)."""
     async with runtime.sessions() as session:
         views = await list_bindings(session, openid=openid)
-        fallback = await default_community_id(session) or 0
+    fallback = 0 if views else await default_community(runtime)
     households = [BoundHousehold(household_id=v.household_id, community_id=v.community_id,
                                  community_name=v.community_name, label=v.label, resident_id=v.resident_id,
                                  resident_name=v.resident_name, resident_phone=v.resident_phone) for v in views]

@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot import texts
+from bot import directory, texts
 from bot.context import DialogContext
 from bot.dialogs.spec import Choice, Dialog, Invalid, Slot
 from bot.owner import invalidate_profile
 from workflows.bindings.service import household_label, request_binding, request_reference, verify_and_bind
 from workflows.clock import local, utcnow
-from workflows.community.service import find_building, find_households, list_buildings, list_communities
+from workflows.community.service import find_building, find_households
 from workflows.db import transaction
 
 MAX_FAILED_PER_DAY = 5
@@ -20,13 +20,11 @@ FAILED_KEY = "bindfail:{openid}:{day}"
 
 
 async def community_choices(ctx: DialogContext) -> list[Choice]:
-    async with ctx.runtime.sessions() as session:
-        return [Choice(c.id, c.name, (c.code,)) for c in await list_communities(session)]
+    return [Choice(c.id, c.name, (c.code,)) for c in await directory.communities(ctx.runtime)]
 
 
 async def building_choices(ctx: DialogContext) -> list[Choice]:
-    async with ctx.runtime.sessions() as session:
-        return [Choice(b.id, b.name) for b in await list_buildings(session, community_id=ctx.values["community"])]
+    return [Choice(b.id, b.name) for b in await directory.buildings(ctx.runtime, ctx.values["community"])]
 
 
 async def parse_building(text: str, ctx: DialogContext) -> int:
