@@ -21,7 +21,8 @@ SHARED = -1  # Chroma metadata cannot hold None: shared entries are stored with 
 # BM25 (domain dictionary) fix its misses; k=5 because the lists are short (tens of entries, not thousands).
 RRF_K = 5
 RRF_WEIGHTS = {"question": 0.5, "passage": 1.0, "bm25": 1.0}
-VECTOR_UNITS = 80  # nearest vectors fetched from Chroma (an entry has 2-5)
+INDEX_LAYOUT = "v2"  # bump when _units() changes: a new collection is built by `linli kb reindex`
+VECTOR_UNITS = 120  # nearest vectors fetched from Chroma (an entry has 2-5)
 
 
 @dataclass
@@ -30,7 +31,8 @@ class Hit:
     score: float  # fused (RRF) score
     vector_sim: float = 0.0  # best cosine similarity of any of the entry's vectors to the question
     question_sim: float = 0.0  # ... of its question and alternative phrasings
-    passage_sim: float = 0.0  # ... of its question + answer passage
+    passage_sim: float = 0.0  # ... of its question + answer passage, or one sentence of the answer
+    answer_sim: float = 0.0  # ... of the whole question + answer passage (steadier, for confidence)
     bm25: float = 0.0
     vector_rank: int | None = None
     bm25_rank: int | None = None
@@ -50,7 +52,7 @@ def open_chroma_collection(settings: Settings, embedder_name: str) -> Any:
                                      ssl=scheme == "https", settings=chroma_settings)
     else:
         client = chromadb.PersistentClient(path=settings.chroma_path, settings=chroma_settings)
-    name = "linli-" + re.sub(r"[^a-zA-Z0-9._-]+", "-", embedder_name).strip("-.")[:50]
+    name = f"linli-{INDEX_LAYOUT}-" + re.sub(r"[^a-zA-Z0-9._-]+", "-", embedder_name).strip("-.")[:50]
     # embedding_function=None: vectors are always passed in, chromadb's default model is never loaded.
     return client.get_or_create_collection(name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
 
@@ -163,8 +165,10 @@ class KnowledgeIndex:
                 continue
             hit = hits.setdefault(entry.id, Hit(entry=entry, score=0.0))
             sim = 1.0 - float(distance)
-            if meta["unit"] == "a":
+            if meta["unit"] == "a" or meta["unit"].startswith("s"):
                 hit.passage_sim = max(hit.passage_sim, sim)
+                if meta["unit"] == "a":
+                    hit.answer_sim = sim
             else:
                 hit.question_sim = max(hit.question_sim, sim)
             hit.vector_sim = max(hit.vector_sim, sim)
@@ -223,7 +227,13 @@ def _units(entry: KnowledgeEntry) -> list[tuple[str, str, bool]]:
     units = [("q0", entry.question, True)]
     units += [(f"q{i}", alt, True) for i, alt in enumerate(entry.alternatives, 1) if alt.strip()]
     units.append(("a", f"{entry.question}\n{entry.answer}"[:1000], False))
+    sentences = [s.strip() for s in _SENTENCES.split(entry.answer) if len(s.strip()) >= 8]
+    if len(sentences) > 1:  # a specific question often matches one sentence of a long answer best
+        units += [(f"s{i}", sentence[:300], False) for i, sentence in enumerate(sentences[:12], 1)]
     return units
+
+
+_SENTENCES = re.compile(r"(?<=[。！？；;])|\n|(?=\d\. )")
 
 
 def _bm25_text(entry: KnowledgeEntry) -> str:

@@ -41,10 +41,11 @@ PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕�
 # Words that say which request this is; a hit nudges that intent up.
 KEYWORDS: dict[str, str] = {
     "repair": r"坏了|漏水|漏了|渗水|堵了|堵住|不亮|跳闸|打不开|关不上|维修|修一下|报修|不出水|冒烟|掉了|裂了|滴水|返臭",
-    "complaint": r"投诉|太吵|吵死|噪音|扰民|乱停|占了|油烟|态度|乱扔|没人管|高空抛物|堆杂物|不干净",
-    "my_repairs": r"我的(报修|工单|投诉|维修)|进度|(报|修).{0,6}(怎么还没|处理了没|到哪)|上门了没|什么时候上门|单号",
+    "complaint": r"投诉|太吵|吵死|噪音|扰民|乱停|占了|油烟|态度|乱扔|没人管|高空抛物|堆杂物|不干净|路堵|堵路|挡路|堵着",
+    "my_repairs": r"我的(报修|工单|投诉|维修)|进度|(报|修).{0,6}(怎么还没|处理了没|到哪)|上门了没|什么时候上门|单号"
+                  r"|查.{0,3}(报修|工单|投诉|维修)|(报修|维修|投诉)(记录|的事)",
     "bind": r"绑定|认证|绑一下|绑房",
-    "my_households": r"我的房屋|我的房子|解绑|解除绑定|名下",
+    "my_households": r"(?<!认证)(?<!绑定)我的(房屋|房子)|解绑|解除.{0,4}绑定|名下|查.{0,3}绑定|绑定的|绑了哪",
     "help": r"^(帮助|菜单|功能|你好|您好|在吗|hi|hello)$|能干什么|能做什么|有哪些功能",
     "announcements": r"通知|公告",
     "activities": r"活动|报名",
@@ -52,6 +53,8 @@ KEYWORDS: dict[str, str] = {
     "visitor": r"访客|来访|客人|朋友来|亲戚|放行|通行码|进小区|开.{0,2}门|[" + PROVINCES + "][a-z]",
     "handover": r"人工|真人|客服|工作人员|打电话给我",
 }
+# When a more specific intent's keywords match, the broader one's do not count ("查询我绑定的房子" is not 绑定).
+OVERRIDES = {"my_households": ("bind",), "my_repairs": ("repair", "complaint")}
 # A how-to question is for the FAQ ("物业费怎么交"); a request names what the owner wants done ("我想交物业费").
 QUESTION_FORM = re.compile(r"怎么|怎样|如何|多少|几点|哪里|在哪|什么时候|能不能|可不可以|可以.{0,8}吗"
                            r"|要不要|是否|吗[?？]?$|[?？]$")
@@ -81,6 +84,10 @@ class OfflineIntentClassifier:
             names.append(FAQ)
         query = self.embedder.queries([text])[0]
         is_question, is_request = bool(QUESTION_FORM.search(text)), bool(REQUEST_FORM.search(text))
+        matched = {name for name, pattern in KEYWORDS.items() if re.search(pattern, text)}
+        for specific, broader in OVERRIDES.items():
+            if specific in matched:
+                matched -= set(broader)
         result: dict[str, float] = {}
         for name in names:
             spec = next((s for s in intents if s.name == name), None)
@@ -89,7 +96,7 @@ class OfflineIntentClassifier:
                 continue
             sims = np.sort(self._matrix(texts) @ query)[::-1]
             score = float(sims[:2].mean()) if len(sims) > 1 else float(sims[0])
-            if name in KEYWORDS and re.search(KEYWORDS[name], text):
+            if name in matched:
                 score += 0.04
             if name == FAQ:
                 score += 0.03 if is_question else 0.0
