@@ -74,10 +74,13 @@ class MemoryStateStore:
     @asynccontextmanager
     async def lock(self, key: str, timeout_s: float = 10.0) -> AsyncIterator[None]:
         lock = self._locks.setdefault(key, asyncio.Lock())
-        try:
-            await asyncio.wait_for(lock.acquire(), timeout_s)
-        except TimeoutError as exc:
-            raise StateStoreUnavailable(f"lock {key} busy") from exc
+        if not lock.locked():  # the usual case: no timer, no task (wait_for costs one of each)
+            await lock.acquire()
+        else:
+            try:
+                await asyncio.wait_for(lock.acquire(), timeout_s)
+            except TimeoutError as exc:
+                raise StateStoreUnavailable(f"lock {key} busy") from exc
         try:
             yield
         finally:

@@ -56,6 +56,25 @@ async def enqueue_texts(runtime: Runtime, *, openid: str, texts_: list[str], ded
             await enqueue(session, kind="wechat.text", payload={"openid": openid, "text": text}, dedup_key=key)
 
 
+async def _finished_within(task: asyncio.Task[Any], seconds: float) -> bool:
+    """Wait for the task at most `seconds` without cancelling it (asyncio.wait, minus its bookkeeping)."""
+    loop = asyncio.get_running_loop()
+    waiter = loop.create_future()
+
+    def wake(*_: object) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    timer = loop.call_later(seconds, wake)
+    task.add_done_callback(wake)
+    try:
+        await waiter
+    finally:
+        timer.cancel()
+        task.remove_done_callback(wake)
+    return task.done()
+
+
 class Intake:
     """Turns one verified Inbound into the text of a passive reply ("" means answer "success")."""
 
@@ -76,8 +95,7 @@ class Intake:
         except StateStoreUnavailable as exc:
             return await self._queue_replay(inbound, exc)
         task = asyncio.create_task(self._respond(inbound))
-        done, _ = await asyncio.wait((task,), timeout=self.budget_s)
-        if not done:
+        if not await _finished_within(task, self.budget_s):
             late = asyncio.create_task(self._deliver_late(inbound, key, task))
             self._background.add(late)
             late.add_done_callback(self._background.discard)

@@ -15,10 +15,9 @@ import os
 import struct
 import time
 from dataclasses import dataclass
-from xml.etree.ElementTree import Element
+from xml.parsers import expat
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import ParseError, fromstring
+from defusedxml import DefusedXmlException, DTDForbidden, EntitiesForbidden, ExternalReferenceForbidden
 from wechatpy.crypto.cryptography import WeChatCipher
 from wechatpy.utils import WeChatSigner
 
@@ -62,25 +61,66 @@ def check_signature(token: str, signature: str | None, timestamp: str | None, no
         raise Forged("bad_signature")
 
 
-def parse_xml(body: bytes | str) -> Element:
-    """Parse untrusted XML: no DTD, no entities, no external references; anything else is a 400."""
+def parse_xml(body: bytes | str) -> dict[str, str]:
+    """Parse untrusted WeChat XML into {child tag: text} (WeChat's messages are one flat <xml> element).
+
+    The policy is defusedxml's (its exceptions, its rules: no DTD, no entity declarations, no external references,
+    no parameter entities), applied directly on an expat parser that keeps only the first level's text: no tree is
+    built, nothing is expanded. Nested elements (e.g. ScanCodeInfo) contribute their leaves' text under their tag.
+    """
+    fields: dict[str, str] = {}
+    path: list[str] = []
+    parts: list[str] = []
+
+    def forbid_dtd(name: str, sysid: str | None, pubid: str | None, has_internal_subset: bool) -> None:
+        raise DTDForbidden(name, sysid, pubid)
+
+    def forbid_entity(name: str, *args: object) -> None:
+        raise EntitiesForbidden(name, None, None, None, None, None)
+
+    def forbid_external(context: str, base: str | None, sysid: str | None, pubid: str | None) -> None:
+        raise ExternalReferenceForbidden(context, base, sysid, pubid)
+
+    def start(tag: str, attrs: object) -> None:
+        if not path and tag != "xml":
+            raise Refused("xml_malformed")
+        path.append(tag)
+        if len(path) == 2:
+            parts.clear()
+
+    def end(tag: str) -> None:
+        if len(path) == 2:
+            fields.setdefault(tag, "".join(parts))
+        path.pop()
+
+    def text(data: str) -> None:
+        if len(path) >= 2:
+            parts.append(data)
+
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartDoctypeDeclHandler = forbid_dtd
+    parser.EntityDeclHandler = forbid_entity
+    parser.UnparsedEntityDeclHandler = forbid_entity
+    parser.ExternalEntityRefHandler = forbid_external
+    parser.StartElementHandler = start
+    parser.EndElementHandler = end
+    parser.CharacterDataHandler = text
     try:
-        root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        parser.Parse(body, True)
     except DefusedXmlException as exc:
         raise Refused("xml_forbidden") from exc
-    except (ParseError, ValueError) as exc:
+    except (expat.ExpatError, ValueError) as exc:
         raise Refused("xml_malformed") from exc
-    if root.tag != "xml":
-        raise Refused("xml_malformed")
-    return root
+    return fields
 
 
 def encrypt_element(body: bytes) -> str:
     """The <Encrypt> text of a safe-mode envelope (compatible mode carries plain fields beside it; ignored)."""
-    value = parse_xml(body).findtext("Encrypt")
+    value = parse_xml(body).get("Encrypt", "").strip()
     if not value:
         raise Refused("missing_encrypt")
-    return value.strip()
+    return value
 
 
 class Crypto:
@@ -129,11 +169,11 @@ class Crypto:
                 f"<TimeStamp>{timestamp}</TimeStamp><Nonce><![CDATA[{nonce}]]></Nonce></xml>")
 
 
-def _text(root: Element, name: str) -> str:
-    return (root.findtext(name) or "").strip()
+def _text(root: dict[str, str], name: str) -> str:
+    return root.get(name, "").strip()
 
 
-def _float(root: Element, name: str) -> float:
+def _float(root: dict[str, str], name: str) -> float:
     try:
         return float(_text(root, name))
     except ValueError as exc:
@@ -150,7 +190,7 @@ def parse_inbound(xml: bytes | str) -> Envelope:
     """Inbound XML (plain, or decrypted) -> Inbound; missing FromUserName/MsgType/CreateTime is a 400."""
     if isinstance(xml, bytes):
         try:
-            xml = xml.decode("utf-8")
+            xml.decode("utf-8")
         except UnicodeDecodeError as exc:
             raise Refused("not_utf8") from exc
     root = parse_xml(xml)
@@ -162,9 +202,9 @@ def parse_inbound(xml: bytes | str) -> Envelope:
     return Envelope(inbound=inbound, account=_text(root, "ToUserName"))
 
 
-def _by_type(root: Element, msg_type: str, common: dict) -> Inbound:
+def _by_type(root: dict[str, str], msg_type: str, common: dict) -> Inbound:
     if msg_type == "text":
-        return Inbound(msg_type="text", content=root.findtext("Content") or "", **common)
+        return Inbound(msg_type="text", content=root.get("Content", ""), **common)
     if msg_type == "image":
         return Inbound(msg_type="image", media_id=_text(root, "MediaId"), pic_url=_text(root, "PicUrl"), **common)
     if msg_type == "voice":

@@ -63,7 +63,7 @@ def test_our_encryption_is_readable_by_wechatpy():
     crypto = Crypto(MP_TOKEN, MP_KEY, MP_APPID)
     envelope = crypto.encrypt("<xml><Content>你好</Content></xml>", "42", "1409735669")
     assert WeChatCrypto(MP_TOKEN, MP_KEY, MP_APPID).decrypt_message(
-        envelope, parse_xml(envelope).findtext("MsgSignature"), "1409735669", "42") == \
+        envelope, parse_xml(envelope)["MsgSignature"], "1409735669", "42") == \
         "<xml><Content>你好</Content></xml>"
 
 
@@ -155,3 +155,22 @@ def test_every_inbound_type_is_parsed():
     assert got["LOCATION"].location.longitude == 121.5
     assert got["file"].msg_type == "file"
     assert got["CLICK"].dedup_key.startswith("evt:o1:")
+
+
+@pytest.mark.parametrize("body, reason", [
+    (b"<xml><Encrypt>&lol;</Encrypt></xml>", "xml_malformed"),  # an undeclared entity is never resolved
+    (b"<other><Encrypt>a</Encrypt></other>", "xml_malformed"),
+    (b"", "xml_malformed"),
+    (b'<?xml version="1.0"?><!DOCTYPE xml SYSTEM "http://evil.test/x.dtd"><xml><Encrypt>a</Encrypt></xml>',
+     "xml_forbidden"),
+    (b'<!DOCTYPE x [<!ENTITY % p SYSTEM "http://evil.test/p">%p;]><xml/>', "xml_forbidden"),
+])
+def test_undeclared_entities_foreign_roots_and_external_dtds_are_refused(body, reason):
+    with pytest.raises(Refused, match=reason):
+        parse_xml(body)
+
+
+def test_parser_keeps_first_level_text_cdata_and_predefined_entities():
+    fields = parse_xml(b"<xml><A><![CDATA[x<y]]></A><B>1 &amp; 2</B><ScanCodeInfo><ScanType>qrcode</ScanType>"
+                       b"<ScanResult>r</ScanResult></ScanCodeInfo></xml>")
+    assert fields == {"A": "x<y", "B": "1 & 2", "ScanCodeInfo": "qrcoder"}
