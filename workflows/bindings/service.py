@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from workflows.audit.service import record_event
 from workflows.bindings.models import BindingRequest, BindingRequestStatus, WechatBinding
 from workflows.clock import utcnow
-from workflows.community.models import Community, Household, Resident, ResidentRole
+from workflows.community.models import Building, Community, Household, Resident, ResidentRole
 from workflows.escalations.service import Actor
 from workflows.outbox.service import enqueue
 from workflows.statestore import StateStore
@@ -132,18 +132,22 @@ async def request_binding(session: AsyncSession, *, openid: str, household_id: i
 
 
 async def list_bindings(session: AsyncSession, *, openid: str) -> list[BoundHouseholdView]:
-    """The households bound to this openid, oldest first (owners see only their own)."""
+    """The households bound to this openid, oldest first (owners see only their own). One plain joined SELECT of
+    columns: the bot calls this for every owner it has not seen for ten minutes."""
     rows = await session.execute(
-        select(WechatBinding, Community.name)
+        select(WechatBinding.id, WechatBinding.household_id, WechatBinding.community_id, Community.name,
+               Building.name, Household.room, WechatBinding.resident_id, Resident.name, Resident.phone)
         .join(Community, Community.id == WechatBinding.community_id)
+        .join(Household, Household.id == WechatBinding.household_id)
+        .join(Building, Building.id == Household.building_id)
+        .join(Resident, Resident.id == WechatBinding.resident_id)
         .where(WechatBinding.openid == openid)
-        .options(selectinload(WechatBinding.household).selectinload(Household.building),
-                 selectinload(WechatBinding.resident))
         .order_by(WechatBinding.id))
-    return [BoundHouseholdView(binding_id=b.id, household_id=b.household_id, community_id=b.community_id,
-                               community_name=community_name, label=b.household.label, resident_id=b.resident_id,
-                               resident_name=b.resident.name, resident_phone=b.resident.phone)
-            for b, community_name in rows]
+    return [BoundHouseholdView(binding_id=binding_id, household_id=household_id, community_id=community_id,
+                               community_name=community_name, label=f"{building}{room}", resident_id=resident_id,
+                               resident_name=resident_name, resident_phone=resident_phone)
+            for (binding_id, household_id, community_id, community_name, building, room, resident_id,
+                 resident_name, resident_phone) in rows]
 
 
 async def unbind(session: AsyncSession, *, openid: str, binding_id: int) -> BoundHouseholdView | None:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflows.messages.models import MessageLog
 
 
 async def record_messages(session: AsyncSession, *, entries: list[dict]) -> None:
-    """Store several log entries at once (the bot batches them off the hot path)."""
-    session.add_all(MessageLog(**entry) for entry in entries)
+    """Store several log entries at once (the bot batches them off the hot path): one executemany INSERT, not the
+    ORM's unit of work, which costs ~1 ms of event-loop time per row."""
+    if entries:
+        await session.execute(insert(MessageLog), entries)
 
 
 async def recent_transcript(session: AsyncSession, *, openid: str, limit: int = 20) -> list[MessageLog]:
