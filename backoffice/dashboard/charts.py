@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import math
+
 from markupsafe import Markup, escape
 
 from workflows.analytics.queries import Series
 
 WIDTH, HEIGHT = 480, 220
-LEFT, RIGHT, TOP, BOTTOM = 40, 10, 16, 40
+LEFT, RIGHT, TOP, BOTTOM = 40, 10, 26, 40
 GREEN = "#2f6f4e"
 
 
 def _fmt(value: float) -> str:
-    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
+    if float(value).is_integer():
+        return f"{value:.0f}"
+    return f"{value:.2f}".rstrip("0") if abs(value) < 1 else f"{value:.1f}"
 
 
 def _frame(series: Series, body: str) -> Markup:
@@ -33,9 +37,17 @@ def _placeholder(series: Series) -> Markup | None:
                               f'text-anchor="middle">{text}</text>')
 
 
+def nice_top(peak: float) -> float:
+    """The smallest 1/2/4/5/10 × 10^k at or above peak, so the four grid steps read as round numbers."""
+    if peak <= 0:
+        return 1.0
+    magnitude = 10 ** math.floor(math.log10(peak))
+    return next(m * magnitude for m in (1, 2, 4, 5, 10) if m * magnitude >= peak)
+
+
 def _scale(series: Series, top: float | None) -> float:
     peak = max((v for v in series.values if v is not None), default=0.0)
-    return top if top is not None else (peak * 1.15 or 1.0)
+    return top if top is not None else nice_top(peak * 1.1)
 
 
 def _grid(top: float, unit: str) -> str:
@@ -46,7 +58,7 @@ def _grid(top: float, unit: str) -> str:
         y = HEIGHT - BOTTOM - plot_h * step / 4
         parts.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{WIDTH - RIGHT}" y2="{y:.1f}" stroke="#eaecf0"/>'
                      f'<text x="{LEFT - 4}" y="{y + 4:.1f}" text-anchor="end">{_fmt(value)}</text>')
-    parts.append(f'<text x="{LEFT - 4}" y="{TOP - 4}" text-anchor="end">{escape(unit)}</text>')
+    parts.append(f'<text x="{LEFT - 4}" y="{TOP - 12}" text-anchor="end">{escape(unit)}</text>')
     return "".join(parts)
 
 
