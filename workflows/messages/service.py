@@ -11,8 +11,11 @@ from workflows.messages.models import MessageLog
 async def record_messages(session: AsyncSession, *, entries: list[dict]) -> None:
     """Store several log entries at once (the bot batches them off the hot path): one executemany INSERT, not the
     ORM's unit of work, which costs ~1 ms of event-loop time per row."""
-    if entries:
-        await session.execute(insert(MessageLog), entries)
+    groups: dict[frozenset[str], list[dict]] = {}
+    for entry in entries:  # an executemany needs the same keys in every row
+        groups.setdefault(frozenset(entry), []).append(entry)
+    for rows in groups.values():
+        await session.execute(insert(MessageLog), rows)
 
 
 async def recent_transcript(session: AsyncSession, *, openid: str, limit: int = 20) -> list[MessageLog]:
