@@ -180,6 +180,9 @@ class DialogEngine:
                 return REROUTE
             other = self.registry.by_trigger(text)
             if other is not None and other.name != dialog.name:
+                if not other.slots:  # 帮助 and the like answer in one step: show it, then carry on here
+                    info = await other.submit(ctx)
+                    return texts.QUESTION_THEN_CONTINUE.format(answer=info, prompt=await self._prompt(conv, ctx, slot))
                 conv.end_dialog()  # the owner started something else: let the router start it
                 return REROUTE
             if looks_like_question(text):

@@ -256,3 +256,11 @@ async def test_another_trigger_word_in_a_dialog_switches_to_that_dialog(me: Owne
 
 async def test_a_menu_click_starts_its_dialog(me: Owner) -> None:
     assert "请选择类别" in await me.event("CLICK", "ERRAND")
+
+
+async def test_help_in_the_middle_of_a_dialog_shows_help_and_carries_on(me: Owner) -> None:
+    await me.say("办事")
+    await me.say("1")
+    reply = await me.say("帮助")
+    assert "我可以帮您" in reply and reply.rstrip().endswith("在哪里？")
+    assert (await me.conversation())["dialog"] == "errand"

@@ -54,3 +54,15 @@ async def test_a_full_batch_is_written_without_waiting_for_the_interval(runtime)
         await asyncio.sleep(0.02)
     assert await count_logged(runtime) == 10
     await writer.stop()
+
+
+async def test_entries_with_different_fields_are_all_recorded(runtime) -> None:
+    from workflows.db import transaction
+    from workflows.messages.service import record_messages
+
+    async with transaction(runtime.sessions) as session:
+        await record_messages(session, entries=[
+            {"openid": "o", "direction": "in", "content": "a"},
+            {"openid": "o", "direction": "out", "content": "b", "channel": "chat"},
+            {"openid": "o", "direction": "in", "content": "c", "msg_type": "image"}])
+    assert await count_logged(runtime) == 3
