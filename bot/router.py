@@ -33,6 +33,7 @@ from workflows.escalations.models import Escalation, EscalationReason
 from workflows.escalations.service import open_escalation
 from workflows.faq.service import record_feedback, record_unanswered
 from workflows.runtime import Runtime
+from workflows.statestore import StateStoreUnavailable
 
 log = logging.getLogger("linli.bot")
 
@@ -74,7 +75,15 @@ class Bot:
         ctx = DialogContext(inbound=inbound, owner=owner, runtime=self.runtime, services=self.services,
                             registry=self.registry)
         self._log_inbound(inbound, owner.default_community_id)
-        text = await self._route(conv, ctx)
+        try:
+            text = await self._route(conv, ctx)
+        except StateStoreUnavailable:
+            raise
+        except Exception:  # noqa: BLE001 - a broken step must not trap the owner: say sorry, start afresh
+            log.exception("routing a message from %s failed", inbound.openid)
+            conv.end_dialog()
+            conv.pending = None
+            text = texts.SORRY
         await self.conversations.save(conv)
         if text:
             self.transcript.append(openid=inbound.openid, direction="out", content=text, channel=inbound.channel,

@@ -264,3 +264,17 @@ async def test_help_in_the_middle_of_a_dialog_shows_help_and_carries_on(me: Owne
     reply = await me.say("帮助")
     assert "我可以帮您" in reply and reply.rstrip().endswith("在哪里？")
     assert (await me.conversation())["dialog"] == "errand"
+
+
+async def test_a_failing_step_says_sorry_and_frees_the_owner(runtime) -> None:
+    async def broken(text: str, ctx: DialogContext) -> str:
+        raise RuntimeError("the database went away")
+
+    fragile = Dialog(name="fragile", title="易碎", triggers=("易碎",), slots=(Slot("x", "请说：", parse=broken),),
+                     submit=submit)
+    bot = make_bot(runtime, dialogs=[fragile])
+    owner = Owner(bot, "chat-fragile")
+    await owner.say("易碎")
+    assert "系统出了点问题" in await owner.say("好")
+    assert (await owner.conversation())["dialog"] is None
+    await bot.transcript.stop()
