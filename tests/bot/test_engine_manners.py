@@ -278,3 +278,28 @@ async def test_a_failing_step_says_sorry_and_frees_the_owner(runtime) -> None:
     assert "系统出了点问题" in await owner.say("好")
     assert (await owner.conversation())["dialog"] is None
     await bot.transcript.stop()
+
+
+async def test_the_manners_on_postgres_and_redis_too(any_runtime) -> None:
+    from bot.registry import default_dialogs
+
+    SUBMITTED.clear()
+    bot = make_bot(any_runtime, assistant=TinyAssistant(), dialogs=[*default_dialogs(), ERRAND])
+    me = Owner(bot, "chat-manners-any")
+    try:
+        assert "类别：水电" in await fill_to_confirmation(me)
+        await me.say("2")
+        await me.say("2")
+        assert "位置：5栋501" in await me.say("5栋501")
+        assert "已提交" in await me.say("1")
+        assert SUBMITTED[-1]["where"] == "5栋501"
+        await me.say("办事")
+        await me.wait(11 * 60)
+        assert "已超时取消" in await me.say("1")
+        await me.say("办事")
+        assert "RG-" in await me.say("转人工")
+    finally:
+        await bot.transcript.stop()
+    async with any_runtime.sessions() as session:
+        escalation = await session.scalar(select(Escalation).where(Escalation.openid == me.openid))
+    assert escalation.reason == "asked_for_person" and escalation.transcript

@@ -221,3 +221,21 @@ async def test_a_mid_dialog_step_costs_one_state_read_one_write_and_no_database_
     assert queries == []
     assert sorted(calls) == sorted([f"get conv:{owner.openid}", f"get owner:{owner.openid}",
                                     f"set conv:{owner.openid}"])
+
+
+async def test_routing_on_postgres_and_redis_too(any_runtime) -> None:
+    assistant = TinyAssistant(answers={"快递放哪？": Answer("answer", "快递放北门快递柜。")})
+    bot = make_bot(any_runtime, assistant=assistant)
+    owner = Owner(bot, "chat-router-any")
+    try:
+        assert "线上缴费功能还没有" in await owner.say("缴费")
+        assert "有帮助吗" in await owner.say("快递放哪？")
+        assert "抱歉没帮上忙" in await owner.say("2")
+        assert await owner.event("unsubscribe") == ""
+    finally:
+        await bot.transcript.stop()
+    reasons = [e.reason for e in await escalations_of(any_runtime, owner.openid)]
+    assert reasons == ["not_yet_available"]  # the unhelpful answer joined the open escalation
+    async with any_runtime.sessions() as session:
+        logged = list(await session.scalars(select(MessageLog).where(MessageLog.openid == owner.openid)))
+    assert len(logged) == 7  # 4 in, 3 out (unsubscribe gets no reply)
