@@ -174,3 +174,18 @@ def test_parser_keeps_first_level_text_cdata_and_predefined_entities():
     fields = parse_xml(b"<xml><A><![CDATA[x<y]]></A><B>1 &amp; 2</B><ScanCodeInfo><ScanType>qrcode</ScanType>"
                        b"<ScanResult>r</ScanResult></ScanCodeInfo></xml>")
     assert fields == {"A": "x<y", "B": "1 & 2", "ScanCodeInfo": "qrcoder"}
+
+
+@pytest.mark.parametrize("parts", [
+    (MP_TOKEN, MP_TIMESTAMP, MP_NONCE, MP_ENCRYPT),
+    (QY_TOKEN, QY_TIMESTAMP, QY_NONCE),
+    ("令牌", "1409735669", "随机", "Zz+/="),
+])
+def test_signature_agrees_with_wechatpys_signer(parts):
+    from wechatpy.utils import WeChatSigner
+
+    from bot.wechat.protocol import signature_of
+
+    signer = WeChatSigner()
+    signer.add_data(*parts)
+    assert signature_of(*parts) == signer.signature
