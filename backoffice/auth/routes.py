@@ -110,4 +110,12 @@ async def invite(request: Request, staff: StaffUser = Depends(current_staff)) ->
     return redirect("/admin/me")
 
 
+@router.get("/api/session", tags=["session"])
+async def api_session(request: Request, staff: StaffUser = Depends(current_staff)) -> dict:
+    """Who you are and the CSRF token to send as X-CSRF-Token with every write."""
+    return {"csrf_token": csrf_token(request), "staff": {
+        "id": staff.id, "username": staff.username, "name": staff.display_name, "role": staff.role.value,
+        "community_ids": sorted(staff.community_ids), "wechat_bound": staff.wechat_openid is not None}}
+
+
 section = Section(name="auth", router=router, nav=[NavLink("我的账号", "/admin/me", order=90)])

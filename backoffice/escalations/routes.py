@@ -6,6 +6,7 @@ Pages under /admin/escalations, the same actions as JSON under /admin/api/escala
 from __future__ import annotations
 
 import json
+import logging
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
@@ -16,13 +17,17 @@ from backoffice.escalations import queries as q
 from backoffice.exports import xlsx_response
 from backoffice.rendering import NavLink, Section, flash, redirect, render
 from backoffice.security import actor_of, get_scoped_or_404, require_roles, runtime_of
+from knowledge.assistant import update_index
 from workflows.audit.service import record_event
 from workflows.db import transaction
 from workflows.escalations import service
 from workflows.escalations.models import Escalation, EscalationReply
+from workflows.faq.models import FaqEntry
+from workflows.faq.service import create_entry_from_staff_answer
 from workflows.staff.models import Role, StaffUser
 from workflows.statemachine import TransitionNotAllowed
 
+log = logging.getLogger("linli.backoffice.escalations")
 router = APIRouter()
 INBOX_ROLES = (Role.MANAGER, Role.FRONT_DESK)  # and admin
 may_answer = require_roles(*INBOX_ROLES)
@@ -130,20 +135,17 @@ async def reply_form(request: Request, escalation_id: int, body: str = Form(""),
 
 
 async def promote_to_faq(session: AsyncSession, *, escalation: Escalation, staff: StaffUser, question: str,
-                         answer: str) -> str:
-    """转为常见问题: store the pair on the escalation; when the FAQ module is present, create the entry there too."""
-    candidate = {"question": question.strip()[:500], "answer": answer.strip()[:2000], "staff_id": staff.id}
-    escalation.faq_candidate = json.dumps(candidate, ensure_ascii=False)
-    record_event(session, entity_type="escalation", entity_id=escalation.id, action="faq_candidate",
-                 actor=f"staff:{staff.id}", community_id=escalation.community_id, data=candidate)
-    try:
-        from workflows.faq.service import create_entry_from_staff_answer  # type: ignore[import-not-found]
-    except ModuleNotFoundError:
-        return "stored"
-    await create_entry_from_staff_answer(session, community_id=escalation.community_id,
-                                         question=candidate["question"], answer=candidate["answer"],
-                                         source=f"escalation:{escalation.number}", actor=f"staff:{staff.id}")
-    return "created"
+                         answer: str) -> FaqEntry:
+    """转为常见问题: a FAQ entry of the escalation's community, and the pair kept on the escalation."""
+    candidate = {"question": question.strip()[:300], "answer": answer.strip()[:2000], "staff_id": staff.id}
+    entry = await create_entry_from_staff_answer(session, community_id=escalation.community_id,
+                                                 question=candidate["question"], answer=candidate["answer"],
+                                                 staff_id=staff.id)
+    escalation.faq_candidate = json.dumps({**candidate, "faq_entry_id": entry.id}, ensure_ascii=False)
+    record_event(session, entity_type="escalation", entity_id=escalation.id, action="faq_entry",
+                 actor=f"staff:{staff.id}", community_id=escalation.community_id,
+                 data={**candidate, "faq_entry_id": entry.id})
+    return entry
 
 
 @router.post("/escalations/{escalation_id}/faq", include_in_schema=False)
@@ -156,8 +158,14 @@ async def faq(request: Request, escalation_id: int, faq_question: str = Form("")
         if errors:
             return await _detail_page(request, session, escalation, errors=errors, status_code=400,
                                       values={"faq_question": question, "faq_answer": answer})
-        outcome = await promote_to_faq(session, escalation=escalation, staff=staff, question=question, answer=answer)
-    flash(request, "已加入常见问题。" if outcome == "created" else "已保存为常见问题候选，常见问题库开通后可导入。")
+        entry = await promote_to_faq(session, escalation=escalation, staff=staff, question=question, answer=answer)
+    try:  # the bot knows the answer at once; if indexing fails the entry is saved and `linli kb reindex` adds it
+        await update_index(runtime_of(request).settings, upsert=[entry])
+    except Exception:  # noqa: BLE001 - the entry is committed; only the search index lags
+        log.exception("FAQ entry %s saved but not indexed", entry.id)
+        flash(request, "已加入常见问题，但搜索索引暂未更新，请稍后运行 linli kb reindex。", "warn")
+        return redirect(f"/admin/escalations/{escalation_id}")
+    flash(request, "已加入常见问题，机器人下次就能自己回答了。")
     return redirect(f"/admin/escalations/{escalation_id}")
 
 

@@ -80,17 +80,27 @@ async def test_resolve_then_reply_is_refused_with_a_clear_page(runtime):
         assert late.status_code == 409 and "请刷新页面" in late.text
 
 
-async def test_a_staff_answer_becomes_a_faq_candidate(runtime):
+async def test_a_staff_answer_becomes_a_faq_entry_the_bot_can_find(runtime):
+    from knowledge.assistant import build_assistant
+    from workflows.faq.models import FaqEntry
+
     escalation_id = await raise_escalation(runtime)
     async with staff_client(runtime, "kefu") as client:
         missing = await client.submit(f"/admin/escalations/{escalation_id}/faq", {"faq_question": "漏水怎么办"})
         assert missing.status_code == 400 and 'id="err-faq_answer"' in missing.text
         ok = await client.submit(f"/admin/escalations/{escalation_id}/faq",
-                                 {"faq_question": "楼上漏水怎么办？", "faq_answer": "请拨打物业电话，师傅会上门查看。"})
+                                 {"faq_question": "楼上漏水到我家怎么办？", "faq_answer": "请拨打物业电话，师傅会上门查看。"})
         assert ok.status_code == 303
+        page = await client.page(f"/admin/escalations/{escalation_id}")
+        assert "机器人下次就能自己回答了" in page.text
     async with transaction(runtime.sessions) as session:
         escalation = await session.get(Escalation, escalation_id)
-        assert "楼上漏水怎么办" in escalation.faq_candidate and "师傅会上门查看" in escalation.faq_candidate
+        entry = await session.scalar(select(FaqEntry).where(FaqEntry.question == "楼上漏水到我家怎么办？"))
+        assert entry is not None and entry.community_id == escalation.community_id
+        assert f'"faq_entry_id": {entry.id}' in escalation.faq_candidate
+    answer = await build_assistant(runtime.settings).answer(community_id=escalation.community_id,
+                                                            question="楼上漏水到我家怎么办")
+    assert "师傅会上门查看" in answer.text + "".join(label for _, label in getattr(answer, "choices", []) or [])
 
 
 async def test_another_communitys_escalation_is_404_in_pages_and_json(runtime):
