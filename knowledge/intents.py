@@ -115,7 +115,9 @@ class OfflineIntentClassifier:
         best, best_score = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else best_score - 0.1
         # The margin over the runner-up is what separates a sure guess from a coin toss.
-        confidence = float(np.clip(0.5 + (best_score - runner_up) * 8 + (best_score - 0.88) * 2, 0.0, 1.0))
+        # Calibrated on the dev split: right guesses sit at >= 0.90 similarity or a clear margin; chit-chat that
+        # resembles nothing ("嗯嗯好的那个") stays below 0.87 with a thin margin.
+        confidence = float(np.clip(0.5 + (best_score - runner_up) * 8 + (best_score - 0.92) * 4, 0.0, 1.0))
         faq_name = FAQ if any(s.name == FAQ for s in intents) else None
         if best == FAQ or confidence < MIN_CONFIDENCE:
             return IntentGuess(intent=faq_name, confidence=confidence if best == FAQ else 1 - confidence)

@@ -1,0 +1,59 @@
+"""Offline intent routing: the dialog for requests, the FAQ for questions, slots from free text."""
+
+from __future__ import annotations
+
+import pytest
+
+from knowledge.assistant import Assistant
+from knowledge.intents import IntentSpec, default_intents, extract_slots
+
+
+@pytest.mark.parametrize(("text", "intent"), [
+    ("厨房水管漏了", "repair"),
+    ("楼上天天半夜吵", "complaint"),
+    ("我想交物业费", "pay"),
+    ("物业费怎么交", "faq"),
+    ("我报修的怎么还没人来", "my_repairs"),
+    ("绑定房屋", "bind"),
+    ("转人工", "handover"),
+    ("最近有什么通知", "announcements"),
+])
+async def test_owner_messages_route_to_the_right_intent(assistant: Assistant, text: str, intent: str):
+    guess = await assistant.route(text=text, intents=default_intents())
+    assert guess.intent == intent and guess.source == "offline"
+    assert 0.0 <= guess.confidence <= 1.0
+
+
+async def test_a_visitor_message_fills_date_time_and_plate(assistant: Assistant):
+    guess = await assistant.route(text="明天下午三点朋友来，车牌沪A12345", intents=default_intents())
+    assert guess.intent == "visitor" and guess.confidence >= 0.6
+    assert guess.slots == {"date": "明天", "time": "下午三点", "plate": "沪A12345"}
+
+
+def test_slots_map_onto_the_bot_s_own_slot_names():
+    spec = IntentSpec(name="visitor", description="访客", slots=[("visit_day", "来访日期"), ("car", "车牌号")])
+    assert extract_slots("后天上午10点来，车牌 粤b·12345", spec) == {"visit_day": "后天", "car": "粤B12345"}
+
+
+async def test_only_the_intents_passed_in_can_be_chosen(assistant: Assistant):
+    only_faq_and_help = [IntentSpec(name="faq", description="问题"), IntentSpec(name="help", description="帮助")]
+    guess = await assistant.route(text="厨房水管漏了", intents=only_faq_and_help)
+    assert guess.intent in ("faq", "help")
+
+
+async def test_unsure_without_a_faq_intent_returns_none(assistant: Assistant):
+    guess = await assistant.route(text="嗯嗯好的那个", intents=[IntentSpec(name="repair", description="报修")])
+    assert guess.intent is None
+
+
+async def test_examples_passed_by_the_bot_teach_a_new_intent(assistant: Assistant):
+    intents = [*default_intents(), IntentSpec(name="meter", description="抄水表",
+                                              examples=["我要报水表读数", "水表读数是多少要上报", "抄表"])]
+    guess = await assistant.route(text="上报一下水表读数", intents=intents)
+    assert guess.intent == "meter"
+
+
+@pytest.mark.parametrize("text", ["", "   ", "x" * 5000])
+async def test_routing_odd_input_never_crashes(assistant: Assistant, text: str):
+    guess = await assistant.route(text=text, intents=default_intents())
+    assert guess.intent is None or isinstance(guess.intent, str)
