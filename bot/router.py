@@ -39,8 +39,6 @@ log = logging.getLogger("linli.bot")
 
 MAX_QUESTION = 500  # the FAQ assistant sees at most this many characters
 ROUTE_CONFIDENCE = 0.6  # intent routing below this falls back to the FAQ answer
-PAY_WORDS = ("缴费", "交物业费", "交费", "缴物业费", "物业费缴费")
-VISITOR_WORDS = ("访客", "访客登记", "来访")
 PSEUDO_INTENTS = {
     "pay": ("缴费：交物业费、停车费等", ["我想交物业费", "怎么缴费"]),
     "visitor": ("访客登记：朋友或家人来访", ["明天下午朋友来", "访客登记"]),
@@ -108,7 +106,7 @@ class Bot:
         if conv.idle_for(time.time()) > idle_limit:
             if conv.in_dialog:
                 dialog = self.registry.get(conv.dialog or "")
-                note = texts.EXPIRED.format(title=dialog.title if dialog else "对话")
+                note = texts.EXPIRED.format(title=dialog.title if dialog else texts.A_DIALOG)
                 conv.end_dialog()
                 if inbound.msg_type == "text" and _is_short_answer(inbound.content):
                     return note  # "1" meant for the expired dialog means nothing now
@@ -152,11 +150,11 @@ class Bot:
             return await self.engine.start(conv, ctx, dialog)
         conv.end_dialog()
         if key == "PAY":
-            return await self._not_yet(ctx, texts.PAY, "[菜单] 缴费")
+            return await self._not_yet(ctx, texts.PAY, texts.MENU_PAY)
         if key == "VISITOR":
-            return await self._not_yet(ctx, texts.VISITOR, "[菜单] 访客")
+            return await self._not_yet(ctx, texts.VISITOR, texts.MENU_VISITOR)
         if key == "HUMAN":
-            return await self.escalate(ctx, EscalationReason.ASKED_FOR_PERSON, "[菜单] 转人工")
+            return await self.escalate(ctx, EscalationReason.ASKED_FOR_PERSON, texts.MENU_HUMAN)
         if key == "FAQ":
             return texts.FAQ_PROMPT
         help_dialog = self.registry.get("help")  # MORE and unknown keys
@@ -178,9 +176,9 @@ class Bot:
             return await self.engine.start(conv, ctx, dialog, text="" if exact else text[:MAX_QUESTION])
         if word in texts.HANDOVER_WORDS:
             return await self.escalate(ctx, EscalationReason.ASKED_FOR_PERSON, text[:MAX_QUESTION])
-        if word in PAY_WORDS:
+        if word in texts.PAY_WORDS:
             return await self._not_yet(ctx, texts.PAY, text)
-        if word in VISITOR_WORDS:
+        if word in texts.VISITOR_WORDS:
             return await self._not_yet(ctx, texts.VISITOR, text)
         prefix = texts.TOO_LONG_NOTE if len(text) > MAX_QUESTION else ""
         return prefix + await self._assistant(conv, ctx, text[:MAX_QUESTION])
@@ -238,9 +236,9 @@ class Bot:
         """A short answer to what the bot just asked outside a dialog; None: it was something else."""
         pending = conv.pending or {}
         kind = pending.get("kind")
-        if kind == "feedback" and word in ("1", "2", "有帮助", "没帮助", "有用", "没用"):
+        if kind == "feedback" and word in texts.FEEDBACK_YES_WORDS + texts.FEEDBACK_NO_WORDS:
             conv.pending = None
-            helpful = word in ("1", "有帮助", "有用")
+            helpful = word in texts.FEEDBACK_YES_WORDS
             await self._record_feedback(ctx, pending, helpful)
             if helpful:
                 return texts.FEEDBACK_THANKS
@@ -359,7 +357,7 @@ class Bot:
 
     async def _community_phone(self, community_id: int) -> str:
         community = await self._community(community_id)
-        return community.phone if community and community.phone else "（请看小区公告栏）"
+        return community.phone if community and community.phone else texts.NO_PHONE
 
 
 def _is_short_answer(text: str) -> bool:

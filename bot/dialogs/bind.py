@@ -32,7 +32,7 @@ async def parse_building(text: str, ctx: DialogContext) -> int:
     async with ctx.runtime.sessions() as session:
         building = await find_building(session, community_id=ctx.values["community"], text=text)
     if building is None:
-        raise Invalid("没有找到这个楼栋，请回复序号。")
+        raise Invalid(texts.BIND_BUILDING_UNKNOWN)
     return building.id
 
 
@@ -73,8 +73,9 @@ async def bind_household(ctx: DialogContext) -> str:
         label = await household_label(session, household_id=values["room"])
         request = None
         if binding is None:
+            phone = texts.BIND_REQUEST_PHONE.format(last4=values["phone_last4"])
             request = await request_binding(session, openid=ctx.openid, household_id=values["room"],
-                                            name=values["name"], phone=f"尾号{values['phone_last4']}")
+                                            name=values["name"], phone=phone)
     if binding is not None:
         await invalidate_profile(ctx.runtime, ctx.openid)
         return (texts.BIND_OK if created else texts.BIND_ALREADY).format(label=label)

@@ -24,8 +24,6 @@ from workflows.escalations.models import EscalationReason
 log = logging.getLogger("linli.bot.engine")
 
 MAX_INVALID = 3
-MEDIA_NAMES = {"image": "图片", "voice": "语音", "video": "视频", "shortvideo": "视频", "location": "位置",
-               "link": "链接"}
 
 
 class Host(Protocol):
@@ -106,11 +104,11 @@ class DialogEngine:
             if conv.stage == "edit":
                 return await self._editing(conv, ctx, dialog, word)
             if conv.stage == "offer_handover":
-                if word in ("1", "是", "是的", "好", "好的", "要", "转人工"):
+                if word in texts.OFFER_YES_WORDS:
                     conv.end_dialog()
                     return await self.host.escalate(ctx, EscalationReason.REPEATED_FAILURE,
-                                                    f"[{dialog.title}] 多次没对上")
-                if word in ("2", "继续", "不用", "不要"):
+                                                    texts.REPEATED_FAILURE_NOTE.format(title=dialog.title))
+                if word in texts.OFFER_CONTINUE_WORDS:
                     conv.stage, conv.invalid_count = "slot", 0
                     return await self._ask(conv, ctx, dialog.slots[conv.slot_index])
             return await self._answer(conv, ctx, dialog, text, word)
@@ -131,10 +129,10 @@ class DialogEngine:
                 conv.end_dialog()
                 return REROUTE
             if kind == "text":
-                wanted = "或".join(MEDIA_NAMES[k] for k in sorted(slot.accepts) if k in MEDIA_NAMES)
-                message = texts.SEND_MEDIA.format(kinds=wanted or "内容")
+                wanted = "或".join(texts.MEDIA_NAMES[k] for k in sorted(slot.accepts) if k in texts.MEDIA_NAMES)
+                message = texts.SEND_MEDIA.format(kinds=wanted or texts.SOME_CONTENT)
                 return await self._invalid(conv, ctx, dialog, slot, Invalid(message), text)
-            message = texts.NOT_ACCEPTED_MEDIA.format(kind=MEDIA_NAMES.get(kind, "这类消息"))
+            message = texts.NOT_ACCEPTED_MEDIA.format(kind=texts.MEDIA_NAMES.get(kind, texts.SOME_MESSAGE))
             return await self._invalid(conv, ctx, dialog, slot, Invalid(message), text, explain_only=True)
         if slot.repeatable:
             return await self._collect(conv, ctx, dialog, slot, index, text, word)
@@ -261,9 +259,9 @@ class DialogEngine:
 
     async def _confirming(self, conv: Conversation, ctx: DialogContext, dialog: Dialog, text: str,
                           word: str) -> str:
-        if word in ("1", "确认", "确定", "提交", "是", "对", "好", "好的", "可以", "确认提交"):
+        if word in texts.CONFIRM_YES_WORDS:
             return await self._submit(conv, ctx, dialog)
-        if word in ("2", "修改", "改", "不对"):
+        if word in texts.CONFIRM_EDIT_WORDS:
             editable = self._editable(conv, dialog)
             if not editable:
                 return texts.CONFIRM_AGAIN
@@ -321,7 +319,7 @@ class DialogEngine:
 
 def _plain(value: Any) -> str:
     if value is None:
-        return "（空）"
+        return texts.EMPTY_VALUE
     if isinstance(value, list):
-        return f"{len(value)} 个"
+        return texts.COUNT_VALUE.format(count=len(value))
     return str(value)

@@ -23,7 +23,7 @@ async def household_choices(ctx: DialogContext) -> list[Choice]:
 
 
 async def list_prompt(ctx: DialogContext) -> str:
-    return "您绑定的房屋如下。如需解绑，请回复序号；不需要就不用回复。"
+    return texts.MY_HOUSEHOLDS_PROMPT
 
 
 async def extract_unbind(text: str, ctx: DialogContext) -> dict[str, Any]:
