@@ -89,7 +89,8 @@ async def test_a_staff_answer_becomes_a_faq_entry_the_bot_can_find(runtime):
         missing = await client.submit(f"/admin/escalations/{escalation_id}/faq", {"faq_question": "漏水怎么办"})
         assert missing.status_code == 400 and 'id="err-faq_answer"' in missing.text
         ok = await client.submit(f"/admin/escalations/{escalation_id}/faq",
-                                 {"faq_question": "楼上漏水到我家怎么办？", "faq_answer": "请拨打物业电话，师傅会上门查看。"})
+                                 {"faq_question": "楼上漏水到我家怎么办？",
+                                  "faq_answer": "请拨打物业电话，师傅会上门查看。"})
         assert ok.status_code == 303
         page = await client.page(f"/admin/escalations/{escalation_id}")
         assert "机器人下次就能自己回答了" in page.text
