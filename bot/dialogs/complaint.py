@@ -74,7 +74,7 @@ COMPLAINT = Dialog(
     name="complaint", title="投诉", menu_key="COMPLAINT", triggers=("投诉", "我要投诉", "投诉建议"),
     description="投诉：噪音、环境卫生、停车、邻里纠纷、服务态度、安全隐患等问题，可以匿名",
     slots=(
-        Slot("_key", "", skip_if=always, default=new_submission_key),
+        Slot("_key", "", skip_if=always, default=new_submission_key, accepts=frozenset()),  # never prefilled
         Slot("category", t.COMPLAINT_CATEGORY, choices=category_choices, label="类型", example="噪音"),
         Slot("about", t.COMPLAINT_ABOUT, parse=parse_about, optional=True, skip_if=not_about_staff,
              label="被投诉人", example="王师傅"),

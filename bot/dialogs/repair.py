@@ -265,7 +265,7 @@ REPAIR = Dialog(
     name="repair", title="报修", menu_key="REPAIR", triggers=("报修", "我要报修", "维修", "报修服务"),
     description="报修：家里或公共区域的东西坏了（水电、门窗、电梯、管道堵塞等），请师傅上门",
     slots=(
-        Slot("_key", "", skip_if=always, default=new_submission_key),
+        Slot("_key", "", skip_if=always, default=new_submission_key, accepts=frozenset()),  # never prefilled
         Slot("category", t.REPAIR_CATEGORY, choices=category_choices, parse=parse_category, label="类别",
              example="水电"),
         Slot("where", t.REPAIR_WHERE, choices=where_choices, parse=parse_where, label="地点",

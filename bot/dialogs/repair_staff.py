@@ -58,7 +58,7 @@ ACCEPT_ORDER = Dialog(name="accept_order", title="接单", triggers=("接单",),
                       extract=extract_number, description="维修师傅接单（工作人员用）")
 START_ORDER = Dialog(name="start_order", title="出发", triggers=("出发",), slots=(NUMBER,), submit=start_order,
                      extract=extract_number, description="维修师傅出发上门（工作人员用）")
-COMPLETE_ORDER = Dialog(name="complete_order", title="完工", triggers=("完工", "维修完成"), slots=(NUMBER,),
+COMPLETE_ORDER = Dialog(name="complete_order", title="完工", triggers=("完工",), slots=(NUMBER,),
                         submit=complete_order, extract=extract_number, description="维修师傅完工（工作人员用）")
 
 STAFF_DIALOGS = (ACCEPT_ORDER, START_ORDER, COMPLETE_ORDER)
