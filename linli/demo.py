@@ -17,6 +17,10 @@ async def seed_everything(settings: Settings) -> dict[str, int]:
         from linli.cli_kb import seed_demo_knowledge
 
         created["faq_entries"] = await seed_demo_knowledge(settings)
+        from workflows.repairs.demo import seed_repair_demo
+
+        async with transaction(runtime.sessions) as session:
+            created["repair_tickets"] = await seed_repair_demo(session)
         return created
     finally:
         await runtime.close()
