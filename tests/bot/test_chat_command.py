@@ -42,8 +42,11 @@ async def test_a_piped_conversation_binds_the_demo_flat_and_lists_it(settings) -
     assert {m.channel for m in logged} == {"chat"}
 
 
-async def test_a_staff_reply_arrives_in_the_chat(settings) -> None:
-    out = run_chat(settings, "转人工\n", openid="chat-helper-b")
+async def test_a_staff_reply_arrives_in_the_chat(settings, tmp_path) -> None:
+    photo = tmp_path / "leak.jpg"
+    photo.write_bytes(b"\xff\xd8\xff\xe0 not really a jpeg")
+    out = run_chat(settings, f"{photo}\n转人工\n", openid="chat-helper-b")
+    assert "收到图片啦" in out  # a file path is sent as a photo
     assert "RG-" in out
     runtime = Runtime.from_settings(settings)
     try:
