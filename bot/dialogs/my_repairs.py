@@ -15,7 +15,6 @@ from sqlalchemy import select
 from bot.context import DialogContext
 from bot.dialogs import repair_texts as t
 from bot.dialogs.spec import Abort, Choice, Dialog, Invalid, Slot
-from bot.dialogs.when import show_window
 from workflows.clock import show
 from workflows.complaints import service as complaints
 from workflows.complaints.models import Complaint, ComplaintStatus
@@ -31,7 +30,8 @@ def _expected(ticket: RepairTicket) -> str:
     if not ticket.is_open:
         return ""
     if ticket.preferred_from is not None:
-        return f"，约 {show_window({'from': ticket.preferred_from.isoformat(), 'to': ticket.preferred_to.isoformat()})}"
+        window = f"{show(ticket.preferred_from, fmt='%m月%d日 %H:%M')}–{show(ticket.preferred_to, fmt='%H:%M')}"
+        return f"，约 {window}"
     return f"，预计 {show(ticket.resolve_by)} 前完成" if ticket.resolve_by else ""
 
 

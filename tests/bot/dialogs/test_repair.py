@@ -142,3 +142,14 @@ async def test_report_with_words_after_the_trigger_skips_known_slots(owner: Owne
     reply = await owner.say("报修 马桶堵了")
     assert "哪里需要维修" in reply  # category 管道疏通 and the description came from the words
     assert "照片" in await owner.say("1")
+
+
+async def test_a_voice_message_describes_the_problem_with_its_recognition(owner: Owner, runtime) -> None:
+    await owner.bind_demo_flat()
+    for line in ("报修", "1", "1"):
+        await owner.say(line)
+    assert "照片" in await owner.send("voice", media_id="v1", content="卫生间的水管一直在漏水")
+    for line in ("跳过", "随时", "1", "1"):
+        await owner.say(line)
+    [ticket] = await tickets(runtime)
+    assert ticket.description == "卫生间的水管一直在漏水" and ticket.priority.value == "urgent"

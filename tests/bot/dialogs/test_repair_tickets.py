@@ -38,6 +38,14 @@ async def test_my_repairs_lists_status_technician_and_expected_time(owner: Owner
     assert number in listing and "已派单" in listing and "王师傅" in listing and "预计" in listing
 
 
+async def test_the_preferred_time_is_shown_in_local_time(owner: Owner) -> None:
+    await owner.bind_demo_flat()
+    for line in ("报修", "1", "1", "厨房水龙头一直滴水", "跳过", "明天下午", "1"):
+        await owner.say(line)
+    await owner.say("1")
+    assert "14:00–18:00" in await owner.say("我的报修")
+
+
 async def test_a_number_typed_in_chat_shows_the_ticket_only_to_its_owner(owner: Owner, bot) -> None:
     await owner.bind_demo_flat()
     number = await submit_leak(owner)
