@@ -12,6 +12,7 @@ Every back-office page and JSON endpoint uses these dependencies; helper modules
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -26,6 +27,9 @@ from workflows.escalations.service import Actor
 from workflows.runtime import Runtime
 from workflows.staff.models import Role, StaffUser
 from workflows.staff.service import password_version
+from workflows.statestore import StateStoreUnavailable
+
+log = logging.getLogger("linli.backoffice")
 
 SESSION_COOKIE = "linli_admin"
 SESSION_MAX_AGE_S = 12 * 3600
@@ -78,11 +82,48 @@ async def current_staff(request: Request) -> StaffUser:
         raise LoginRequired()
     async with runtime_of(request).sessions() as session:
         staff = await session.get(StaffUser, staff_id)
-    if staff is None or not staff.active or request.session.get("pv") != password_version(staff):
+    if staff is None or not staff.active or request.session.get("pv") != password_version(staff) \
+            or await _logged_out(request):
         request.session.pop("staff_id", None)
         raise LoginRequired()
     request.state.staff = staff
     return staff
+
+
+def _revocation_key(sid: str) -> str:
+    return f"admin-logout:{sid}"
+
+
+async def _logged_out(request: Request) -> bool:
+    """A session id that logged out stays refused until its cookie would have expired, even if the cookie was kept."""
+    sid = request.session.get("sid")
+    if not sid:
+        return True
+    try:
+        return await runtime_of(request).state.get(_revocation_key(str(sid))) is not None
+    except StateStoreUnavailable:
+        log.warning("state store unavailable: logout revocation not checked")
+        return False
+
+
+def start_session(request: Request, staff: StaffUser) -> None:
+    """A fresh session (new id, new CSRF token) at every login: no fixation."""
+    request.session.clear()
+    request.session["sid"] = secrets.token_urlsafe(16)
+    request.session["staff_id"] = staff.id
+    request.session["pv"] = password_version(staff)
+    csrf_token(request)
+
+
+async def end_session(request: Request) -> None:
+    """Logout: the cookie is cleared and its session id refused from now on."""
+    sid = request.session.get("sid")
+    request.session.clear()
+    if sid:
+        try:
+            await runtime_of(request).state.set(_revocation_key(str(sid)), "1", SESSION_MAX_AGE_S)
+        except StateStoreUnavailable:
+            log.warning("state store unavailable: logout of session %s not recorded", sid)
 
 
 def is_admin(staff: StaffUser) -> bool:

@@ -7,7 +7,7 @@ from fastapi.responses import Response
 
 from backoffice import messages as m
 from backoffice.rendering import NavLink, Section, flash, nav_for, redirect, render
-from backoffice.security import csrf_token, current_staff, runtime_of
+from backoffice.security import csrf_token, current_staff, end_session, runtime_of, start_session
 from workflows.db import transaction
 from workflows.staff.models import StaffUser
 from workflows.staff.service import (
@@ -52,16 +52,13 @@ async def login(request: Request, username: str = Form(""), password: str = Form
         status = 429 if result.outcome == LoginOutcome.RATE_LIMITED else 400
         return render(request, "login.html", {"next": _safe_next(next), "username": username, "error": error},
                       status_code=status)
-    request.session.clear()  # a fresh session (and CSRF token) at every login: no fixation
-    request.session["staff_id"] = result.staff.id
-    request.session["pv"] = password_version(result.staff)
-    csrf_token(request)
+    start_session(request, result.staff)
     return redirect(_safe_next(next))
 
 
 @router.post("/logout", include_in_schema=False)
 async def logout(request: Request) -> Response:
-    request.session.clear()
+    await end_session(request)
     flash(request, m.LOGGED_OUT)
     return redirect("/admin/login")
 

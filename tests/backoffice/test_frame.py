@@ -91,10 +91,15 @@ async def test_password_change_checks_the_old_password_and_ends_other_sessions(r
         assert (await second.http.get("/admin/me")).status_code == 303  # the other session is over
 
 
-async def test_logout_ends_the_session(runtime):
+async def test_logout_ends_the_session_even_for_a_kept_copy_of_the_cookie(runtime):
     async with staff_client(runtime, "manager") as client:
+        assert (await client.page("/admin/me")).status_code == 200
+        kept = client.http.cookies.get("linli_admin")
         assert (await client.submit("/admin/logout")).status_code == 303
         assert (await client.http.get("/admin/me")).status_code == 303
+        client.http.cookies.jar.clear()
+        replayed = await client.http.get("/admin/me", headers={"Cookie": f"linli_admin={kept}"})
+        assert replayed.status_code == 303
 
 
 async def test_openapi_is_served_to_staff_only(runtime):
