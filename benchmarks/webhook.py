@@ -61,6 +61,11 @@ def serve(kind: str, port: int) -> None:
         app = create_app(Settings())
         if os.environ.get("BENCH_BOT") == "edge":
             app.state.wechat_intake.bot = EdgeResponder(app.state.runtime)
+        if os.environ.get("BENCH_GC_FREEZE"):
+            import gc
+
+            gc.collect()
+            gc.freeze()
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, loop="uvloop",
                 http="httptools")
 
@@ -79,6 +84,12 @@ class EdgeResponder:
         steps = int(await self.state.get(key) or 0) + 1
         await self.state.set(key, str(steps), 600)
         return Reply(f"第{steps}步：收到“{inbound.content}”。请选择小区：\n1. 阳光花园\n2. 翠湖苑")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads), from /proc: robust to other load on the machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -159,6 +170,7 @@ class Result:
     errors: int = 0
     bodies: list[bytes] = field(default_factory=list)
     wall_s: float = 0.0
+    server_cpu_s: float = 0.0
 
 
 async def read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
@@ -193,12 +205,14 @@ async def run_connection(port: int, queue: list[list[bytes]], result: Result) ->
         writer.close()
 
 
-async def drive(port: int, per_owner: list[list[bytes]], concurrency: int) -> Result:
+async def drive(port: int, per_owner: list[list[bytes]], concurrency: int, pid: int | None = None) -> Result:
     result = Result()
     queue = list(reversed(per_owner))  # one owner's messages stay on one connection, in order
+    cpu_before = cpu_seconds(pid) if pid else 0.0
     started = time.perf_counter()
     await asyncio.gather(*(run_connection(port, queue, result) for _ in range(concurrency)))
     result.wall_s = time.perf_counter() - started
+    result.server_cpu_s = cpu_seconds(pid) - cpu_before if pid else 0.0
     return result
 
 
@@ -228,7 +242,8 @@ def summary(result: Result) -> dict[str, float]:
     latencies = sorted(result.latencies)
     p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
     return {"n": len(latencies), "p50_ms": statistics.median(latencies) * 1000, "p99_ms": p99 * 1000,
-            "rps": len(latencies) / result.wall_s, "errors": result.errors}
+            "rps": len(latencies) / result.wall_s, "errors": result.errors,
+            "cpu_us": result.server_cpu_s / len(latencies) * 1e6}
 
 
 def main() -> None:
@@ -257,10 +272,10 @@ def main() -> None:
             for concurrency in args.concurrency:
                 prefix = f"c{concurrency}x"
                 app_result = asyncio.run(drive(app_port, build_requests(args.owners, args.steps, prefix, app_port),
-                                               concurrency))
+                                               concurrency, app_process.pid))
                 app_result.errors += check_replies(app_result)
                 echo_result = asyncio.run(drive(echo_port, build_requests(args.owners, args.steps, prefix,
-                                                                          echo_port), concurrency))
+                                                                          echo_port), concurrency, echo_process.pid))
                 rows.append((concurrency, summary(app_result), summary(echo_result)))
         finally:
             for process in (app_process, echo_process):
@@ -268,13 +283,16 @@ def main() -> None:
                 process.wait(timeout=10)
     print(f"\nwebhook benchmark ({args.bot} bot): {args.owners} owners x {args.steps} encrypted messages per level "
           f"({', '.join(STEPS[:args.steps])}), loopback, server on uvicorn (uvloop, httptools), 1 process")
-    print(f"{'conc':>4} {'server':>6} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>6}")
+    print(f"{'conc':>4} {'server':>6} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>6} "
+          f"{'server CPU us/req':>18}")
     for concurrency, app, echo in rows:
         for name, row in (("linli", app), ("echo", echo)):
             print(f"{concurrency:>4} {name:>6} {row['n']:>5} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} "
-                  f"{row['rps']:>8.0f} {row['errors']:>6}")
+                  f"{row['rps']:>8.0f} {row['errors']:>6} {row['cpu_us']:>18.0f}")
         print(f"     ratios linli/echo: throughput {app['rps'] / echo['rps']:.2f}, "
-              f"p50 {app['p50_ms'] / echo['p50_ms']:.1f}x, p99 {app['p99_ms'] / echo['p99_ms']:.1f}x")
+              f"p50 {app['p50_ms'] / echo['p50_ms']:.1f}x, p99 {app['p99_ms'] / echo['p99_ms']:.1f}x, "
+              f"server CPU per request {app['cpu_us'] / echo['cpu_us']:.1f}x "
+              f"(throughput bound when CPU-bound: {echo['cpu_us'] / app['cpu_us']:.2f})")
     by_level = {c: (a, e) for c, a, e in rows}
     verdicts = []
     if 10 in by_level:

@@ -48,6 +48,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     loops.append(Loop("repair-timers", 60.0, lambda: run_repair_timers(
         runtime.sessions, RepairPolicy.from_settings(runtime.settings))))
+    from linli.wechat import settle_heap  # keep last: after every package has loaded what it keeps
+
+    settle_heap()
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:
