@@ -103,3 +103,8 @@ app.add_typer(wechat_app, name="wechat")
 from linli.cli_kb import kb_app  # noqa: E402
 
 app.add_typer(kb_app, name="kb")
+
+
+from linli.cli_repairs import repairs_app  # noqa: E402
+
+app.add_typer(repairs_app, name="repairs")
