@@ -1,0 +1,104 @@
+"""员工: staff accounts of your communities — create, unlock after a lockout, deactivate. Managers manage the
+front-line roles of their own communities; only admins create managers and admins."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import Response
+from sqlalchemy import select
+
+from backoffice.rendering import NavLink, Section, flash, redirect, render
+from backoffice.security import audit_name, is_admin, require_roles, runtime_of, visible_communities
+from workflows.audit.service import record_event
+from workflows.clock import utcnow
+from workflows.db import transaction
+from workflows.staff.models import ROLE_LABELS, Role, StaffUser
+from workflows.staff.service import StaffError, create_staff
+
+router = APIRouter()
+may_manage = require_roles(Role.MANAGER)
+FRONT_LINE = (Role.FRONT_DESK, Role.TECHNICIAN, Role.SECURITY, Role.FINANCE)
+
+
+def _visible(manager: StaffUser, other: StaffUser) -> bool:
+    if is_admin(manager):
+        return True
+    return other.role != Role.ADMIN and bool(manager.community_ids & other.community_ids)
+
+
+def _grantable(manager: StaffUser) -> list[Role]:
+    return list(Role) if is_admin(manager) else list(FRONT_LINE)
+
+
+async def _page(request: Request, manager: StaffUser, *, values: dict | None = None, errors: dict | None = None,
+                status_code: int = 200) -> Response:
+    async with transaction(runtime_of(request).sessions) as session:
+        people = [s for s in await session.scalars(select(StaffUser).order_by(StaffUser.role, StaffUser.username))
+                  if _visible(manager, s)]
+        communities = await visible_communities(session, manager)
+    names = {c.id: c.name for c in communities}
+    return render(request, "staff/list.html", {
+        "people": people, "names": names, "now": utcnow(), "values": values or {}, "errors": errors or {},
+        "roles": [(r.value, ROLE_LABELS[r]) for r in _grantable(manager)],
+        "communities": [(c.code, c.name) for c in communities]}, status_code=status_code)
+
+
+@router.get("/staff", include_in_schema=False)
+async def staff_list(request: Request, manager: StaffUser = Depends(may_manage)) -> Response:
+    return await _page(request, manager)
+
+
+@router.post("/staff", include_in_schema=False)
+async def staff_create(request: Request, username: str = Form(""), display_name: str = Form(""),
+                       role: str = Form(""), community: str = Form(""), password: str = Form(""),
+                       phone: str = Form(""), skills: str = Form(""),
+                       manager: StaffUser = Depends(may_manage)) -> Response:
+    values = {"username": username, "display_name": display_name, "role": role, "community": community,
+              "phone": phone, "skills": skills}
+    allowed_codes = {code for code, _ in (await _community_codes(request, manager))}
+    if role not in {r.value for r in _grantable(manager)}:
+        return await _page(request, manager, values=values, errors={"role": "请选择岗位"}, status_code=400)
+    if community and community not in allowed_codes:
+        raise HTTPException(status_code=404)
+    try:
+        async with transaction(runtime_of(request).sessions) as session:
+            await create_staff(session, username=username, display_name=display_name.strip(), role=Role(role),
+                               community_codes=[community] if community else [], password=password,
+                               phone=phone.strip(), skills=skills.strip(), actor=audit_name(manager))
+    except StaffError as exc:
+        field = "password" if exc.field == "new_password" else exc.field
+        return await _page(request, manager, values=values, errors={field: str(exc)}, status_code=400)
+    flash(request, f"已创建账号 {username.strip().lower()}，请把初始密码当面告诉本人，并提醒登录后修改。")
+    return redirect("/admin/staff")
+
+
+async def _community_codes(request: Request, manager: StaffUser) -> list[tuple[str, str]]:
+    async with transaction(runtime_of(request).sessions) as session:
+        return [(c.code, c.name) for c in await visible_communities(session, manager)]
+
+
+@router.post("/staff/{staff_id}/{action}", include_in_schema=False)
+async def staff_action(request: Request, staff_id: int, action: str,
+                       manager: StaffUser = Depends(may_manage)) -> Response:
+    if action not in ("unlock", "deactivate", "activate"):
+        raise HTTPException(status_code=404)
+    async with transaction(runtime_of(request).sessions) as session:
+        other = await session.get(StaffUser, staff_id)
+        if other is None or not _visible(manager, other):
+            raise HTTPException(status_code=404)
+        if other.id == manager.id and action == "deactivate":
+            raise HTTPException(status_code=409, detail="不能停用自己的账号。")
+        before = {"active": other.active, "locked_until": str(other.locked_until)}
+        if action == "unlock":
+            other.locked_until, other.failed_logins = None, 0
+        else:
+            other.active = action == "activate"
+        record_event(session, entity_type="staff", entity_id=other.id, action=action, actor=audit_name(manager),
+                     community_id=min(other.community_ids) if other.community_ids else None,
+                     data={"before": before, "after": {"active": other.active, "locked_until": None}})
+    flash(request, {"unlock": "已解锁。", "deactivate": "已停用，这个账号不能再登录。", "activate": "已启用。"}[action])
+    return redirect("/admin/staff")
+
+
+section = Section(name="staff", router=router,
+                  nav=[NavLink("员工", "/admin/staff", roles=(Role.MANAGER,), order=85)])
