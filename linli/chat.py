@@ -107,9 +107,14 @@ async def _read_line(interactive: bool) -> str | None:
 
 
 async def _converse(bot: Bot, runtime: Runtime, openid: str, *, interactive: bool, console: Console) -> None:
-    say = console.print if interactive else (lambda message: print(message, flush=True))
+    def say(message: str) -> None:  # owner text and bot replies are never Rich markup
+        if interactive:
+            console.print(message, markup=False, highlight=False)
+        else:
+            print(message, flush=True)
+
     if interactive:
-        say(f"[dim]以业主身份聊天（openid {openid}）。直接回车查看新消息，Ctrl-D 退出。[/dim]")
+        console.print(f"[dim]以业主身份聊天（openid {openid}）。直接回车查看新消息，Ctrl-D 退出。[/dim]")
     while True:
         line = await _read_line(interactive)
         if line is None:

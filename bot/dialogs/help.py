@@ -12,9 +12,11 @@ NOT_LISTED = {"help"}
 async def help_text(ctx: DialogContext) -> str:
     """The numbered list of what the owner can do, each with the word that starts it."""
     lines = [texts.HELP_HEAD]
-    dialogs = [d for d in (ctx.registry.all() if ctx.registry else []) if d.name not in NOT_LISTED and d.triggers]
+    everything = ctx.registry.all() if ctx.registry else []
+    dialogs = [d for d in everything if d.name not in NOT_LISTED and d.triggers and d.in_help]
     for dialog in dialogs:
-        lines.append(texts.HELP_ITEM.format(n=len(lines), title=dialog.title, trigger=dialog.triggers[0]))
+        trigger = dialog.title if dialog.title in dialog.triggers else dialog.triggers[0]
+        lines.append(texts.HELP_ITEM.format(n=len(lines), title=dialog.title, trigger=trigger))
     for extra in texts.HELP_EXTRA:
         lines.append(extra.format(n=len(lines)))
     lines.append(texts.HELP_FOOT)

@@ -210,7 +210,7 @@ TICKET_LOOKUP = Dialog(
     extract=extract_number)
 
 RATE_REPAIR = Dialog(
-    name="rate_repair", title="评价报修", triggers=("评价", "打分"),
+    name="rate_repair", title="评价报修", triggers=("评价", "打分"), in_help=False,
     description="评价报修：修好后给师傅打分（1-5 分）",
     slots=(Slot("number", t.TICKET_NUMBER_ASK, parse=parse_rateable, label="单号", example="BX-20261125-0007"),
            Slot("rating", t.RATE_ASK, choices=rating_choices, label="评分", example="5"),
@@ -218,16 +218,16 @@ RATE_REPAIR = Dialog(
     submit=rate_repair, extract=extract_rating)
 
 REOPEN_REPAIR = Dialog(
-    name="reopen_repair", title="重修", triggers=("重修", "没修好", "重新报修"),
+    name="reopen_repair", title="重修", triggers=("重修", "没修好", "重新报修"), in_help=False,
     description="重修：修完还有问题，重新打开报修单", slots=(NUMBER_SLOT,), submit=reopen_repair,
     extract=extract_number_strict)
 
 COMPLAINT_OK = Dialog(
-    name="complaint_satisfied", title="投诉满意", triggers=("满意",), slots=(NUMBER_SLOT,),
+    name="complaint_satisfied", title="投诉满意", triggers=("满意",), slots=(NUMBER_SLOT,), in_help=False,
     description="对投诉的回复满意", submit=complaint_satisfied, extract=extract_number_strict)
 
 COMPLAINT_NOT_OK = Dialog(
-    name="complaint_unsatisfied", title="投诉不满意", triggers=("不满意",), slots=(NUMBER_SLOT,),
+    name="complaint_unsatisfied", title="投诉不满意", triggers=("不满意",), slots=(NUMBER_SLOT,), in_help=False,
     description="对投诉的回复不满意，升级给项目经理", submit=complaint_unsatisfied, extract=extract_number_strict)
 
 TICKET_DIALOGS = (MY_REPAIRS, TICKET_LOOKUP, RATE_REPAIR, REOPEN_REPAIR, COMPLAINT_OK, COMPLAINT_NOT_OK)

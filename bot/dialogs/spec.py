@@ -75,3 +75,4 @@ class Dialog:
     requires_binding: bool = False  # unbound owners are invited to bind first
     extract: Callable[[str, DialogContext], Awaitable[dict[str, Any]]] | None = None  # fill several slots at once
     description: str = ""  # one line for 帮助 and for intent routing (what the dialog is for)
+    in_help: bool = True  # listed by 帮助; False for staff-only dialogs and follow-ups the bot itself prompts

@@ -45,7 +45,7 @@ async def bind(ctx: DialogContext) -> str:
 
 
 STAFF_BIND = Dialog(
-    name="staff_bind", title="员工绑定", triggers=("员工绑定",),
+    name="staff_bind", title="员工绑定", triggers=("员工绑定",), in_help=False,
     description="员工绑定：物业员工用后台生成的绑定码绑定微信",
     slots=(Slot("code", ASK, parse=parse_code, example="K7QX2M", label="绑定码"),),
     extract=extract_code, submit=bind,

@@ -303,3 +303,15 @@ async def test_the_manners_on_postgres_and_redis_too(any_runtime) -> None:
     async with any_runtime.sessions() as session:
         escalation = await session.scalar(select(Escalation).where(Escalation.openid == me.openid))
     assert escalation.reason == "asked_for_person" and escalation.transcript
+
+
+async def test_help_lists_every_dialog_for_owners_and_hides_the_others(runtime) -> None:
+    from bot.registry import default_dialogs
+
+    hidden = Dialog(name="staff_only", title="员工专用", triggers=("员工专用",), slots=(), submit=submit,
+                    in_help=False)
+    bot = make_bot(runtime, dialogs=[*default_dialogs(), ERRAND, hidden])
+    reply = await Owner(bot, "chat-help").say("帮助")
+    assert "办事：回复“办事”" in reply and "绑定房屋：回复“绑定房屋”" in reply
+    assert "员工专用" not in reply
+    await bot.transcript.stop()
