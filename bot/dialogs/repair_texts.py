@@ -70,6 +70,9 @@ COMPLAINT_NOT_REPLIED = "{number} 现在是“{status}”，有回复后再告�
 COMPLAINT_REJECTED = "抱歉没能让您满意，{number} 已转给项目经理跟进。"
 
 STAFF_ONLY = "这个指令只给绑定了微信的物业工作人员使用。"
+STAFF_PHOTOS_ASK = "请发送工单照片（维修前后都可以）。"
+STAFF_NOTE_ASK = "要写一句说明吗？不需要回复“跳过”。"
+STAFF_PHOTOS_ADDED = "已把 {count} 张照片加到 {number}。"
 STAFF_DONE = "{number} 已{action}。"
 STAFF_TAKEN = "{number} 已被其他师傅接单了，谢谢。"
 STAFF_NOT_ALLOWED = "{number} 现在是“{status}”，不能{action}。"

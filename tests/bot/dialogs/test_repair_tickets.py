@@ -102,3 +102,16 @@ async def test_an_owner_cannot_use_the_technician_commands(owner: Owner) -> None
 async def test_a_command_word_in_a_sentence_is_not_taken_as_a_command(owner: Owner) -> None:
     reply = await owner.say("满意度调查在哪里填")
     assert "要带上单号" in reply
+
+
+async def test_a_technician_adds_photos_to_an_order_from_wechat(owner: Owner, bot, runtime) -> None:
+    await owner.bind_demo_flat()
+    number = await submit_leak(owner)
+    await bind_staff_wechat(runtime, "wang.shifu", "o-wang")
+    wang = Owner(bot, openid="o-wang")
+    assert "请发送工单照片" in await wang.say(f"工单照片 {number}")
+    assert "收到第 1 个" in await wang.send("image", media_id="m-before")
+    assert "收到第 2 个" in await wang.send("image", media_id="m-after")
+    assert "说明" in await wang.say("好了")
+    assert f"已把 2 张照片加到 {number}" in await wang.say("换了新阀芯")
+    assert len((await ticket(runtime, number)).photos) == 2
