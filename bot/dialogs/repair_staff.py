@@ -77,11 +77,12 @@ async def parse_note(text: str, ctx: DialogContext) -> str:
 NUMBER = Slot("number", t.TICKET_NUMBER_ASK, parse=parse_number, label="单号", example="BX-20261125-0007")
 
 ACCEPT_ORDER = Dialog(name="accept_order", title="接单", triggers=("接单",), slots=(NUMBER,), submit=accept_order,
-                      extract=extract_number, description="维修师傅接单（工作人员用）")
+                      extract=extract_number, description="维修师傅接单（工作人员用）", in_help=False)
 START_ORDER = Dialog(name="start_order", title="出发", triggers=("出发",), slots=(NUMBER,), submit=start_order,
-                     extract=extract_number, description="维修师傅出发上门（工作人员用）")
+                     extract=extract_number, description="维修师傅出发上门（工作人员用）", in_help=False)
 COMPLETE_ORDER = Dialog(name="complete_order", title="完工", triggers=("完工",), slots=(NUMBER,),
-                        submit=complete_order, extract=extract_number, description="维修师傅完工（工作人员用）")
+                        submit=complete_order, extract=extract_number, description="维修师傅完工（工作人员用）",
+                        in_help=False)
 
 ORDER_PHOTOS = Dialog(
     name="order_photos", title="工单照片", triggers=("工单照片", "上传照片"), submit=add_order_photos,
