@@ -17,6 +17,7 @@ from workflows.repairs import messages as text
 from workflows.repairs.models import OPEN_STATUSES, RepairStatus, RepairTicket
 from workflows.repairs.notify import tell_managers
 from workflows.repairs.service import DEFAULT_POLICY, SYSTEM, RepairPolicy, close
+from workflows.statemachine import TransitionNotAllowed
 
 
 @dataclass
@@ -29,9 +30,12 @@ class SlaSweep:
 
 async def _flag(session: AsyncSession, ticket: RepairTicket, kind: str, now: datetime, sweep: SlaSweep) -> None:
     # A plain UPDATE, not the ORM: flagging must not bump the version a technician's accept is checked against.
-    column = "respond_breached_at" if kind == "respond" else "resolve_breached_at"
-    await session.execute(update(RepairTicket).where(RepairTicket.id == ticket.id).values({column: now})
-                          .execution_options(synchronize_session=False))
+    # Conditional on the flag being empty, so two workers running the timer flag and notify once.
+    column = RepairTicket.respond_breached_at if kind == "respond" else RepairTicket.resolve_breached_at
+    flagged = await session.execute(update(RepairTicket).where(RepairTicket.id == ticket.id, column.is_(None))
+                                    .values({column.key: now}).execution_options(synchronize_session=False))
+    if flagged.rowcount != 1:
+        return
     if kind == "respond":
         sweep.respond_breaches += 1
         message = text.MANAGER_SLA_RESPOND
@@ -64,7 +68,12 @@ async def check_repair_slas(session: AsyncSession, *, now: datetime | None = Non
         RepairTicket.status.in_((RepairStatus.COMPLETED, RepairStatus.RATED)),
         RepairTicket.completed_at < now - timedelta(days=policy.reopen_days)).limit(200))
     for ticket in list(stale):
-        await close(session, ticket=ticket, actor=SYSTEM, reason="auto-closed after the reopen window", now=now)
+        try:
+            async with session.begin_nested():  # another worker closing it first only skips this one
+                await close(session, ticket=ticket, actor=SYSTEM, reason="auto-closed after the reopen window",
+                            now=now)
+        except TransitionNotAllowed:
+            continue
         sweep.auto_closed += 1
     await session.flush()
     return sweep

@@ -54,3 +54,24 @@ async def test_unrated_completed_tickets_close_after_the_reopen_window(any_runti
     assert result["auto_closed"] == 1
     async with any_runtime.sessions() as session:
         assert (await session.get(RepairTicket, ticket.id)).status == RepairStatus.CLOSED
+
+
+async def test_two_workers_running_the_timers_at_once_flag_and_notify_once(any_runtime):
+    import asyncio
+
+    d = await demo(any_runtime)
+    async with transaction(any_runtime.sessions) as session:
+        (await session.get(StaffUser, d.staff["manager"].id)).wechat_openid = "o-manager-zhou"
+    await open_ticket(any_runtime, d, description="厨房水管爆管了")
+    later = datetime.now(UTC) + timedelta(minutes=45)
+
+    async def sweep():
+        async with transaction(any_runtime.sessions) as session:
+            return await check_repair_slas(session, now=later)
+
+    results = await asyncio.gather(sweep(), sweep(), return_exceptions=True)
+    sweeps = [r for r in results if not isinstance(r, BaseException)]
+    assert sum(s.respond_breaches for s in sweeps) == 1
+    async with any_runtime.sessions() as session:
+        told = list(await session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "wechat.text")))
+    assert len(told) == 1
