@@ -15,7 +15,7 @@ from typing import Any
 from knowledge import messages
 from knowledge.embeddings import Embedder, build_embedder
 from knowledge.entries import KnowledgeEntry
-from knowledge.index import Hit, KnowledgeIndex, open_chroma_collection
+from knowledge.index import Hit, KnowledgeIndex, open_chroma
 from knowledge.intents import IntentGuess, IntentSpec, OfflineIntentClassifier
 from knowledge.scoring import ANSWER_AT, CHOICES_AT, confidence
 from knowledge.text import MAX_QUESTION_CHARS
@@ -147,7 +147,7 @@ def build_assistant(settings: Settings, *, embedder: Embedder | None = None) -> 
         embedder = embedder or build_embedder(settings)
         if not settings.chroma_url:
             settings.ensure_local_dirs()
-        index = KnowledgeIndex(collection=open_chroma_collection(settings, embedder.name), embedder=embedder)
+        index = KnowledgeIndex(store=open_chroma(settings, embedder.name), embedder=embedder)
         llm = None
         if settings.llm_enabled:
             from knowledge.llm import LlmClient

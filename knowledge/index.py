@@ -21,7 +21,7 @@ SHARED = -1  # Chroma metadata cannot hold None: shared entries are stored with 
 # BM25 (domain dictionary) fix its misses; k=5 because the lists are short (tens of entries, not thousands).
 RRF_K = 5
 RRF_WEIGHTS = {"question": 0.5, "passage": 1.0, "bm25": 1.0}
-INDEX_LAYOUT = "v2"  # bump when _units() changes: a new collection is built by `linli kb reindex`
+INDEX_LAYOUT = "v3"  # bump when _units() changes: a new collection is built by `linli kb reindex`
 VECTOR_UNITS = 120  # nearest vectors fetched from Chroma (an entry has 2-5)
 
 
@@ -38,8 +38,39 @@ class Hit:
     bm25_rank: int | None = None
 
 
-def open_chroma_collection(settings: Settings, embedder_name: str) -> Any:
-    """The Chroma collection for this embedder (one per embedder, so vector sizes never mix). Telemetry off."""
+class ChromaStore:
+    """One Chroma collection per community plus one for shared entries, per embedder (vector sizes never mix), so a
+    query needs no metadata filter: filtered Chroma queries cost ~10x more than plain nearest-neighbour ones."""
+
+    def __init__(self, client: Any, embedder_name: str) -> None:
+        self.client = client
+        self.prefix = f"linli-{INDEX_LAYOUT}-" + re.sub(r"[^a-zA-Z0-9._-]+", "-", embedder_name).strip("-.")[:40]
+        self._collections: dict[int, Any] = {}
+        for collection in client.list_collections():
+            name = collection if isinstance(collection, str) else collection.name
+            if name.startswith(self.prefix + "-c"):
+                suffix = name[len(self.prefix) + 2:]
+                key = SHARED if suffix == "shared" else int(suffix)
+                self._collections[key] = client.get_collection(name, embedding_function=None)
+
+    def collection(self, key: int, *, create: bool = False) -> Any | None:
+        """The collection of a community (SHARED: the shared entries)."""
+        if key not in self._collections and create:
+            name = f"{self.prefix}-c{'shared' if key == SHARED else key}"
+            # embedding_function=None: vectors are always passed in, chromadb's default model is never loaded.
+            self._collections[key] = self.client.get_or_create_collection(
+                name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+        return self._collections.get(key)
+
+    def all(self) -> list[Any]:
+        return list(self._collections.values())
+
+    def count(self) -> int:
+        return sum(c.count() for c in self._collections.values())
+
+
+def open_chroma(settings: Settings, embedder_name: str) -> ChromaStore:
+    """Chroma: a persistent folder (settings.chroma_path) or a Chroma server (settings.chroma_url). Telemetry off."""
     import chromadb
 
     chroma_settings = chromadb.Settings(anonymized_telemetry=False)
@@ -52,16 +83,18 @@ def open_chroma_collection(settings: Settings, embedder_name: str) -> Any:
                                      ssl=scheme == "https", settings=chroma_settings)
     else:
         client = chromadb.PersistentClient(path=settings.chroma_path, settings=chroma_settings)
-    name = f"linli-{INDEX_LAYOUT}-" + re.sub(r"[^a-zA-Z0-9._-]+", "-", embedder_name).strip("-.")[:50]
-    # embedding_function=None: vectors are always passed in, chromadb's default model is never loaded.
-    return client.get_or_create_collection(name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
+    return ChromaStore(client, embedder_name)
+
+
+def _key(community_id: int | None) -> int:
+    return SHARED if community_id is None else community_id
 
 
 class KnowledgeIndex:
     """Entries as vectors in Chroma plus an in-memory BM25 per community scope (rebuilt lazily after changes)."""
 
-    def __init__(self, *, collection: Any, embedder: Embedder) -> None:
-        self.collection = collection
+    def __init__(self, *, store: ChromaStore, embedder: Embedder) -> None:
+        self.store = store
         self.embedder = embedder
         self._entries: dict[str, KnowledgeEntry] = {}
         self._bm25: dict[tuple[int | None, bool], tuple[list[str], BM25Okapi | None]] = {}
@@ -71,13 +104,15 @@ class KnowledgeIndex:
     # --- keeping the index in step with the system of record ---
 
     def reload(self) -> None:
-        """Read the entries back from the collection's stored metadata (the BM25 side is built from these)."""
-        stored = self.collection.get(where={"unit": "q0"}, include=["metadatas"])
+        """Read the entries back from the collections' stored metadata (the BM25 side is built from these)."""
         entries = {}
-        for meta in stored["metadatas"] or []:
-            community = meta["community_id"]
-            entry = KnowledgeEntry.from_metadata(meta["entry_id"], None if community == SHARED else community, meta)
-            entries[entry.id] = entry
+        for collection in self.store.all():
+            stored = collection.get(where={"unit": "q0"}, include=["metadatas"])
+            for meta in stored["metadatas"] or []:
+                community = meta["community_id"]
+                entry = KnowledgeEntry.from_metadata(meta["entry_id"], None if community == SHARED else community,
+                                                     meta)
+                entries[entry.id] = entry
         with self._lock:
             self._entries = entries
             self._bm25.clear()
@@ -88,31 +123,28 @@ class KnowledgeIndex:
         if not changed:
             return 0
         self._delete_units([e.id for e in changed if e.id in self._entries])
-        ids, texts_q, texts_p, metadatas, kinds = [], [], [], [], []
-        for entry in changed:
-            for unit, text, as_query in _units(entry):
-                meta = {"entry_id": entry.id, "unit": unit,
-                        "community_id": SHARED if entry.community_id is None else entry.community_id}
-                if unit == "q0":
-                    meta.update(entry.to_metadata())
-                ids.append(f"{entry.id}:{unit}")
-                metadatas.append(meta)
-                kinds.append(as_query)
-                (texts_q if as_query else texts_p).append(text)
-        vectors_q = self.embedder.queries(texts_q) if texts_q else np.zeros((0, 1), np.float32)
-        vectors_p = self.embedder.passages(texts_p) if texts_p else np.zeros((0, 1), np.float32)
-        iq, ip, vectors, documents = 0, 0, [], []
-        for as_query in kinds:
-            if as_query:
-                vectors.append(vectors_q[iq]), documents.append(texts_q[iq])
-                iq += 1
-            else:
-                vectors.append(vectors_p[ip]), documents.append(texts_p[ip])
-                ip += 1
-        for start in range(0, len(ids), 500):
-            end = start + 500
-            self.collection.upsert(ids=ids[start:end], embeddings=np.asarray(vectors[start:end]),
-                                   documents=documents[start:end], metadatas=metadatas[start:end])
+        units = [(entry, unit, text, as_query) for entry in changed for unit, text, as_query in _units(entry)]
+        queries = [text for _, _, text, as_query in units if as_query]
+        passages = [text for _, _, text, as_query in units if not as_query]
+        vectors_q = iter(self.embedder.queries(queries) if queries else [])
+        vectors_p = iter(self.embedder.passages(passages) if passages else [])
+        batches: dict[int, dict[str, list[Any]]] = {}
+        for entry, unit, text, as_query in units:
+            meta = {"entry_id": entry.id, "unit": unit, "community_id": _key(entry.community_id)}
+            if unit == "q0":
+                meta.update(entry.to_metadata())
+            batch = batches.setdefault(_key(entry.community_id),
+                                       {"ids": [], "embeddings": [], "documents": [], "metadatas": []})
+            batch["ids"].append(f"{entry.id}:{unit}")
+            batch["embeddings"].append(next(vectors_q) if as_query else next(vectors_p))
+            batch["documents"].append(text)
+            batch["metadatas"].append(meta)
+        for key, batch in batches.items():
+            collection = self.store.collection(key, create=True)
+            for start in range(0, len(batch["ids"]), 500):
+                part = {name: values[start:start + 500] for name, values in batch.items()}
+                collection.upsert(ids=part["ids"], embeddings=np.asarray(part["embeddings"]),
+                                  documents=part["documents"], metadatas=part["metadatas"])
         with self._lock:
             for entry in changed:
                 self._entries[entry.id] = entry
@@ -131,8 +163,13 @@ class KnowledgeIndex:
         return len(known)
 
     def _delete_units(self, entry_ids: list[str]) -> None:
-        for start in range(0, len(entry_ids), 200):
-            self.collection.delete(where={"entry_id": {"$in": entry_ids[start:start + 200]}})
+        by_key: dict[int, list[str]] = {}
+        for entry_id in entry_ids:
+            by_key.setdefault(_key(self._entries[entry_id].community_id), []).append(entry_id)
+        for key, ids in by_key.items():
+            collection = self.store.collection(key)
+            for start in range(0, len(ids), 200) if collection is not None else ():
+                collection.delete(where={"entry_id": {"$in": ids[start:start + 200]}})
 
     # --- reading ---
 
@@ -155,23 +192,26 @@ class KnowledgeIndex:
             return {}
         text = apply_synonyms(normalize(truncate(question)))
         vector = self.embedder.queries([text])[0]
-        result = self.collection.query(query_embeddings=vector[None, :], n_results=VECTOR_UNITS,
-                                       where={"community_id": {"$in": [community_id, SHARED]}},
-                                       include=["metadatas", "distances"])
         hits: dict[str, Hit] = {}
-        for meta, distance in zip(result["metadatas"][0], result["distances"][0], strict=True):
-            entry = self._entries.get(meta["entry_id"])
-            if entry is None:
+        for key in (community_id, SHARED):
+            collection = self.store.collection(key)
+            if collection is None:
                 continue
-            hit = hits.setdefault(entry.id, Hit(entry=entry, score=0.0))
-            sim = 1.0 - float(distance)
-            if meta["unit"] == "a" or meta["unit"].startswith("s"):
-                hit.passage_sim = max(hit.passage_sim, sim)
-                if meta["unit"] == "a":
-                    hit.answer_sim = sim
-            else:
-                hit.question_sim = max(hit.question_sim, sim)
-            hit.vector_sim = max(hit.vector_sim, sim)
+            result = collection.query(query_embeddings=vector[None, :], n_results=VECTOR_UNITS, include=["distances"])
+            for unit_id, distance in zip(result["ids"][0], result["distances"][0], strict=True):
+                entry_id, _, unit = unit_id.rpartition(":")
+                entry = self._entries.get(entry_id)
+                if entry is None or entry.community_id not in (community_id, None):
+                    continue
+                hit = hits.setdefault(entry.id, Hit(entry=entry, score=0.0))
+                sim = 1.0 - float(distance)
+                if unit == "a" or unit.startswith("s"):
+                    hit.passage_sim = max(hit.passage_sim, sim)
+                    if unit == "a":
+                        hit.answer_sim = sim
+                else:
+                    hit.question_sim = max(hit.question_sim, sim)
+                hit.vector_sim = max(hit.vector_sim, sim)
         return hits
 
     def bm25_search(self, community_id: int, question: str, *, limit: int = 10, plain: bool = False) -> list[Hit]:

