@@ -142,3 +142,12 @@ async def test_secure_cookies_are_marked_secure(tmp_path, sqlite_template):
             assert "secure" in response.headers["set-cookie"].lower()
     finally:
         await runtime.close()
+
+
+async def test_the_api_docs_are_served_from_the_package_to_staff(runtime):
+    async with staff_client(runtime, "manager") as client:
+        docs = await client.http.get("/admin/docs")
+        assert docs.status_code == 200 and "/admin/static/swagger/swagger-ui-bundle.js" in docs.text
+        assert "cdn" not in docs.text.lower()
+        assert (await client.http.get("/admin/static/swagger/swagger-ui-bundle.js")).status_code == 200
+        assert (await client.http.get("/admin/static/htmx.min.js")).status_code == 200
