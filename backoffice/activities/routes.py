@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
+from datetime import datetime
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -102,6 +105,34 @@ async def api_signups(request: Request, activity_id: int, staff: StaffUser = Dep
         signups = await signups_of(session, activity_id=activity_id)
     return {"items": [{"name": s.name, "phone": s.phone, "household_id": s.household_id,
                        "signed_at": s.created_at.isoformat()} for s in signups]}
+
+
+class ActivityIn(BaseModel):
+    community_id: int
+    title: str
+    place: str
+    starts_at: datetime  # with a timezone, e.g. 2026-11-28T14:00:00+08:00
+    signup_deadline: datetime
+    capacity: int
+    description: str = ""
+
+
+@router.post("/api/activities", tags=["activities"])
+async def api_create(request: Request, payload: ActivityIn, staff: StaffUser = Depends(may_manage)) -> dict:
+    """Create an activity; a bad field answers 422 with its name."""
+    require_community(staff, payload.community_id)
+    tz = runtime_of(request).settings.tz
+    try:
+        async with transaction(runtime_of(request).sessions) as session:
+            activity = await create_activity(
+                session, community_id=payload.community_id, title=payload.title, place=payload.place,
+                description=payload.description, capacity=payload.capacity, staff_id=staff.id,
+                starts_at=payload.starts_at if payload.starts_at.tzinfo else payload.starts_at.replace(tzinfo=tz),
+                signup_deadline=payload.signup_deadline if payload.signup_deadline.tzinfo
+                else payload.signup_deadline.replace(tzinfo=tz))
+            return {"id": activity.id}
+    except ActivityError as exc:
+        raise HTTPException(status_code=422, detail={"field": exc.field, "message": str(exc)}) from exc
 
 
 section = Section(name="activities", router=router,

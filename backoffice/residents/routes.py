@@ -8,6 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import Response
+from pydantic import BaseModel
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -236,6 +237,44 @@ async def api_households(request: Request, q: str = "", staff: StaffUser = Depen
                        "occupancy": h.occupancy.value,
                        "residents": [{"id": r.id, "name": r.name, "phone": r.phone, "role": r.role.value}
                                      for r in h.residents]} for h in rows]}
+
+
+@router.get("/api/binding-requests", tags=["residents"])
+async def api_binding_requests(request: Request, staff: StaffUser = Depends(may_edit)) -> dict:
+    """Binding requests waiting for a decision in your communities."""
+    async with transaction(runtime_of(request).sessions) as session:
+        rows = list(await session.scalars(scoped(select(BindingRequest), BindingRequest, staff)
+                                          .where(BindingRequest.status == BindingRequestStatus.PENDING)
+                                          .order_by(BindingRequest.id)))
+    return {"items": [{"id": r.id, "household_id": r.household_id, "name": r.name, "phone": r.phone,
+                       "role": r.role, "created_at": r.created_at.isoformat()} for r in rows]}
+
+
+class DecisionIn(BaseModel):
+    resident_id: int | None = None  # approve: bind to this roster resident instead of adding a new one
+    note: str = ""  # reject: the reason the owner sees
+
+
+@router.post("/api/binding-requests/{request_id}/{decision}", tags=["residents"])
+async def api_decide_binding(request: Request, request_id: int, decision: str, payload: DecisionIn,
+                             staff: StaffUser = Depends(may_edit)) -> dict:
+    """decision = approve | reject; the owner is told in WeChat."""
+    if decision not in ("approve", "reject"):
+        raise HTTPException(status_code=404)
+    async with transaction(runtime_of(request).sessions) as session:
+        binding_request = await get_scoped_or_404(session, BindingRequest, request_id, staff)
+        openid = binding_request.openid
+        try:
+            if decision == "approve":
+                await approve_request(session, request_id=request_id, actor=actor_of(staff),
+                                      resident_id=payload.resident_id)
+            else:
+                await reject_request(session, request_id=request_id, actor=actor_of(staff), note=payload.note.strip())
+        except BindingError as exc:
+            raise HTTPException(status_code=409, detail="这条申请已经处理过了。") from exc
+        status = binding_request.status.value
+    await forget_cached_profile(runtime_of(request).state, openid=openid)
+    return {"id": request_id, "status": status}
 
 
 section = Section(name="residents", router=router, nav=[NavLink("住户", "/admin/residents", roles=ROLES, order=30)])

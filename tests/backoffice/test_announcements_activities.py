@@ -94,3 +94,20 @@ async def test_staff_see_who_signed_up_and_export_the_list(runtime):
     async with staff_client(runtime, "cuihu.kefu") as other:
         assert (await other.http.get(activity_url)).status_code == 404
         assert (await other.http.get(activity_url + "?format=xlsx")).status_code == 404
+
+
+async def test_activities_are_created_over_json_and_bad_fields_are_named(runtime):
+    yghy = await community_id(runtime, "YGHY")
+    start = (utcnow() + timedelta(days=3)).isoformat()
+    async with staff_client(runtime, "manager") as client:
+        bad = await client.api("POST", "/admin/api/activities", {
+            "community_id": yghy, "title": "义诊", "place": "会所", "capacity": 0, "starts_at": start,
+            "signup_deadline": (utcnow() + timedelta(days=1)).isoformat()})
+        assert bad.status_code == 422 and bad.json()["detail"]["field"] == "capacity"
+        ok = await client.api("POST", "/admin/api/activities", {
+            "community_id": yghy, "title": "义诊", "place": "会所", "capacity": 30, "starts_at": start,
+            "signup_deadline": (utcnow() + timedelta(days=1)).isoformat()})
+        assert ok.status_code == 200
+        signups = await client.api("GET", f"/admin/api/activities/{ok.json()['id']}/signups")
+        assert signups.json() == {"items": []}
+    assert await _count(runtime, Activity) == 1

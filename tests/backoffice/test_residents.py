@@ -113,3 +113,22 @@ async def test_staff_approve_a_binding_request_and_the_owner_is_told(runtime):
         assert await session.scalar(select(WechatBinding).where(WechatBinding.openid == "new-tenant")) is not None
         message = await session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "wechat.text"))
         assert message.payload["openid"] == "new-tenant" and "已通过" in message.payload["text"]
+
+
+async def test_binding_requests_are_decided_over_json_with_the_same_scoping(runtime):
+    household_id = await _household_id(runtime)
+    async with transaction(runtime.sessions) as session:
+        household = await session.get(Household, household_id)
+        request = BindingRequest(openid="json-owner", community_id=household.community_id,
+                                 household_id=household_id, name="周某", role="family")
+        session.add(request)
+        await session.flush()
+        request_id = request.id
+    async with staff_client(runtime, "cuihu.kefu") as other:
+        assert (await other.api("POST", f"/admin/api/binding-requests/{request_id}/approve", {})).status_code == 404
+        assert (await other.api("GET", "/admin/api/binding-requests")).json()["items"] == []
+    async with staff_client(runtime, "kefu") as client:
+        listed = (await client.api("GET", "/admin/api/binding-requests")).json()["items"]
+        assert [r["id"] for r in listed] == [request_id]
+        decided = await client.api("POST", f"/admin/api/binding-requests/{request_id}/reject", {"note": "查无此人"})
+        assert decided.json() == {"id": request_id, "status": "rejected"}
