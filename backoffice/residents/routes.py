@@ -158,9 +158,9 @@ async def binding_requests(request: Request, staff: StaffUser = Depends(may_edit
     return render(request, "residents/binding_requests.html", {"rows": rows, "roles": RESIDENT_ROLES})
 
 
-@router.post("/residents/binding-requests/{request_id}/{decision}", include_in_schema=False)
-async def decide_binding(request: Request, request_id: int, decision: str, resident_id: str = Form(""),
-                         note: str = Form(""), staff: StaffUser = Depends(may_edit)) -> Response:
+async def _decide(request: Request, staff: StaffUser, request_id: int, decision: str, resident_id: int | None,
+                  note: str) -> str:
+    """Approve or reject in the caller's scope, then drop the owner's cached profile; returns the new status."""
     if decision not in ("approve", "reject"):
         raise HTTPException(status_code=404)
     async with transaction(runtime_of(request).sessions) as session:
@@ -168,13 +168,20 @@ async def decide_binding(request: Request, request_id: int, decision: str, resid
         openid = binding_request.openid
         try:
             if decision == "approve":
-                await approve_request(session, request_id=request_id, actor=actor_of(staff),
-                                      resident_id=int(resident_id) if resident_id.isdigit() else None)
+                await approve_request(session, request_id=request_id, actor=actor_of(staff), resident_id=resident_id)
             else:
                 await reject_request(session, request_id=request_id, actor=actor_of(staff), note=note.strip())
         except BindingError as exc:
             raise HTTPException(status_code=409, detail="这条申请已经处理过了。") from exc
+        status = binding_request.status.value
     await forget_cached_profile(runtime_of(request).state, openid=openid)
+    return status
+
+
+@router.post("/residents/binding-requests/{request_id}/{decision}", include_in_schema=False)
+async def decide_binding(request: Request, request_id: int, decision: str, resident_id: str = Form(""),
+                         note: str = Form(""), staff: StaffUser = Depends(may_edit)) -> Response:
+    await _decide(request, staff, request_id, decision, int(resident_id) if resident_id.isdigit() else None, note)
     flash(request, "已通过，业主会收到微信通知。" if decision == "approve" else "已拒绝，业主会收到微信通知。")
     return redirect("/admin/residents/binding-requests")
 
@@ -259,21 +266,7 @@ class DecisionIn(BaseModel):
 async def api_decide_binding(request: Request, request_id: int, decision: str, payload: DecisionIn,
                              staff: StaffUser = Depends(may_edit)) -> dict:
     """decision = approve | reject; the owner is told in WeChat."""
-    if decision not in ("approve", "reject"):
-        raise HTTPException(status_code=404)
-    async with transaction(runtime_of(request).sessions) as session:
-        binding_request = await get_scoped_or_404(session, BindingRequest, request_id, staff)
-        openid = binding_request.openid
-        try:
-            if decision == "approve":
-                await approve_request(session, request_id=request_id, actor=actor_of(staff),
-                                      resident_id=payload.resident_id)
-            else:
-                await reject_request(session, request_id=request_id, actor=actor_of(staff), note=payload.note.strip())
-        except BindingError as exc:
-            raise HTTPException(status_code=409, detail="这条申请已经处理过了。") from exc
-        status = binding_request.status.value
-    await forget_cached_profile(runtime_of(request).state, openid=openid)
+    status = await _decide(request, staff, request_id, decision, payload.resident_id, payload.note)
     return {"id": request_id, "status": status}
 
 
