@@ -106,6 +106,9 @@ async def test_openapi_is_served_to_staff_only(runtime):
     async with staff_client(runtime) as client:
         public = await client.http.get("/openapi.json")
         assert public.status_code == 307 and public.headers["location"] == "/admin/openapi.json"
+        public_docs = await client.http.get("/docs")
+        assert public_docs.status_code == 307 and public_docs.headers["location"] == "/admin/docs"
+        assert (await client.http.get("/admin/docs")).status_code == 303  # to the login page
         assert (await client.http.get("/admin/openapi.json")).status_code in (303, 401)
         await client.login("kefu")
         schema = await client.http.get("/admin/openapi.json")
