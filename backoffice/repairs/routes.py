@@ -65,8 +65,7 @@ async def repair_list(request: Request, status: str = "open", category: str = ""
         categories = [s.name for s in await category_specs(session, community_id=communities[0].id)] \
             if communities else []
         report = await monthly_duplicate_report(session, year=local(now).year, month=local(now).month,
-                                                community_id=None if staff.role == Role.ADMIN else
-                                                (min(staff.community_ids) if staff.community_ids else -1))
+                                                community_ids=_scope(staff))
     rows = [{"t": t, "sla": sla_state(t, now), "technician": t.assignee.display_name if t.assignee else ""}
             for t in tickets]
     if format == "xlsx":

@@ -96,16 +96,20 @@ def month_bounds(year: int, month: int, tz: ZoneInfo = SHANGHAI) -> tuple[dateti
 
 
 async def monthly_duplicate_report(session: AsyncSession, *, year: int, month: int, community_id: int | None = None,
+                                   community_ids: set[int] | None = None,
                                    tz: ZoneInfo = SHANGHAI) -> MonthlyDuplicates:
-    """Tickets created, duplicates prevented and the duplicate rate of one local month."""
+    """Tickets created, duplicates prevented and the duplicate rate of one local month (one community, several, or
+    all when neither is given)."""
     start, end = month_bounds(year, month, tz)
     tickets = select(func.count(RepairTicket.id)).where(RepairTicket.created_at >= start, RepairTicket.created_at < end)
     prevented = select(func.count(DuplicatePrevented.id)).where(
         DuplicatePrevented.kind == "repair", DuplicatePrevented.created_at >= start,
         DuplicatePrevented.created_at < end)
     if community_id is not None:
-        tickets = tickets.where(RepairTicket.community_id == community_id)
-        prevented = prevented.where(DuplicatePrevented.community_id == community_id)
+        community_ids = {community_id}
+    if community_ids is not None:
+        tickets = tickets.where(RepairTicket.community_id.in_(community_ids))
+        prevented = prevented.where(DuplicatePrevented.community_id.in_(community_ids))
     created = await session.scalar(tickets) or 0
     duplicates_created = await session.scalar(tickets.where(RepairTicket.duplicate_of_id.is_not(None))) or 0
     return MonthlyDuplicates(month=f"{year:04d}-{month:02d}", tickets_created=created,
