@@ -28,8 +28,10 @@ from workflows.bindings.models import BindingRequest, BindingRequestStatus, Wech
 from workflows.bindings.service import BindingError, approve_request, forget_cached_profile, reject_request
 from workflows.community.models import Building, Household, Resident
 from workflows.community.roster import (
+    MAX_BYTES,
     RosterInvalid,
     RosterRow,
+    RowError,
     check_resident,
     import_roster,
     read_roster,
@@ -206,7 +208,10 @@ async def import_form(request: Request, staff: StaffUser = Depends(may_edit)) ->
 async def import_preview(request: Request, community_id: int = Form(0), roster: UploadFile = File(...),
                          staff: StaffUser = Depends(may_edit)) -> Response:
     require_community(staff, community_id)
-    rows, errors = read_roster(roster.filename or "", await roster.read())
+    if roster.size is not None and roster.size > MAX_BYTES:  # refused before reading it into memory
+        rows, errors = [], [RowError(0, "file", "文件太大（最大 5 MB）")]
+    else:
+        rows, errors = read_roster(roster.filename or "", await roster.read(MAX_BYTES + 1))
     token = ""
     if rows and not errors:
         token = secrets.token_urlsafe(16)

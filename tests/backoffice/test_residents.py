@@ -132,3 +132,11 @@ async def test_binding_requests_are_decided_over_json_with_the_same_scoping(runt
         assert [r["id"] for r in listed] == [request_id]
         decided = await client.api("POST", f"/admin/api/binding-requests/{request_id}/reject", {"note": "查无此人"})
         assert decided.json() == {"id": request_id, "status": "rejected"}
+
+
+async def test_an_oversized_roster_is_refused_without_importing(runtime):
+    yghy = await community_id(runtime, "YGHY")
+    async with staff_client(runtime, "kefu") as client:
+        response = await client.submit("/admin/residents/import", {"community_id": yghy},
+                                       files={"roster": ("名册.csv", b"x" * (5 * 1024 * 1024 + 10))})
+        assert response.status_code == 400 and "文件太大" in response.text
