@@ -21,6 +21,10 @@ async def seed_everything(settings: Settings) -> dict[str, int]:
 
         async with transaction(runtime.sessions) as session:
             created["repair_tickets"] = await seed_repair_demo(session)
+        from workflows.announcements.demo import seed_board_demo
+
+        async with transaction(runtime.sessions) as session:
+            created["announcements_and_activities"] = await seed_board_demo(session)
         return created
     finally:
         await runtime.close()

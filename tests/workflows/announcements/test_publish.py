@@ -103,3 +103,14 @@ async def test_bad_values_name_their_field(runtime):
                 assert exc.field == field
             else:
                 raise AssertionError(values)
+
+
+async def test_the_demo_board_is_seeded_once(runtime):
+    from workflows.announcements.demo import seed_board_demo
+
+    async with transaction(runtime.sessions) as session:
+        assert await seed_board_demo(session) == 3
+        assert await seed_board_demo(session) == 0
+        community_id, _ = await _ids(session)
+        titles = [a.title for a in await latest_announcements(session, community_ids={community_id})]
+        assert titles[0] == "冬季供暖设备检修通知" and len(titles) == 2
