@@ -98,11 +98,13 @@ async def open_complaint(session: AsyncSession, *, community_id: int, openid: st
         if existing is not None:
             return existing
     now = now or utcnow()
+    # Allocated before the savepoint so that it is nested in an open transaction on SQLite too (see repairs).
+    number = await next_ticket_number(session, community_id=community_id, prefix="TS", at=now)
     try:
         async with session.begin_nested():
             complaint = Complaint(
-                number=await next_ticket_number(session, community_id=community_id, prefix="TS", at=now),
-                community_id=community_id, openid=openid, household_id=household_id, resident_id=resident_id,
+                number=number, community_id=community_id, openid=openid, household_id=household_id,
+                resident_id=resident_id,
                 building_id=building_id, category=category, description=description[:2000],
                 photos=list(photos or []), anonymous=anonymous, about_staff_id=about_staff_id,
                 about_staff_text=about_staff_text[:50], respond_by=now + FIRST_RESPONSE,

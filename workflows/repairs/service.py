@@ -127,11 +127,14 @@ async def open_repair(session: AsyncSession, *, community_id: int, openid: str, 
     spec = await category_spec(session, community_id=community_id, category=category)
     priority = priority_for(category, description)
     respond_by, resolve_by = sla_targets(created_at=now, priority=priority, resolve_hours=spec.resolve_hours)
+    # The number is allocated first: its upsert opens the transaction, so on SQLite the savepoint below is nested in
+    # it (a SAVEPOINT opening the transaction would commit at its RELEASE). A lost race only skips a number.
+    number = await next_ticket_number(session, community_id=community_id, prefix="BX", at=now)
     try:
         async with session.begin_nested():
             ticket = RepairTicket(
-                number=await next_ticket_number(session, community_id=community_id, prefix="BX", at=now),
-                community_id=community_id, openid=openid, resident_id=resident_id, household_id=household_id,
+                number=number, community_id=community_id, openid=openid, resident_id=resident_id,
+                household_id=household_id,
                 building_id=building_id, public_area=public_area, location_text=location_text[:200],
                 latitude=latitude, longitude=longitude, category=category, priority=priority,
                 description=description[:DESCRIPTION_LIMIT], photos=list(photos or []),

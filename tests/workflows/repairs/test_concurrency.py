@@ -39,3 +39,16 @@ async def test_the_same_submit_twice_creates_one_ticket(any_runtime):
     assert results[0].number == results[1].number == first.number
     async with any_runtime.sessions() as session:
         assert await session.scalar(select(func.count(RepairTicket.id))) == 1
+
+
+async def test_a_failure_after_opening_leaves_no_ticket_behind(any_runtime):
+    import pytest
+
+    d = await demo(any_runtime)
+    with pytest.raises(RuntimeError):
+        async with transaction(any_runtime.sessions) as session:
+            await repairs.open_repair(session, community_id=d.community_id, openid=OPENID, category="水电",
+                                      description="厨房漏水", submission_key="k-atomic")
+            raise RuntimeError("something after the ticket failed")
+    async with any_runtime.sessions() as session:
+        assert await session.scalar(select(func.count(RepairTicket.id))) == 0
