@@ -49,15 +49,17 @@ KEYWORDS: dict[str, str] = {
     "help": r"^(帮助|菜单|功能|你好|您好|在吗|hi|hello)$|能干什么|能做什么|有哪些功能",
     "announcements": r"通知|公告",
     "activities": r"活动|报名",
-    "pay": r"交.{0,4}费|缴费|缴纳|付.{0,3}费|交钱|续交|续费",
+    "pay": r"交.{0,6}费|缴费|缴纳|付.{0,6}费|交钱|续交|续费",
     "visitor": r"访客|来访|客人|朋友来|亲戚|放行|通行码|进小区|开.{0,2}门|[" + PROVINCES + "][a-z]",
-    "handover": r"人工|真人|客服|工作人员|打电话给我",
+    "handover": r"人工|真人|活人|客服|工作人员|打电话给我|机器人",
 }
 # When a more specific intent's keywords match, the broader one's do not count ("查询我绑定的房子" is not 绑定).
 OVERRIDES = {"my_households": ("bind",), "my_repairs": ("repair", "complaint")}
 # A how-to question is for the FAQ ("物业费怎么交"); a request names what the owner wants done ("我想交物业费").
-QUESTION_FORM = re.compile(r"怎么|怎样|如何|多少|几点|哪里|在哪|什么时候|能不能|可不可以|可以.{0,8}吗"
-                           r"|要不要|是否|吗[?？]?$|[?？]$")
+QUESTION_FORM = re.compile(r"怎么|怎样|如何|多少|几点|哪里|哪儿|在哪|什么时候|几时|多久|能不能|可不可以|可以.{0,8}吗"
+                           r"|要不要|是否|咋|啥|吗[?？]?$|[么不][?？]?$|[?？]$")
+# Starting a payment is only worth it when the owner says so: without a fee word, pay is an unlikely reading.
+EXPLICIT_ONLY = {"pay": 0.03}
 REQUEST_FORM = re.compile(r"^(我要|我想|帮我|给我|请帮|麻烦|请派)|了$|了[,，。!！]")
 
 
@@ -98,6 +100,8 @@ class OfflineIntentClassifier:
             score = float(sims[:2].mean()) if len(sims) > 1 else float(sims[0])
             if name in matched:
                 score += 0.04
+            elif name in EXPLICIT_ONLY:
+                score -= EXPLICIT_ONLY[name]
             if name == FAQ:
                 score += 0.03 if is_question else 0.0
                 score -= 0.02 if is_request else 0.0

@@ -13,6 +13,7 @@ from knowledge.intents import IntentSpec, default_intents, extract_slots
     ("楼上天天半夜吵", "complaint"),
     ("我想交物业费", "pay"),
     ("物业费怎么交", "faq"),
+    ("管理费咋交", "faq"),  # a how-to question in dialect is still a question, not a payment
     ("我报修的怎么还没人来", "my_repairs"),
     ("绑定房屋", "bind"),
     ("转人工", "handover"),
@@ -22,6 +23,11 @@ async def test_owner_messages_route_to_the_right_intent(assistant: Assistant, te
     guess = await assistant.route(text=text, intents=default_intents())
     assert guess.intent == intent and guess.source == "offline"
     assert 0.0 <= guess.confidence <= 1.0
+
+
+async def test_a_vague_message_never_starts_a_payment(assistant: Assistant):
+    guess = await assistant.route(text="停车的事", intents=default_intents())
+    assert guess.intent != "pay"
 
 
 async def test_a_visitor_message_fills_date_time_and_plate(assistant: Assistant):
