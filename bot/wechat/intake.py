@@ -95,10 +95,13 @@ class Intake:
         except StateStoreUnavailable as exc:
             return await self._queue_replay(inbound, exc)
         task = asyncio.create_task(self._respond(inbound))
-        if not await _finished_within(task, self.budget_s):
-            late = asyncio.create_task(self._deliver_late(inbound, key, task))
-            self._background.add(late)
-            late.add_done_callback(self._background.discard)
+        try:
+            in_time = await _finished_within(task, self.budget_s)
+        except asyncio.CancelledError:  # the request went away (WeChat hung up): the reply still goes out
+            self._later(inbound, key, task)
+            raise
+        if not in_time:
+            self._later(inbound, key, task)
             metrics.REPLIES.labels("async").inc()
             return ""
         reply, queued = task.result()
@@ -109,6 +112,11 @@ class Intake:
             await self._remember(key, reply.text)
         metrics.REPLIES.labels("passive").inc()
         return reply.text
+
+    def _later(self, inbound: Inbound, key: str, task: asyncio.Task[tuple[Reply, bool]]) -> None:
+        late = asyncio.create_task(self._deliver_late(inbound, key, task))
+        self._background.add(late)
+        late.add_done_callback(self._background.discard)
 
     async def _respond(self, inbound: Inbound) -> tuple[Reply, bool]:
         """Run the bot under the owner's lock; (reply, True) when the message was queued for replay instead."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.messages import Inbound, Reply
@@ -186,3 +187,17 @@ async def test_a_crashing_bot_gets_an_apology_not_an_error(runtime):
     intake = Intake(runtime=runtime, bot=Broken(runtime))
     assert await intake.handle(Inbound(openid="o-b", msg_type="text", content="hi", msg_id="63")) == texts.SORRY
     assert (await stored_counts(runtime))["outbox"] == 0
+
+
+async def test_a_request_that_goes_away_still_gets_its_reply_through_the_outbox(runtime):
+    responder = RecordingResponder(runtime, delay_s=0.2)
+    intake = Intake(runtime=runtime, bot=responder)
+    request = asyncio.create_task(intake.handle(Inbound(openid="o-gone", msg_type="text", content="在吗",
+                                                        msg_id="64")))
+    await asyncio.sleep(0.05)
+    request.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await request
+    await intake.drain()
+    rows = await _outbox(runtime, "wechat.text")
+    assert [(r.payload["text"], r.dedup_key) for r in rows] == [("收到：在吗", "late:msg:64")]

@@ -24,6 +24,7 @@ from tests.bot.wechat.wire import (
     plain_request,
     signed_params,
 )
+from workflows.runtime import Runtime
 
 
 @pytest.fixture
@@ -195,3 +196,25 @@ async def test_two_messages_of_one_owner_run_one_at_a_time_in_order(wruntime):
         await client.post("/wechat", params=second[0], content=second[1])
         await task
     assert order == ["start 1", "end 1", "start 2", "end 2"]
+
+
+async def test_safe_mode_without_a_configured_key_is_refused(wruntime):
+    settings = wruntime.settings.model_copy(update={"wechat_aes_key": ""})
+    runtime = Runtime(settings=settings, engine=wruntime.engine, sessions=wruntime.sessions, state=wruntime.state)
+    responder = RecordingResponder(runtime)
+    app, _ = make_webhook_app(runtime, responder)
+    async with asgi_client(app) as client:
+        params, body = encrypted_request(inner_xml("o-k", content="hi"))
+        response = await client.post("/wechat", params=params, content=body)
+    assert (response.status_code, response.text) == (400, "safe_mode_not_configured") and responder.calls == []
+
+
+async def test_bad_padding_inside_a_signed_envelope_is_refused(hook):
+    client, responder, runtime = hook
+    body = b"0" * 16 + struct.pack(">I", 6) + b"<xml/>" + TEST_APPID.encode()
+    body += bytes([9]) * (31 - len(body) % 32) + bytes([3])  # claims 3 bytes of padding that are not 3s
+    encrypted = base64.b64encode(Crypto(TEST_TOKEN, TEST_AES_KEY, TEST_APPID)._cipher.encrypt(body)).decode()
+    params, envelope = encrypted_body(signed_params(), encrypted)
+    response = await client.post("/wechat", params=params, content=envelope)
+    assert (response.status_code, response.text) == (400, "bad_padding") and responder.calls == []
+    assert runtime.state._values == {}
