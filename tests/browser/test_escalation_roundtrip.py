@@ -22,14 +22,17 @@ def login(page, base_url: str, username: str) -> None:  # noqa: ANN001
 
 def test_staff_answer_an_escalation_from_linli_chat_and_the_owner_reads_it(server, browser):
     settings = server.settings
-    first = linli_chat(settings, "转人工\n", openid="chat-browser-owner")
+    bind = "绑定房屋\n1\n1\n1单元101\n张伟\n1234\n"
+    question = "我要出差三天，物业能帮忙照看一下我家的猫吗？\n"
+    first = linli_chat(settings, bind + question + "转人工\n", openid="chat-browser-owner")
     number = re.search(r"RG-\d{8}-\d{4}", first)
     assert number, first
 
     page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="zh-CN")
     login(page, server.base_url, "kefu")
     page.goto(server.base_url + "/admin/escalations")
-    page.wait_for_selector(f"tr[data-number='{number.group(0)}']")
+    row = page.wait_for_selector(f"tr[data-number='{number.group(0)}']")
+    assert "1栋1单元101" in row.inner_text()
     page.wait_for_selector(".badge:has-text('1')")
 
     # A second owner asks while the page is open: the row and the badge appear without reloading.
@@ -41,15 +44,16 @@ def test_staff_answer_an_escalation_from_linli_chat_and_the_owner_reads_it(serve
 
     page.click(f"tr[data-number='{number.group(0)}'] a")
     page.wait_for_selector("#transcript")
-    assert "转人工" in page.inner_text("#transcript")
-    page.fill("textarea[name=body]", "您好，我是客服小林。您的问题我们已经记下，师傅今天下午上门查看。")
+    assert "照看一下我家的猫" in page.inner_text("#transcript") and "张伟" in page.inner_text("main")
+    page.fill("textarea[name=body]", "您好，我是客服小林。照看宠物不在物业服务范围内，"
+                                     "可以联系小区门口的宠物店，电话已发给您。")
     page.click("button:has-text('发送回复')")
     page.wait_for_selector(".flash:has-text('回复已发出')")
     assert "待发送" in page.inner_text("#replies")
     screenshot(page, "escalation")
 
     delivered = linli_chat(settings, "\n", openid="chat-browser-owner")
-    assert "[客服] 您好，我是客服小林。您的问题我们已经记下，师傅今天下午上门查看。" in delivered
+    assert "[客服] 您好，我是客服小林。照看宠物不在物业服务范围内" in delivered
     page.reload()
     assert "已送达微信" in page.inner_text("#replies")
 
