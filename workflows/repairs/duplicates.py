@@ -71,6 +71,13 @@ async def find_open_duplicate(session: AsyncSession, *, community_id: int, categ
     return None
 
 
+async def followers(session: AsyncSession, *, ticket: RepairTicket) -> list[str]:
+    """Other owners who added their details to this ticket (补充): they hear its progress too."""
+    rows = await session.scalars(select(DuplicatePrevented.openid).where(
+        DuplicatePrevented.ticket_id == ticket.id, DuplicatePrevented.openid != ticket.openid).distinct())
+    return sorted(set(rows))
+
+
 @dataclass(frozen=True)
 class MonthlyDuplicates:
     month: str  # 2026-11

@@ -5,6 +5,7 @@ OWNER_ON_THE_WAY = "您的报修 {number}：{technician}已出发，正在上门
 OWNER_WAITING_PARTS = "您的报修 {number}：需要等配件，到货后师傅马上继续处理。{note}"
 OWNER_COMPLETED = ("您的报修 {number} 已修好。请回复“评价 {number} 5”打分（1-5 分，5 分最满意），"
                    "没修好请回复“重修 {number}”。")
+FOLLOWER_COMPLETED = "您补充过的报修 {number} 已修好，谢谢您的反馈。还有问题请回复“报修”。"
 OWNER_REOPENED = "您的报修 {number} 已重新打开，我们会再安排师傅上门。"
 OWNER_CANCELLED = "您的报修 {number} 已取消。{note}"
 OWNER_DISPATCHED = "您的报修 {number} 已安排给{technician}，请稍候。"

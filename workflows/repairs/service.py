@@ -22,7 +22,7 @@ from workflows.escalations.service import Actor
 from workflows.numbering import next_ticket_number
 from workflows.repairs import messages as text
 from workflows.repairs.dispatch import category_spec, choose_technician, may_take
-from workflows.repairs.duplicates import find_open_duplicate
+from workflows.repairs.duplicates import find_open_duplicate, followers
 from workflows.repairs.models import DuplicatePrevented, Priority, RepairNote, RepairStatus, RepairTicket
 from workflows.repairs.notify import tell_owner, tell_staff
 from workflows.repairs.sla import priority_for, sla_targets
@@ -84,11 +84,23 @@ async def _transition(session: AsyncSession, ticket: RepairTicket, action: str, 
     return new
 
 
+FOLLOWER_EVENTS = ("accepted", "on_the_way", "waiting_parts", "completed")
+
+
 async def _tell_owner(session: AsyncSession, ticket: RepairTicket, message: str, event: str,
                       policy: RepairPolicy, now: datetime | None) -> None:
-    if policy.notify_owner:
-        await tell_owner(session, openid=ticket.openid, community_id=ticket.community_id, text=message,
-                         ref=ticket.number, event=event, now=now, dedup=f"repair:{ticket.id}:{event}:{ticket.version}")
+    """The reporting owner, and for the steps that matter the neighbours who added to the ticket."""
+    if not policy.notify_owner:
+        return
+    await tell_owner(session, openid=ticket.openid, community_id=ticket.community_id, text=message,
+                     ref=ticket.number, event=event, now=now, dedup=f"repair:{ticket.id}:{event}:{ticket.version}")
+    if event not in FOLLOWER_EVENTS:
+        return
+    follower_text = text.FOLLOWER_COMPLETED.format(number=ticket.number) if event == "completed" else message
+    for openid in await followers(session, ticket=ticket):
+        await tell_owner(session, openid=openid, community_id=ticket.community_id, text=follower_text,
+                         ref=ticket.number, event=event, now=now,
+                         dedup=f"repair:{ticket.id}:{event}:{ticket.version}:{openid}")
 
 
 async def _staff(session: AsyncSession, staff_id: int | None) -> StaffUser | None:

@@ -57,3 +57,28 @@ async def test_adding_details_counts_a_prevented_duplicate_in_the_monthly_report
 def test_similarity_is_about_shared_words():
     assert similarity("3栋楼道灯不亮", "3栋楼道灯不亮") == 1.0
     assert similarity("电梯", "水管") == 0.0
+
+
+async def test_a_neighbour_who_added_to_a_public_ticket_hears_its_progress(any_runtime):
+    from sqlalchemy import select
+
+    from tests.workflows.repairs.factories import act
+    from workflows.outbox.models import OutboxMessage
+
+    d = await demo(any_runtime)
+    ticket = await open_ticket(any_runtime, d, category="公共设施", household_id=None, public_area=True,
+                               location_text="3栋2单元楼道", description="楼道灯不亮")
+    async with transaction(any_runtime.sessions) as session:
+        loaded = await session.get(type(ticket), ticket.id)
+        await repairs.add_details(session, ticket=loaded, openid="o-neighbour", description="晚上很黑",
+                                  match="public_area")
+    tech = d.actor("chen.shifu") if ticket.assignee_id == d.staff["chen.shifu"].id else d.actor("li.shifu")
+    for step in (repairs.accept, repairs.start, repairs.complete):
+        await act(any_runtime, ticket.id, step, actor=tech)
+    async with any_runtime.sessions() as session:
+        rows = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    heard = [(r.payload["openid"], r.payload["event"]) for r in rows if r.payload.get("event")]
+    assert [e for o, e in heard if o == "o-neighbour"] == ["accepted", "on_the_way", "completed"]
+    assert [e for o, e in heard if o == OPENID] == ["accepted", "on_the_way", "completed"]
+    last = [r for r in rows if r.payload.get("openid") == "o-neighbour"][-1]
+    assert "评价" not in last.payload["text"] and "已修好" in last.payload["text"]
