@@ -6,7 +6,7 @@ Owner behaviour (deterministic, seed 20261125):
 - about 45 % of occupied households have a fault in November 2026, reported at a random daytime moment; 12 public-area
   faults (楼道灯、电梯、道闸…) are each reported by 1–3 different owners within two days, in their own words;
 - after submitting, an owner waits with a patience of 4–36 hours; whenever the patience runs out without any news
-  (an owner-bound outbox message about the ticket since the last news) while the ticket is still open, the owner
+  (an outbox message addressed to them about their ticket) while the ticket is still open, the owner
   submits again with probability 0.6; any news restarts the patience;
 - when the chat shows an open ticket like theirs, 85 % add their details to it (补充到已有工单), 15 % create anyway.
 Technicians: accept after 10–40 min (urgent) or 0.5–6 working hours, go on site 1–20 h later, 25 % wait 1–3 days for
@@ -160,8 +160,8 @@ async def simulate(name: str, faults: list[dict], *, notify: bool, check: bool) 
                 seen_outbox = row.id
                 if row.payload.get("event"):
                     outcome.owner_messages += 1
-                    for state in owners.values():
-                        if row.payload.get("ref") in state["numbers"]:
+                    for state in owners.values():  # only the owner the message is addressed to
+                        if row.payload.get("openid") == state["openid"] and row.payload.get("ref") in state["numbers"]:
                             state["last_news"] = now
         async with runtime.sessions() as session:
             report = await monthly_duplicate_report(session, year=2026, month=11, community_id=community_id)
@@ -178,9 +178,11 @@ async def owner_turn(session, event: Event, fault: dict, owners: dict, problem_t
                      push, now: datetime, *, community_id: int, notify: bool, check: bool,
                      policy: repairs.RepairPolicy) -> None:
     key = (event.data["fault"], event.data["household"])
-    rng = random.Random(fault["seed"] * 7919 + event.data["household"] * 31 + len(owners.get(key, {}).get(
-        "numbers", ())))
-    state = owners.setdefault(key, {"numbers": set(), "last_news": now, "tickets": []})
+    if key not in owners:  # one random stream per owner and fault, the same in every scenario
+        owners[key] = {"numbers": set(), "last_news": now, "openid": f"bench-{event.data['household']}",
+                       "rng": random.Random(fault["seed"] * 7919 + event.data["household"])}
+    state = owners[key]
+    rng: random.Random = state["rng"]
     first_ticket = await session.get(RepairTicket, problem_ticket[event.data["fault"]]) \
         if event.data["fault"] in problem_ticket else None
     if event.kind == "patience":
@@ -196,7 +198,8 @@ async def owner_turn(session, event: Event, fault: dict, owners: dict, problem_t
     outcome.submissions += 1
     if first_ticket is not None and first_ticket.is_open:
         outcome.true_repeats += 1
-    description = fault.get("description") or rng.choice(fault["phrasings"])
+    phrasing, adds = rng.choice(fault.get("phrasings") or [""]), rng.random() < 0.85  # drawn whatever follows
+    description = fault.get("description") or phrasing
     if event.kind == "patience":
         description = f"{description}，怎么还没人来？"
     criteria = {"community_id": community_id, "category": fault["category"],
@@ -206,8 +209,8 @@ async def owner_turn(session, event: Event, fault: dict, owners: dict, problem_t
     duplicate_of = None
     if found is not None:
         ticket, match = found
-        if rng.random() < 0.85:
-            await repairs.add_details(session, ticket=ticket, openid=f"bench-{event.data['household']}",
+        if adds:
+            await repairs.add_details(session, ticket=ticket, openid=state["openid"],
                                       description=description, household_id=event.data["household"], match=match,
                                       now=now, policy=policy)
             state["numbers"].add(ticket.number)
@@ -217,7 +220,7 @@ async def owner_turn(session, event: Event, fault: dict, owners: dict, problem_t
     elif not check and first_ticket is not None and first_ticket.is_open:
         duplicate_of = first_ticket.id  # ground truth, so the baseline's report counts it
     ticket = await repairs.open_repair(
-        session, community_id=community_id, openid=f"bench-{event.data['household']}", category=fault["category"],
+        session, community_id=community_id, openid=state["openid"], category=fault["category"],
         description=description, household_id=criteria["household_id"], public_area=fault["public"],
         location_text=fault["place"] or "家里", duplicate_of_id=duplicate_of, now=now)
     state["numbers"].add(ticket.number)
