@@ -34,9 +34,13 @@ async def _list_context(session: AsyncSession, staff: StaffUser) -> dict:
 
 
 @router.get("/activities", include_in_schema=False)
-async def activity_list(request: Request, staff: StaffUser = Depends(may_manage)) -> Response:
+async def activity_list(request: Request, format: str = "", staff: StaffUser = Depends(may_manage)) -> Response:
     async with transaction(runtime_of(request).sessions) as session:
         context = await _list_context(session, staff)
+    if format == "xlsx":
+        return xlsx_response("活动", ["活动", "地点", "时间", "报名截止", "名额", "已报名", "状态"],
+                             [[a.title, a.place, a.starts_at, a.signup_deadline, a.capacity, a.signed_count,
+                               "已取消" if a.status.value == "cancelled" else "报名中"] for a in context["rows"]])
     return render(request, "activities/list.html", {**context, "values": {}, "errors": {}})
 
 

@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backoffice.exports import xlsx_response
 from backoffice.forms import optional_id
 from backoffice.rendering import NavLink, Section, flash, redirect, render
 from backoffice.security import get_scoped_or_404, require_community, require_roles, runtime_of, scoped
@@ -40,12 +41,19 @@ async def _form_context(session: AsyncSession, staff: StaffUser) -> dict:
 
 
 @router.get("/announcements", include_in_schema=False)
-async def announcement_list(request: Request, staff: StaffUser = Depends(may_post)) -> Response:
+async def announcement_list(request: Request, format: str = "", staff: StaffUser = Depends(may_post)) -> Response:
     async with transaction(runtime_of(request).sessions) as session:
         rows = list(await session.scalars(scoped(select(Announcement), Announcement, staff)
                                           .order_by(Announcement.id.desc()).limit(100)))
         counts = {a.id: await delivery_counts(session, announcement_id=a.id) for a in rows if a.recipients}
         context = await _form_context(session, staff)
+    if format == "xlsx":
+        empty = {"sent": 0, "pending": 0, "sending": 0, "dead": 0}
+        return xlsx_response("公告", ["标题", "状态", "置顶", "发布时间", "推送人数", "已送达", "待发", "失败"],
+                             [[a.title, STATUS[a.status.value], "是" if a.pinned else "", a.published_at,
+                               a.recipients, counts.get(a.id, empty)["sent"],
+                               counts.get(a.id, empty)["pending"] + counts.get(a.id, empty)["sending"],
+                               counts.get(a.id, empty)["dead"]] for a in rows])
     return render(request, "announcements/list.html", {"rows": rows, "counts": counts, "status": STATUS,
                                                        "values": {}, "errors": {}, **context})
 

@@ -111,3 +111,14 @@ async def test_activities_are_created_over_json_and_bad_fields_are_named(runtime
         signups = await client.api("GET", f"/admin/api/activities/{ok.json()['id']}/signups")
         assert signups.json() == {"items": []}
     assert await _count(runtime, Activity) == 1
+
+
+async def test_the_announcement_and_activity_lists_export_to_xlsx(runtime):
+    yghy = await community_id(runtime, "YGHY")
+    async with staff_client(runtime, "kefu") as client:
+        await client.submit("/admin/announcements", {"community_id": yghy, "title": "停水通知", "body": "明早停水"})
+        sheet = load_workbook(io.BytesIO((await client.http.get("/admin/announcements?format=xlsx")).content)).active
+        rows = list(sheet.iter_rows(values_only=True))
+        assert rows[0][0] == "标题" and rows[1][:2] == ("停水通知", "草稿")
+        activities = await client.http.get("/admin/activities?format=xlsx")
+        assert list(load_workbook(io.BytesIO(activities.content)).active.iter_rows(values_only=True))[0][0] == "活动"
