@@ -267,11 +267,8 @@ async def technician_turn(session, event: Event, fault, push, now: datetime, pol
         return
     actor = repairs.staff_actor(technician)
     steps = {"accept": repairs.accept, "start": repairs.start, "wait_parts": repairs.wait_for_parts,
-             "complete": repairs.complete}
-    if event.kind == "resume":
-        await repairs.resume(session, ticket=ticket, actor=actor)
-    else:
-        await steps[event.kind](session, ticket=ticket, actor=actor, now=now, policy=policy)
+             "resume": repairs.resume, "complete": repairs.complete}
+    await steps[event.kind](session, ticket=ticket, actor=actor, now=now, policy=policy)
 
 
 async def households() -> list[tuple[int, int]]:

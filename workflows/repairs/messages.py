@@ -3,6 +3,7 @@
 OWNER_ACCEPTED = "您的报修 {number} 已由{technician}接单，师傅会尽快联系您（电话 {phone}）。"
 OWNER_ON_THE_WAY = "您的报修 {number}：{technician}已出发，正在上门处理。"
 OWNER_WAITING_PARTS = "您的报修 {number}：需要等配件，到货后师傅马上继续处理。{note}"
+OWNER_RESUMED = "您的报修 {number}：配件到了，师傅继续处理。"
 OWNER_COMPLETED = ("您的报修 {number} 已修好。请回复“评价 {number} 5”打分（1-5 分，5 分最满意），"
                    "没修好请回复“重修 {number}”。")
 FOLLOWER_COMPLETED = "您补充过的报修 {number} 已修好，谢谢您的反馈。还有问题请回复“报修”。"

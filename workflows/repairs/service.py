@@ -84,7 +84,7 @@ async def _transition(session: AsyncSession, ticket: RepairTicket, action: str, 
     return new
 
 
-FOLLOWER_EVENTS = ("accepted", "on_the_way", "waiting_parts", "completed")
+FOLLOWER_EVENTS = ("accepted", "on_the_way", "waiting_parts", "resumed", "completed")
 
 
 async def _tell_owner(session: AsyncSession, ticket: RepairTicket, message: str, event: str,
@@ -281,9 +281,12 @@ async def wait_for_parts(session: AsyncSession, *, ticket: RepairTicket, actor: 
     return ticket
 
 
-async def resume(session: AsyncSession, *, ticket: RepairTicket, actor: Actor, note: str = "") -> RepairTicket:
+async def resume(session: AsyncSession, *, ticket: RepairTicket, actor: Actor, note: str = "",
+                 now: datetime | None = None, policy: RepairPolicy = DEFAULT_POLICY) -> RepairTicket:
+    """配件到了: work goes on, and the owner hears it."""
     await _check_technician(session, ticket, actor, "resume")
     await _transition(session, ticket, "resume", actor, reason=note)
+    await _tell_owner(session, ticket, text.OWNER_RESUMED.format(number=ticket.number), "resumed", policy, now)
     return ticket
 
 
@@ -393,7 +396,7 @@ async def perform(session: AsyncSession, *, ticket: RepairTicket, action: str, a
         kwargs["reason"] = note
     elif action in ("wait_parts", "resume", "complete"):
         kwargs["note"] = note
-    if action in ("accept", "start", "wait_parts", "complete", "reopen", "cancel"):
+    if action in ("accept", "start", "wait_parts", "resume", "complete", "reopen", "cancel"):
         kwargs["policy"] = policy
     return await handler(session, **kwargs)
 

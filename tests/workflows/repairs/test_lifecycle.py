@@ -131,3 +131,16 @@ async def test_least_loaded_technician_gets_the_next_order_and_staff_can_reassig
     assert {first.assignee_id, second.assignee_id} == {d.staff["wang.shifu"].id, d.staff["chen.shifu"].id}
     moved = await act(any_runtime, second.id, repairs.assign, actor=d.actor("kefu"), technician=d.staff["li.shifu"])
     assert moved.assignee_id == d.staff["li.shifu"].id and moved.status == RepairStatus.DISPATCHED
+
+
+async def test_waiting_for_parts_and_resuming_are_told_to_the_owner(any_runtime):
+    d = await demo(any_runtime)
+    ticket = await open_ticket(any_runtime, d)
+    wang = d.actor("wang.shifu")
+    for step in (repairs.accept, repairs.start):
+        await act(any_runtime, ticket.id, step, actor=wang)
+    await act(any_runtime, ticket.id, repairs.perform, action="wait_parts", actor=wang, note="阀芯要订货")
+    await act(any_runtime, ticket.id, repairs.perform, action="resume", actor=wang)
+    told = [m.payload["event"] for m in await _outbox(any_runtime, OPENID)]
+    assert told == ["accepted", "on_the_way", "waiting_parts", "resumed"]
+    assert "阀芯要订货" in (await _outbox(any_runtime, OPENID))[2].payload["text"]
