@@ -132,10 +132,14 @@ def install_backoffice(app: FastAPI, runtime: Runtime) -> list[BackgroundJob]:
 
 
 def background_jobs(runtime: Runtime) -> list[BackgroundJob]:
-    """Timed work of the back office's workflows: flag overdue escalations and tell the manager."""
-    from workflows.escalations.scheduled import flag_overdue_escalations
+    """Timed work of the back office's workflows: flag overdue escalations and tell the manager; tell bound staff
+    about new escalations and binding requests."""
+    from workflows.escalations.scheduled import flag_overdue_escalations, send_staff_notices
 
     async def overdue() -> object:
         return await flag_overdue_escalations(runtime)
 
-    return [("escalations-overdue", 60.0, overdue)]
+    async def notices() -> object:
+        return await send_staff_notices(runtime)
+
+    return [("escalations-overdue", 60.0, overdue), ("staff-notices", 20.0, notices)]

@@ -57,3 +57,32 @@ async def test_an_escalation_raised_at_night_is_not_overdue_before_work_starts(r
         flagged = await find_and_flag_overdue(session, now=at(25, 8, 15) + timedelta(seconds=1), tz=SHANGHAI,
                                               hours=HOURS, overdue_minutes=15)
         assert [e.id for e in flagged] == [escalation_id]
+
+
+async def test_bound_front_desk_staff_hear_about_new_work_once(runtime):
+    from workflows.bindings.models import BindingRequest
+    from workflows.clock import utcnow
+    from workflows.community.models import Household
+    from workflows.escalations.scheduled import notify_staff_of_new_work
+
+    escalation_id = await raise_escalation(runtime)
+    async with transaction(runtime.sessions) as session:
+        for username, openid in (("kefu", "kefu-openid"), ("cuihu.kefu", "cuihu-openid"), ("wang.shifu", "w-openid")):
+            staff = await session.scalar(select(StaffUser).where(StaffUser.username == username))
+            staff.wechat_openid = openid
+        household = await session.get(Household, 1)
+        session.add(BindingRequest(openid="someone", community_id=household.community_id, household_id=household.id,
+                                   name="新业主"))
+    for _ in range(2):
+        async with transaction(runtime.sessions) as session:
+            await notify_staff_of_new_work(session, now=utcnow())
+    async with transaction(runtime.sessions) as session:
+        notices = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    assert [n.payload["openid"] for n in notices] == ["kefu-openid", "kefu-openid"]  # not 翠湖苑's, not a technician
+    escalation_number = (await _number(runtime, escalation_id))
+    assert escalation_number in notices[0].payload["text"] and "新业主" in notices[1].payload["text"]
+
+
+async def _number(runtime, escalation_id: int) -> str:
+    async with transaction(runtime.sessions) as session:
+        return (await session.get(Escalation, escalation_id)).number

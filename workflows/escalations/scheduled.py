@@ -1,5 +1,6 @@
 """Timed escalation work: flag escalations nobody answered within the overdue time (counted in working hours only)
-and tell the community's managers in WeChat when they have bound it. Run every minute by a loop (linli/)."""
+and tell the community's managers in WeChat when they have bound it; tell bound 客服 and 项目经理 about new
+escalations and binding requests. Run by loops (linli/ assembles them via backoffice.app.background_jobs)."""
 
 from __future__ import annotations
 
@@ -82,3 +83,45 @@ async def flag_overdue_escalations(runtime: Runtime) -> int:
                                               hours=parse_working_hours(settings.working_hours),
                                               overdue_minutes=settings.escalation_overdue_minutes)
     return len(flagged)
+
+
+NOTICE_WINDOW = timedelta(minutes=15)  # only fresh work is announced; older items are in the back office already
+NOTICE_ROLES = (Role.FRONT_DESK, Role.MANAGER)
+
+
+async def _bound_staff(session: AsyncSession, community_id: int) -> list[StaffUser]:
+    return list(await session.scalars(
+        select(StaffUser).join(StaffCommunity, StaffCommunity.staff_id == StaffUser.id).where(
+            StaffCommunity.community_id == community_id, StaffUser.role.in_(NOTICE_ROLES),
+            StaffUser.active.is_(True), StaffUser.wechat_openid.is_not(None))))
+
+
+async def notify_staff_of_new_work(session: AsyncSession, *, now: datetime) -> int:
+    """New escalations and binding requests reach the bound 客服 and 项目经理 of their community in WeChat, once
+    each (the outbox dedup key makes a second run a no-op)."""
+    from workflows.bindings.models import BindingRequest, BindingRequestStatus
+
+    queued = 0
+    escalations = await session.scalars(select(Escalation).where(
+        Escalation.status == EscalationStatus.OPEN, Escalation.created_at >= now - NOTICE_WINDOW))
+    for escalation in escalations:
+        text = f"【转人工】{escalation.number}：{escalation.question[:60]}\n请到后台「转人工」认领回复。"
+        for staff in await _bound_staff(session, escalation.community_id):
+            queued += await enqueue(session, kind="wechat.text", community_id=escalation.community_id,
+                                    dedup_key=f"staff-notice:escalation:{escalation.id}:{staff.id}",
+                                    payload={"openid": staff.wechat_openid, "text": text}) is not None
+    requests = await session.scalars(select(BindingRequest).where(
+        BindingRequest.status == BindingRequestStatus.PENDING, BindingRequest.created_at >= now - NOTICE_WINDOW))
+    for request in requests:
+        text = f"【绑定申请】{request.name} 申请绑定房屋，请到后台「住户 → 绑定申请」审核。"
+        for staff in await _bound_staff(session, request.community_id):
+            queued += await enqueue(session, kind="wechat.text", community_id=request.community_id,
+                                    dedup_key=f"staff-notice:binding-request:{request.id}:{staff.id}",
+                                    payload={"openid": staff.wechat_openid, "text": text}) is not None
+    return queued
+
+
+async def send_staff_notices(runtime: Runtime) -> int:
+    """One loop step of notify_staff_of_new_work."""
+    async with transaction(runtime.sessions) as session:
+        return await notify_staff_of_new_work(session, now=utcnow())
