@@ -11,7 +11,7 @@ import pytest
 
 from bot.wechat.protocol import Crypto
 from bot.wechat.webhook import SUCCESS
-from tests.bot.wechat.conftest import RecordingResponder, asgi_client, make_webhook_app, stored_counts
+from tests.bot.wechat.conftest import WECHAT, RecordingResponder, asgi_client, make_webhook_app, stored_counts
 from tests.bot.wechat.test_protocol import BOMB, EXTERNAL
 from tests.bot.wechat.wire import (
     TEST_AES_KEY,
@@ -177,7 +177,10 @@ async def test_every_inbound_type_reaches_the_bot_and_gets_an_answer(hook):
                                                      "miniprogrampage"]
 
 
-async def test_two_messages_of_one_owner_run_one_at_a_time_in_order(wruntime):
+async def test_two_messages_of_one_owner_run_one_at_a_time_in_order(any_runtime):
+    settings = any_runtime.settings.model_copy(update=WECHAT)
+    wruntime = Runtime(settings=settings, engine=any_runtime.engine, sessions=any_runtime.sessions,
+                       state=any_runtime.state)  # SQLite + in-process store, and PostgreSQL + Redis
     order: list[str] = []
 
     class Slow(RecordingResponder):
