@@ -27,7 +27,10 @@ log = logging.getLogger("linli.wechat")
 def settle_heap() -> None:
     """Load the big read-only structures now (jieba's dictionary, on the first tokenisation) and take everything
     allocated so far out of the cyclic GC's reach (gc.freeze). Full collections over the embedding model, Chroma
-    and jieba took 0.2-0.3 s and were the webhook's p99 (benchmarks/webhook.py); frozen, they are never scanned."""
+    and jieba took 0.2-0.3 s and were the webhook's p99 (benchmarks/webhook.py); frozen, they are never scanned.
+    Once per process: a server builds one app; a test session building many keeps only the first one frozen."""
+    if gc.get_freeze_count():
+        return
     try:
         from knowledge.text import domain_tokens
 
