@@ -131,13 +131,17 @@ def prepare_database(folder: Path) -> dict[str, str]:
 
 
 # --- requests ---------------------------------------------------------------------------------------------------
+_msg_ids = 0
+
+
 def build_requests(owners: int, texts: tuple[str, ...], prefix: str, port: int) -> list[list[bytes]]:
     """Per owner, the raw HTTP requests of their messages (signed, encrypted), in order."""
     from bot.wechat.protocol import Crypto, signature_of
 
     crypto = Crypto(TOKEN, AES_KEY, APPID)
     now = int(time.time())
-    msg_id = int(time.time() * 1000) * 1000
+    global _msg_ids
+    msg_id = _msg_ids = max(_msg_ids, int(time.time() * 1000) * 1000)  # never reused within a run
     per_owner = []
     for n in range(owners):
         openid = f"o{prefix}{n:05d}bench"
@@ -159,6 +163,7 @@ def build_requests(owners: int, texts: tuple[str, ...], prefix: str, port: int) 
                     f"Content-Length: {len(body)}\r\n\r\n").encode()
             requests.append(head + body)
         per_owner.append(requests)
+    _msg_ids = msg_id + 1
     return per_owner
 
 
@@ -252,7 +257,7 @@ def run_level(app: tuple[subprocess.Popen, int], echo: tuple[subprocess.Popen, i
     texts = FIRST + STEPS if first_contact else STEPS
     (app_process, app_port), (echo_process, echo_port) = app, echo
     if not first_contact:
-        asyncio.run(drive(app_port, build_requests(owners, FIRST, prefix + "p", app_port), concurrency))
+        asyncio.run(drive(app_port, build_requests(owners, FIRST, prefix, app_port), concurrency))  # same owners
     requests = build_requests(owners, texts, prefix, app_port)
     app_result = asyncio.run(drive(app_port, requests, concurrency, app_process.pid))
     app_result.errors += check_replies(app_result)
