@@ -63,6 +63,46 @@ def check_signature(token: str, signature: str | None, timestamp: str | None, no
         raise Forged("bad_signature")
 
 
+def _forbid_dtd(name: str, sysid: str | None, pubid: str | None, has_internal_subset: bool) -> None:
+    raise DTDForbidden(name, sysid, pubid)
+
+
+def _forbid_entity(name: str, *args: object) -> None:
+    raise EntitiesForbidden(name, None, None, None, None, None)
+
+
+def _forbid_external(context: str, base: str | None, sysid: str | None, pubid: str | None) -> None:
+    raise ExternalReferenceForbidden(context, base, sysid, pubid)
+
+
+class _FlatReader:
+    """Collects the text under each child of the root <xml> element (expat callbacks)."""
+
+    __slots__ = ("fields", "depth", "parts")
+
+    def __init__(self) -> None:
+        self.fields: dict[str, str] = {}
+        self.depth = 0
+        self.parts: list[str] = []
+
+    def start(self, tag: str, attrs: object) -> None:
+        depth = self.depth
+        if depth == 0 and tag != "xml":
+            raise Refused("xml_malformed")
+        if depth == 1:
+            self.parts = []
+        self.depth = depth + 1
+
+    def end(self, tag: str) -> None:
+        self.depth -= 1
+        if self.depth == 1:
+            self.fields.setdefault(tag, "".join(self.parts))
+
+    def text(self, data: str) -> None:
+        if self.depth >= 2:
+            self.parts.append(data)
+
+
 def parse_xml(body: bytes | str) -> dict[str, str]:
     """Parse untrusted WeChat XML into {child tag: text} (WeChat's messages are one flat <xml> element).
 
@@ -70,52 +110,24 @@ def parse_xml(body: bytes | str) -> dict[str, str]:
     no parameter entities), applied directly on an expat parser that keeps only the first level's text: no tree is
     built, nothing is expanded. Nested elements (e.g. ScanCodeInfo) contribute their leaves' text under their tag.
     """
-    fields: dict[str, str] = {}
-    path: list[str] = []
-    parts: list[str] = []
-
-    def forbid_dtd(name: str, sysid: str | None, pubid: str | None, has_internal_subset: bool) -> None:
-        raise DTDForbidden(name, sysid, pubid)
-
-    def forbid_entity(name: str, *args: object) -> None:
-        raise EntitiesForbidden(name, None, None, None, None, None)
-
-    def forbid_external(context: str, base: str | None, sysid: str | None, pubid: str | None) -> None:
-        raise ExternalReferenceForbidden(context, base, sysid, pubid)
-
-    def start(tag: str, attrs: object) -> None:
-        if not path and tag != "xml":
-            raise Refused("xml_malformed")
-        path.append(tag)
-        if len(path) == 2:
-            parts.clear()
-
-    def end(tag: str) -> None:
-        if len(path) == 2:
-            fields.setdefault(tag, "".join(parts))
-        path.pop()
-
-    def text(data: str) -> None:
-        if len(path) >= 2:
-            parts.append(data)
-
+    reader = _FlatReader()
     parser = expat.ParserCreate()
     parser.buffer_text = True
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
-    parser.StartDoctypeDeclHandler = forbid_dtd
-    parser.EntityDeclHandler = forbid_entity
-    parser.UnparsedEntityDeclHandler = forbid_entity
-    parser.ExternalEntityRefHandler = forbid_external
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    parser.CharacterDataHandler = text
+    parser.StartDoctypeDeclHandler = _forbid_dtd
+    parser.EntityDeclHandler = _forbid_entity
+    parser.UnparsedEntityDeclHandler = _forbid_entity
+    parser.ExternalEntityRefHandler = _forbid_external
+    parser.StartElementHandler = reader.start
+    parser.EndElementHandler = reader.end
+    parser.CharacterDataHandler = reader.text
     try:
         parser.Parse(body, True)
     except DefusedXmlException as exc:
         raise Refused("xml_forbidden") from exc
     except (expat.ExpatError, ValueError) as exc:
         raise Refused("xml_malformed") from exc
-    return fields
+    return reader.fields
 
 
 def encrypt_element(body: bytes) -> str:
