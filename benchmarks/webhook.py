@@ -1,6 +1,6 @@
 """Webhook benchmark: encrypted WeChat messages through the whole path, against a bare FastAPI echo, same run.
 
-    .venv/bin/python benchmarks/webhook.py [--owners 300] [--concurrency 10 50] [--bot real|edge]
+    .venv/bin/python benchmarks/webhook.py [--owners 300] [--concurrency 10 50] [--bot real|edge] [--production]
 
 What it does (everything on 127.0.0.1, servers in subprocesses so the client does not steal their core):
 1. a temp SQLite database, migrated and seeded with the demo community (embedded defaults: in-process state store);
@@ -113,21 +113,49 @@ def start_server(kind: str, env: dict[str, str]) -> tuple[subprocess.Popen, int]
     raise RuntimeError(f"{kind} server did not start")
 
 
-def prepare_database(folder: Path) -> dict[str, str]:
+PG_ADMIN = os.environ.get("LINLI_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
+PG_BASE = os.environ.get("LINLI_BENCH_PG_BASE", "postgresql+asyncpg://postgres@127.0.0.1:5432/")
+
+
+def prepare_database(folder: Path, production: str = "") -> dict[str, str]:
+    """A migrated, seeded database: a SQLite file (embedded default) or, with `production` set to a fresh database
+    name, PostgreSQL plus Redis (own key prefix)."""
     from linli.demo import seed_everything
     from workflows.migrate import upgrade
     from workflows.settings import Settings
 
-    env = {**os.environ, "LINLI_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'linli.db'}",
+    database_url = f"sqlite+aiosqlite:///{folder / 'linli.db'}"
+    redis_url = ""
+    if production:
+        import psycopg
+
+        with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
+            connection.execute(f'CREATE DATABASE "{production}"')
+        database_url = PG_BASE + production
+        redis_url = os.environ.get("LINLI_BENCH_REDIS", "redis://127.0.0.1:6379/0")
+    env = {**os.environ, "LINLI_DATABASE_URL": database_url,
            "LINLI_MEDIA_DIR": str(folder / "media"), "LINLI_CHROMA_PATH": str(folder / "chroma"),
-           "LINLI_REDIS_URL": "", "LINLI_WECHAT_TOKEN": TOKEN, "LINLI_WECHAT_AES_KEY": AES_KEY,
+           "LINLI_REDIS_URL": redis_url, "LINLI_REDIS_PREFIX": f"linli-bench:{folder.name}:",
+           "LINLI_WECHAT_TOKEN": TOKEN, "LINLI_WECHAT_AES_KEY": AES_KEY,
            "LINLI_WECHAT_APPID": APPID, "LINLI_WECHAT_API_BASE": "http://127.0.0.1:9",  # nothing leaves
            "LINLI_RUN_WORKERS_IN_PROCESS": "true"}
-    settings = Settings(_env_file=None, database_url=env["LINLI_DATABASE_URL"], media_dir=env["LINLI_MEDIA_DIR"],
+    settings = Settings(_env_file=None, database_url=database_url, media_dir=env["LINLI_MEDIA_DIR"],
                         chroma_path=env["LINLI_CHROMA_PATH"])
     upgrade(settings.database_url)
     asyncio.run(seed_everything(settings))
     return env
+
+
+def drop_database(name: str, env: dict[str, str]) -> None:
+    import psycopg
+    import redis
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    client = redis.Redis.from_url(env["LINLI_REDIS_URL"])
+    for key in client.scan_iter(match=env["LINLI_REDIS_PREFIX"] + "*", count=1000):
+        client.delete(key)
+    client.close()
 
 
 # --- requests ---------------------------------------------------------------------------------------------------
@@ -288,13 +316,17 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[10, 50])
     parser.add_argument("--bot", choices=["real", "edge"], default="real",
                         help="real: the product's Bot and dialogs; edge: the channel alone with a trivial bot")
+    parser.add_argument("--production", action="store_true",
+                        help="PostgreSQL (a database created for the run, dropped after) and Redis instead of the "
+                             "embedded SQLite and in-process state store")
     args = parser.parse_args()
     if args.serve:
         serve(args.serve, args.port)
         return
 
     with tempfile.TemporaryDirectory(prefix="linli-bench-") as tmp:
-        env = prepare_database(Path(tmp)) | {"BENCH_BOT": args.bot}
+        production = f"linli_bench_{Path(tmp).name.replace('-', '_').lower()}" if args.production else ""
+        env = prepare_database(Path(tmp), production) | {"BENCH_BOT": args.bot}
         app = start_server("app", env)
         echo = start_server("echo", env)
         try:
@@ -306,8 +338,11 @@ def main() -> None:
             for process, _ in (app, echo):
                 process.terminate()
                 process.wait(timeout=10)
-    print(f"\nwebhook benchmark ({args.bot} bot), {args.owners} distinct owners per row, every message signed and "
-          "AES-encrypted; loopback; each server one uvicorn process (uvloop, httptools)")
+            if production:
+                drop_database(production, env)
+    backends = "PostgreSQL + Redis" if args.production else "SQLite + in-process state store"
+    print(f"\nwebhook benchmark ({args.bot} bot, {backends}), {args.owners} distinct owners per row, every message "
+          "signed and AES-encrypted; loopback; each server one uvicorn process (uvloop, httptools)")
     print_rows(f"known owners (first message 帮助 sent before timing): {' -> '.join(STEPS)}", known)
     print_rows(f"first contact (includes the one database read of a new owner): {' -> '.join(FIRST + STEPS)}", first)
     by_level = {c: (a, e) for c, a, e in known}
