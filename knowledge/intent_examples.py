@@ -1,7 +1,8 @@
 """Labelled examples for the offline intent classifier: owners' messages as they really type them.
 
 Names are the dialogs the bot registers (repair, complaint, my_repairs, bind, my_households, help, announcements,
-activities) plus the pseudo-intents pay, visitor, handover and faq. The bot may add examples of its own through
+activities — registered as activity_signup, see ALIASES — activity_cancel) plus the pseudo-intents pay, visitor,
+handover and faq. The bot may add examples of its own through
 IntentSpec.examples. Keep these apart from the evaluation set in knowledge/eval/devset.jsonl.
 """
 
@@ -42,6 +43,9 @@ EXAMPLES: dict[str, list[str]] = {
         "最近有什么活动", "小区有啥活动吗", "周末的社区活动", "我想报名参加活动", "中秋活动怎么报名",
         "有没有亲子活动", "老年人有什么活动",
     ],
+    "activity_cancel": [
+        "取消报名", "我不去了，帮我取消活动报名", "周末的活动去不了了", "退掉我报的那个活动", "报名的活动我不参加了",
+    ],
     "pay": [
         "我想交物业费", "交物业费", "帮我交一下停车费", "缴费", "我要缴纳今年的物业费", "在线交费",
         "我要付管理费", "交一下水电费", "给我开个缴费单", "续交停车月卡",
@@ -64,3 +68,8 @@ EXAMPLES: dict[str, list[str]] = {
         "临停怎么收费", "物业费可以开发票吗", "交物业费有优惠吗",
     ],
 }
+
+# The same examples under the names the dialogs are registered with.
+ALIASES = {"activity_signup": "activities"}
+for _name, _source in ALIASES.items():
+    EXAMPLES.setdefault(_name, EXAMPLES[_source])

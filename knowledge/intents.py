@@ -18,7 +18,7 @@ from knowledge.intent_examples import EXAMPLES
 from knowledge.text import apply_synonyms, normalize, truncate
 
 FAQ = "faq"
-MIN_CONFIDENCE = 0.5
+MIN_CONFIDENCE = 0.6
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ KEYWORDS: dict[str, str] = {
     "help": r"^(帮助|菜单|功能|你好|您好|在吗|hi|hello)$|能干什么|能做什么|有哪些功能",
     "announcements": r"通知|公告",
     "activities": r"活动|报名",
+    "activity_signup": r"活动|报名",
+    "activity_cancel": r"取消.{0,4}报名|不(参加|去)了",
     "pay": r"交.{0,6}费|缴费|缴纳|付.{0,6}费|交钱|续交|续费",
     "visitor": r"访客|来访|客人|朋友来|亲戚|放行|通行码|进小区|开.{0,2}门|[" + PROVINCES + "][a-z]",
     "handover": r"人工|真人|活人|客服|工作人员|打电话给我|机器人",
@@ -123,7 +125,8 @@ class OfflineIntentClassifier:
         # The margin over the runner-up is what separates a sure guess from a coin toss.
         # Calibrated on the dev split: right guesses sit at >= 0.90 similarity or a clear margin; chit-chat that
         # resembles nothing ("嗯嗯好的那个") stays below 0.87 with a thin margin.
-        confidence = float(np.clip(0.5 + (best_score - runner_up) * 8 + (best_score - 0.92) * 4, 0.0, 1.0))
+        # The scale puts the acceptance point at 0.6, the bot's routing threshold (bot/router.py ROUTE_CONFIDENCE).
+        confidence = float(np.clip(0.6 + (best_score - runner_up) * 8 + (best_score - 0.92) * 4, 0.0, 1.0))
         faq_name = FAQ if any(s.name == FAQ for s in intents) else None
         if best == FAQ or confidence < MIN_CONFIDENCE:
             return IntentGuess(intent=faq_name, confidence=confidence if best == FAQ else 1 - confidence)

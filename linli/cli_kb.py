@@ -166,12 +166,28 @@ def eval_command(
     dataset: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON lines dev set"),
     community: str = typer.Option("YGHY", help="community code the questions are asked in"),
     show_misses: bool = typer.Option(False, "--misses", help="list the dev split's misses of the configured retrieval"),
+    intents: str = typer.Option("bot", help="bot: the intents the bot really passes (its dialogs + pseudo-intents); "
+                                            "default: knowledge's 12 reference intents"),
 ) -> None:
     """recall@1, recall@3, MRR, out-of-scope refusal and intent accuracy: configured retrieval vs BM25 baselines."""
-    asyncio.run(_eval(Settings(), dataset, community, show_misses))
+    asyncio.run(_eval(Settings(), dataset, community, show_misses, intents))
 
 
-async def _eval(settings: Settings, dataset: Path, community: str, show_misses: bool) -> None:
+def bot_intents() -> list:
+    """The IntentSpecs the bot builds (bot/router.py Bot.intent_specs): registered dialogs plus pseudo-intents."""
+    from bot.registry import default_registry
+    from bot.router import PSEUDO_INTENTS
+    from knowledge.intents import IntentSpec
+
+    registry = default_registry()
+    specs = [IntentSpec(name=d.name, description=d.description or d.title, examples=list(d.triggers),
+                        slots=[(s.name, s.label or (s.prompt if isinstance(s.prompt, str) else s.name))
+                               for s in d.slots]) for d in registry.all()]
+    return specs + [IntentSpec(name=name, description=description, examples=list(examples))
+                    for name, (description, examples) in PSEUDO_INTENTS.items() if registry.get(name) is None]
+
+
+async def _eval(settings: Settings, dataset: Path, community: str, show_misses: bool, intents: str) -> None:
     from knowledge.assistant import build_assistant
     from knowledge.evaluation import evaluate, load_dataset
     from workflows.runtime import Runtime
@@ -184,10 +200,12 @@ async def _eval(settings: Settings, dataset: Path, community: str, show_misses: 
         await runtime.close()
     assistant = build_assistant(settings)
     rows = load_dataset(dataset)
+    specs = bot_intents() if intents == "bot" else None
     console.print(f"embedder: {assistant.index.embedder.name}; LLM: {'on' if assistant.llm else 'off'}; "
-                  f"{len(assistant.index.entries(community_id))} entries for {community}")
+                  f"{len(assistant.index.entries(community_id))} entries for {community}; intents: "
+                  f"{len(specs) if specs else 12} ({intents})")
     for split in ("dev", "test", "all"):
-        report = await evaluate(assistant, rows, community_id=community_id, split=split)
+        report = await evaluate(assistant, rows, community_id=community_id, split=split, intents=specs)
         table = Table(title=f"split {split}: {report.counts}")
         for column in ("method", "recall@1", "recall@3", "MRR", "OOS refusal", "answered right", "intent acc."):
             table.add_column(column)
