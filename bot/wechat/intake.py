@@ -18,6 +18,8 @@ import logging
 import time
 from typing import Any, Protocol
 
+from sqlalchemy.exc import IntegrityError
+
 from bot.messages import Inbound, Location, Reply
 from bot.wechat import metrics, texts
 from workflows.db import transaction
@@ -161,9 +163,12 @@ class Intake:
 
     async def _queue_replay(self, inbound: Inbound, exc: Exception) -> str:
         log.warning("state store unavailable (%s); queueing %s for replay", exc, inbound.dedup_key)
-        async with transaction(self.runtime.sessions) as session:
-            await enqueue(session, kind=REPLAY_KIND, payload={"inbound": inbound_to_json(inbound)},
-                          dedup_key=f"replay:{inbound.dedup_key}")
+        try:
+            async with transaction(self.runtime.sessions) as session:
+                await enqueue(session, kind=REPLAY_KIND, payload={"inbound": inbound_to_json(inbound)},
+                              dedup_key=f"replay:{inbound.dedup_key}")
+        except IntegrityError:  # a concurrent retry of the same message queued it first
+            log.info("%s was already queued for replay", inbound.dedup_key)
         await self._remember("dedup:" + inbound.dedup_key, texts.BUSY)
         return texts.BUSY
 

@@ -94,7 +94,7 @@ class WeChatWebhook:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         params = parse_query(scope.get("query_string", b""))
         try:
-            if scope["method"] == "GET":
+            if scope["method"] in ("GET", "HEAD"):
                 check_signature(self.token, params.get("signature"), params.get("timestamp"), params.get("nonce"))
                 await respond(send, 200, params.get("echostr", ""))
                 return

@@ -201,3 +201,15 @@ async def test_a_request_that_goes_away_still_gets_its_reply_through_the_outbox(
     await intake.drain()
     rows = await _outbox(runtime, "wechat.text")
     assert [(r.payload["text"], r.dedup_key) for r in rows] == [("收到：在吗", "late:msg:64")]
+
+
+async def test_same_message_three_times_during_an_outage_is_queued_once(tmp_path, sqlite_template):
+    runtime = Runtime.from_settings(wechat_settings(tmp_path, sqlite_template, redis_url="redis://127.0.0.1:1/0"))
+    intake = Intake(runtime=runtime, bot=RecordingResponder(runtime))
+    message = Inbound(openid="o-3x", msg_type="text", content="停水了", msg_id="65")
+    try:
+        replies = await asyncio.gather(*(intake.handle(message) for _ in range(3)))
+        queued = await _outbox(runtime, REPLAY_KIND)
+    finally:
+        await runtime.close()
+    assert replies == [texts.BUSY] * 3 and len(queued) == 1
