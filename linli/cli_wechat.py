@@ -16,7 +16,7 @@ console = Console()
 
 @wechat_app.command("menu")
 def publish_menu(dry_run: bool = typer.Option(False, "--dry-run", help="Print the JSON, publish nothing.")) -> None:
-    """Publish the custom menu (报修 / 办事: 缴费 访客 投诉 / 更多) through WeChat's menu API."""
+    """Publish the custom menu (报修 / 物业服务 / 更多) through WeChat's menu API."""
     from bot.wechat.menu import default_menu, menu_problems
 
     menu = default_menu()
@@ -32,7 +32,7 @@ def publish_menu(dry_run: bool = typer.Option(False, "--dry-run", help="Print th
         console.print("[red]set LINLI_WECHAT_APPID and LINLI_WECHAT_APP_SECRET first[/red]")
         raise typer.Exit(1)
     asyncio.run(_publish(settings, menu))
-    console.print("[green]menu published[/green]: 报修 / 办事（缴费、访客、投诉）/ 更多")
+    console.print("[green]menu published[/green]: 报修 / 物业服务（缴费、访客、投诉、最新公告、活动报名）/ 更多")
 
 
 async def _publish(settings: Settings, menu: dict) -> None:

@@ -1,7 +1,8 @@
 """The custom menu (自定义菜单) published by `linli wechat menu`.
 
 WeChat allows at most 3 top-level buttons with at most 5 entries each, so the five items of the issue
-(缴费 / 报修 / 访客 / 投诉 / 更多) are arranged as: 报修 (one tap, the most used), 办事 (缴费、访客、投诉) and 更多.
+(缴费 / 报修 / 访客 / 投诉 / 更多) are arranged as: 报修 (one tap, the most used), 物业服务 (缴费、访客、投诉, plus
+最新公告 and 活动报名, whose dialogs exist) and 更多.
 Each CLICK key starts the dialog whose Dialog.menu_key matches (bot/router.py maps PAY and VISITOR to the honest
 "not open yet" answer, HUMAN to a hand-over, FAQ and HELP to help).
 """
@@ -10,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-MENU_KEYS = ("PAY", "REPAIR", "VISITOR", "COMPLAINT", "MY_REPAIRS", "MY_HOUSEHOLDS", "FAQ", "HUMAN", "HELP")
+MENU_KEYS = ("PAY", "REPAIR", "VISITOR", "COMPLAINT", "ANNOUNCEMENTS", "ACTIVITIES", "MY_REPAIRS", "MY_HOUSEHOLDS",
+             "FAQ", "HUMAN", "HELP")
 
 
 def _click(name: str, key: str) -> dict[str, str]:
@@ -21,7 +23,9 @@ def default_menu() -> dict[str, Any]:
     """The menu as WeChat's /cgi-bin/menu/create expects it."""
     return {"button": [
         _click("报修", "REPAIR"),
-        {"name": "办事", "sub_button": [_click("缴费", "PAY"), _click("访客", "VISITOR"), _click("投诉", "COMPLAINT")]},
+        {"name": "物业服务", "sub_button": [
+            _click("缴费", "PAY"), _click("访客", "VISITOR"), _click("投诉", "COMPLAINT"),
+            _click("最新公告", "ANNOUNCEMENTS"), _click("活动报名", "ACTIVITIES")]},
         {"name": "更多", "sub_button": [_click("我的报修", "MY_REPAIRS"), _click("我的房屋", "MY_HOUSEHOLDS"),
                                       _click("常见问题", "FAQ"), _click("转人工", "HUMAN"), _click("帮助", "HELP")]},
     ]}

@@ -78,3 +78,12 @@ def test_linli_wechat_menu_publishes_to_the_api(wsettings, fake_wechat_api, monk
     assert fake_wechat_api.menus == [default_menu()]
     refused = CliRunner().invoke(cli, ["wechat", "menu"], env=env | {"LINLI_WECHAT_APP_SECRET": "wrong"})
     assert refused.exit_code == 1 and "40125" in refused.output
+
+
+def test_every_menu_key_starts_a_dialog_or_a_router_answer():
+    from bot.registry import default_registry
+
+    registry = default_registry()
+    answered_by_router = {"PAY", "VISITOR", "HUMAN", "FAQ"}  # bot/router.py: not-yet answers, hand-over, help
+    missing = [key for key in MENU_KEYS if registry.by_menu_key(key) is None and key not in answered_by_router]
+    assert missing == []
