@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from backoffice.app import install_backoffice
 from linli.loops import Loop, LoopRunner
+from linli.wechat import install_wechat, settle_heap
+from workflows.repairs.scheduled import run_repair_timers
+from workflows.repairs.service import RepairPolicy
 from workflows.runtime import Runtime
 from workflows.settings import Settings
 from workflows.statestore import StateStoreUnavailable
@@ -21,36 +25,30 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     settings = settings or (runtime.settings if runtime else Settings())
     runtime = runtime or Runtime.from_settings(settings)
     loops: list[Loop] = []
-    run_loops = settings.run_workers_in_process if start_loops is None else start_loops
+    shutdown: list[Callable[[], Awaitable[object]]] = []  # run in order when the app stops
+    run_worker_loops = settings.run_workers_in_process if start_loops is None else start_loops
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runner = LoopRunner(loops)
-        if run_loops:
+        runner = LoopRunner(loops, include_worker_loops=run_worker_loops)
+        if start_loops is not False:
             runner.start()
         yield
         await runner.stop()
+        for step in shutdown:
+            await step()
         await runtime.close()
 
     app = FastAPI(title="Linli 邻里", lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.state.runtime = runtime
     app.state.loops = loops
 
-    # --- mounts: each package adds its routers and loops here ---
-    from linli.wechat import install_wechat
-
-    loops.extend(install_wechat(app, runtime))
-    from backoffice.app import install_backoffice
-
+    # --- mounts: each package adds its routers, loops and shutdown steps here ---
+    loops.extend(install_wechat(app, runtime, shutdown))
     loops.extend(Loop(name, interval, step) for name, interval, step in install_backoffice(app, runtime))
-    from workflows.repairs.scheduled import run_repair_timers
-    from workflows.repairs.service import RepairPolicy
-
-    loops.append(Loop("repair-timers", 60.0, lambda: run_repair_timers(
-        runtime.sessions, RepairPolicy.from_settings(runtime.settings))))
-    from linli.wechat import settle_heap  # keep last: after every package has loaded what it keeps
-
-    settle_heap()
+    repair_policy = RepairPolicy.from_settings(settings)
+    loops.append(Loop("repair-timers", 60.0, lambda: run_repair_timers(runtime.sessions, repair_policy)))
+    settle_heap()  # keep last: after every package has loaded what it keeps
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

@@ -16,6 +16,9 @@ class Loop:
     name: str
     interval_s: float
     run_once: Callable[[], Awaitable[object]]
+    # "worker": shared work (outbox, timers) run by workers, or in-process in the embedded default;
+    # "process": work of this very process (flushing its own message-log buffer), run wherever the process serves.
+    scope: str = "worker"
 
 
 async def run_forever(loop: Loop, stop: asyncio.Event) -> None:
@@ -32,8 +35,8 @@ async def run_forever(loop: Loop, stop: asyncio.Event) -> None:
 
 
 class LoopRunner:
-    def __init__(self, loops: list[Loop]) -> None:
-        self.loops = loops
+    def __init__(self, loops: list[Loop], *, include_worker_loops: bool) -> None:
+        self.loops = [loop for loop in loops if include_worker_loops or loop.scope == "process"]
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 

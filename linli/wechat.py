@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -50,8 +51,10 @@ def build_assistant(settings: Any) -> Any:
     return build(settings)
 
 
-def install_wechat(app: FastAPI, runtime: Runtime) -> list[Loop]:
-    """Build the Bot once (app.state.bot), mount /wechat, and return the channel's loops."""
+def install_wechat(app: FastAPI, runtime: Runtime,
+                   shutdown: list[Callable[[], Awaitable[object]]] | None = None) -> list[Loop]:
+    """Build the Bot once (app.state.bot), mount /wechat, and return the channel's loops; `shutdown` receives the
+    steps to run when the app stops (write the last message-log entries, close the API client)."""
     settings = runtime.settings
     api = WeChatApi(settings, runtime.state)
     bot = Bot(runtime, BotServices(assistant=build_assistant(settings), media=CompositeMediaStore(settings, api)),
@@ -59,8 +62,10 @@ def install_wechat(app: FastAPI, runtime: Runtime) -> list[Loop]:
     intake = Intake(runtime=runtime, bot=bot)
     app.state.bot, app.state.wechat_api, app.state.wechat_intake = bot, api, intake
     app.include_router(wechat_router(settings=settings, intake=intake))
+    if shutdown is not None:
+        shutdown.extend([bot.transcript.flush, api.close])
     return [
-        Loop("transcript", 0.5, bot.transcript.run_once),
+        Loop("transcript", 0.5, bot.transcript.run_once, scope="process"),
         Loop("wechat-delivery", 1.0, OutboxDelivery(runtime, api).run_once),
         Loop("bot-replay", 5.0, Replayer(runtime, bot).run_once),
     ]
