@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/webhook.py
 	$(BIN)/python benchmarks/retrieval.py
 	$(BIN)/python benchmarks/duplicates.py
+	$(BIN)/python benchmarks/backoffice.py
 
 clean:
 	rm -rf $(VENV) var
