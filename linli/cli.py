@@ -34,7 +34,7 @@ def demo() -> None:
     from linli.demo import seed_everything
 
     created = asyncio.run(seed_everything(Settings()))
-    console.print(f"demo data ready: {created}")
+    console.print(f"demo data ready: {created}", soft_wrap=True)
 
 
 @app.command()
@@ -78,7 +78,7 @@ def print_next_steps(settings: Settings, host: str, port: int) -> None:
   Health: {base}/healthz   Metrics: {base}/metrics
   Try the bot without WeChat, in another terminal:  [bold].venv/bin/linli chat[/bold]
     then: 绑定房屋 → 阳光花园 → 1栋 → 1单元101 → 张伟 → 1234, then 我的房屋
-""")
+""", soft_wrap=True)
 
 
 def main() -> None:

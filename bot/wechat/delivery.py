@@ -7,6 +7,8 @@ Rules:
   unsubscribed, an invalid openid or template, ...) or the last attempt marks the row dead, for staff to see.
 - wechat.template: the template id comes from settings.wechat_template_ids[payload["template"]]; with none
   configured, the payload's "text" is sent as a customer-service text instead (logged).
+- Without an AppSecret (the embedded default) WeChat cannot be reached at all: nothing is leased, the rows wait in
+  the outbox untouched, and the loop says so once, instead of burning their attempts on a call that cannot succeed.
 - Rows addressed to `linli chat` owners (openid starting with "chat-") are never sent to WeChat: the delivery loop
   hands them back as pending (not due for a day) and `linli chat` prints them and marks them sent.
 """
@@ -35,9 +37,19 @@ class OutboxDelivery:
         self.runtime = runtime
         self.api = api
         self.batch = batch
+        self._said_unconfigured = False
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.runtime.settings.wechat_app_secret)
 
     async def run_once(self) -> int:
         """Deliver what is due now; returns how many were sent."""
+        if not self.configured:
+            if not self._said_unconfigured:
+                log.warning("LINLI_WECHAT_APP_SECRET is not set: WeChat messages wait in the outbox until it is")
+                self._said_unconfigured = True
+            return 0
         async with transaction(self.runtime.sessions) as session:
             leased = await lease_due(session, kinds=DELIVERED_KINDS, limit=self.batch)
         sent = 0

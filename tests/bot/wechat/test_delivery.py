@@ -112,3 +112,18 @@ async def test_rows_for_linli_chat_owners_are_left_pending_for_the_chat(wsetting
         await delivery.api.close()
         await runtime.close()
     assert row.status == OutboxStatus.PENDING and row.attempts == 0 and fake_wechat_api.custom_sends == []
+
+
+async def test_without_an_app_secret_messages_wait_untouched(wsettings, fake_wechat_api):
+    unconfigured = api_settings(wsettings, fake_wechat_api).model_copy(update={"wechat_app_secret": ""})
+    runtime = Runtime.from_settings(unconfigured)
+    delivery = OutboxDelivery(runtime, WeChatApi(runtime.settings, runtime.state))
+    try:
+        row_id = await _queue(runtime, "wechat.text", {"openid": "o1", "text": "您的报修已受理"})
+        assert await delivery.run_once() == 0
+        row = await _row(runtime, row_id)
+    finally:
+        await delivery.api.close()
+        await runtime.close()
+    assert fake_wechat_api.token_fetches == 0 and fake_wechat_api.custom_sends == []
+    assert row.status == OutboxStatus.PENDING and row.attempts == 0
