@@ -138,15 +138,23 @@ def _table(parsed: ParsedFile, rows: list[list[str]]) -> None:
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _ARTICLE = re.compile(r"^\s*(第[一二三四五六七八九十百零〇\d]+[条章节]|[一二三四五六七八九十]+、)\s*(.*)$")
+# Owners' ways of asking about a section, written by staff under its heading; in Markdown as a comment so the
+# document still reads as the regulation: <!-- 相似问法：能群租吗|住宅能开旅馆吗 -->. Not part of the chunk text.
+_ALTERNATIVES = re.compile(r"^\s*(?:<!--\s*)?(?:相似问法|常见问法|其他问法)\s*[:：]\s*(.*?)\s*(?:-->)?\s*$")
 
 
 def _document(parsed: ParsedFile, text: str, *, markdown: bool, title: str | None) -> None:
     """Sections by Markdown headings (or 第X条 / 一、 lines in plain text), each cut into sentence-bounded chunks."""
     lines = text.replace("\r\n", "\n").split("\n")
     sections: list[tuple[str, list[str]]] = []
+    alternatives: dict[int, list[str]] = {}  # section number -> owners' phrasings
     doc_title = title
     current_title, current_lines = "", []
     for line in lines:
+        if alternative := _ALTERNATIVES.match(line):
+            alternatives.setdefault(len(sections), []).extend(
+                a.strip() for a in re.split(r"[|｜;；]", alternative.group(1)) if a.strip())
+            continue
         heading = _HEADING.match(line) if markdown else None
         if heading and len(heading.group(1)) == 1 and doc_title is None:
             doc_title = heading.group(2).strip()
@@ -161,7 +169,8 @@ def _document(parsed: ParsedFile, text: str, *, markdown: bool, title: str | Non
             current_lines.append(line)
     sections.append((current_title, current_lines))
     parsed.title = doc_title or parsed.title
-    for section_title, body_lines in sections:
+    for index, (section_title, body_lines) in enumerate(sections):
+        section_alternatives = tuple(alternatives.get(index, ()))
         body = re.sub(r"\n{2,}", "\n", "\n".join(body_lines)).strip()
         if not body:
             continue
@@ -172,7 +181,7 @@ def _document(parsed: ParsedFile, text: str, *, markdown: bool, title: str | Non
             question = f"{parsed.title} {section_title}{suffix}".strip() if section_title else parsed.title + suffix
             citation = f"{parsed.title}·{name}" if section_title else parsed.title
             parsed.drafts.append(Draft(question=question[:MAX_QUESTION], answer=chunk, category=section_title,
-                                       citation=citation, kind="doc"))
+                                       alternatives=section_alternatives, citation=citation, kind="doc"))
 
 
 _SENTENCE_END = re.compile(r"(?<=[。！？!?；;])|\n")

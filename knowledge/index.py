@@ -20,9 +20,9 @@ SHARED = -1  # Chroma metadata cannot hold None: shared entries are stored with 
 # Fusion chosen on the dev split (docs/knowledge.md): the answer passage ranks best alone, the question vectors and
 # BM25 (domain dictionary) fix its misses; k=5 because the lists are short (tens of entries, not thousands).
 RRF_K = 5
-RRF_WEIGHTS = {"question": 0.5, "passage": 1.0, "bm25": 1.0}
+RRF_WEIGHTS = {"question": 1.0, "passage": 1.0, "bm25": 1.0}
 INDEX_LAYOUT = "v3"  # bump when _units() changes: a new collection is built by `linli kb reindex`
-VECTOR_UNITS = 120  # nearest vectors fetched from Chroma (an entry has 2-5)
+VECTOR_UNITS = 400  # nearest vectors fetched from Chroma (an entry has 5-15: question, phrasings, passage, sentences)
 
 
 @dataclass
@@ -36,6 +36,7 @@ class Hit:
     bm25: float = 0.0
     vector_rank: int | None = None
     bm25_rank: int | None = None
+    shared_words: int | None = None  # words (not character pairs) the question and the entry have in common
 
 
 class ChromaStore:
@@ -227,8 +228,13 @@ class KnowledgeIndex:
 
     def search(self, community_id: int, question: str, *, limit: int = 10) -> list[Hit]:
         """Hybrid: question-vector, answer-vector and BM25 rankings fused by weighted reciprocal rank (RRF)."""
-        return self._fuse(self._vector_hits(community_id, question),
+        hits = self._fuse(self._vector_hits(community_id, question),
                           self.bm25_search(community_id, question, limit=limit * 2), limit)
+        if hits:
+            asked = set(domain_tokens(truncate(question), bigrams=False))
+            for hit in hits[:3]:
+                hit.shared_words = len(asked & set(domain_tokens(_bm25_text(hit.entry), bigrams=False)))
+        return hits
 
     @staticmethod
     def _fuse(vector_hits: dict[str, Hit], bm25_hits: list[Hit], limit: int) -> list[Hit]:

@@ -39,6 +39,15 @@ SYNONYMS: dict[str, str] = {
     "客服中心": "物业服务中心",
     "物业办公室": "物业服务中心",
     "物业中心": "物业服务中心",
+    "鞭炮": "烟花爆竹",
+    "放炮": "烟花爆竹",
+    "限速": "车速",
+    "电梯卡": "门禁卡",
+    "物业公司": "物业服务中心",
+    "业主委员会": "业委会",
+    "管理公约": "管理规约",
+    "小区规约": "管理规约",
+    "垃圾房": "垃圾桶",
     "wifi": "网络",
     "宽带": "网络",
 }
@@ -104,12 +113,14 @@ def plain_tokenizer():
     return jieba.Tokenizer()
 
 
-def domain_tokens(text: str) -> list[str]:
+def domain_tokens(text: str, *, bigrams: bool = True) -> list[str]:
     """BM25 tokens: jieba search mode with the domain dictionary, synonyms folded, stopwords dropped,
-    plus character bigrams of the Chinese runs so typos and unseen words still overlap."""
+    plus character bigrams of the Chinese runs so typos and unseen words still overlap (`bigrams`)."""
     text = apply_synonyms(normalize(text))
     tokens = [t for t in domain_tokenizer().lcut_for_search(text) if t.strip() and not _PUNCT.fullmatch(t)]
     tokens = [SYNONYMS.get(t, t) for t in tokens if t not in STOPWORDS]
+    if not bigrams:
+        return tokens
     for run in re.findall(r"[\u4e00-\u9fff]{2,}", text):
         tokens.extend(run[i:i + 2] for i in range(len(run) - 1))
     return tokens
