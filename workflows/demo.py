@@ -37,13 +37,13 @@ class StaffSeed:
 STAFF = (
     StaffSeed("admin", "系统管理员", Role.ADMIN),
     StaffSeed("manager", "周经理", Role.MANAGER),
-    StaffSeed("kefu", "小林（客服）", Role.FRONT_DESK),
+    StaffSeed("kefu", "小林", Role.FRONT_DESK),
     StaffSeed("wang.shifu", "王师傅", Role.TECHNICIAN, "水电,管道疏通,门窗"),
     StaffSeed("li.shifu", "李师傅", Role.TECHNICIAN, "电梯,公共设施,其他"),
     StaffSeed("chen.shifu", "陈师傅", Role.TECHNICIAN, "水电,公共设施"),
     StaffSeed("baoan", "赵保安", Role.SECURITY),
     StaffSeed("caiwu", "孙会计", Role.FINANCE),
-    StaffSeed("cuihu.kefu", "小吴（翠湖苑客服）", Role.FRONT_DESK, community="CHY"),
+    StaffSeed("cuihu.kefu", "小吴", Role.FRONT_DESK, community="CHY"),
 )
 
 
