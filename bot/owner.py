@@ -1,5 +1,8 @@
 """Loading the OwnerProfile (who is writing, which households are bound), cached as JSON under `owner:{openid}`
-for ten minutes and dropped when a binding changes, so a mid-dialog message costs no database query."""
+for ten minutes and dropped when a binding changes, so a mid-dialog message costs no database query.
+
+A new owner whose openid is not in the state store's "may be bound" set (workflows.bindings.service) is certainly
+unbound: their profile is the default community (cached per process), with no database query."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from dataclasses import asdict
 
 from bot.context import BoundHousehold, OwnerProfile
 from bot.directory import default_community
-from workflows.bindings.service import PROFILE_CACHE_KEY, forget_cached_profile, list_bindings
+from workflows.bindings.service import PROFILE_CACHE_KEY, forget_cached_profile, list_bindings, may_be_bound
 from workflows.runtime import Runtime
 
 CACHE_TTL_S = 600
@@ -42,13 +45,16 @@ async def load_profile_from_db(runtime: Runtime, openid: str) -> OwnerProfile:
 async def load_profile(runtime: Runtime, openid: str, *, cached: str | None = None,
                        cache_read: bool = False) -> OwnerProfile:
     """The cached profile when there is one (pass `cached`, `cache_read=True` if the caller read the cache already),
-    else the database's, which is then cached."""
+    else an unbound one when the openid is certainly unbound, else the database's; then cached."""
     if not cache_read:
         cached = await runtime.state.get(PROFILE_CACHE_KEY.format(openid=openid))
     profile = profile_from_json(cached) if cached else None
     if profile is not None:
         return profile
-    profile = await load_profile_from_db(runtime, openid)
+    if await may_be_bound(runtime.state, openid=openid):
+        profile = await load_profile_from_db(runtime, openid)
+    else:
+        profile = OwnerProfile(openid=openid, households=[], default_community_id=await default_community(runtime))
     await runtime.state.set(PROFILE_CACHE_KEY.format(openid=openid), profile_to_json(profile), CACHE_TTL_S)
     return profile
 

@@ -4,13 +4,13 @@ Order: expiry of an idle dialog (with a note) → events (subscribe, CLICK, ...)
 short question outside a dialog (FAQ feedback, numbered FAQ choices, an offered hand-over) → trigger words →
 转人工 / 缴费 / 访客 → the FAQ assistant's intent routing → the FAQ answer.
 
-Hot path: one state-store round trip to read (conversation + cached profile, fetched together), one write, no
-database query mid-dialog; the message log is written in batches by bot/transcript.py.
+Hot path: one state-store round trip to read (conversation + cached profile, one MGET), one write, no
+database query mid-dialog nor for a new, unbound owner (bot/owner.py); the message log is written in batches by
+bot/transcript.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from typing import Any
@@ -66,8 +66,8 @@ class Bot:
     async def respond(self, inbound: Inbound) -> Reply:
         """Answer one message; raises StateStoreUnavailable when the state store is down (the edge answers)."""
         state = self.runtime.state
-        conv_raw, owner_raw = await asyncio.gather(state.get(CONV_KEY.format(openid=inbound.openid)),
-                                                   state.get(PROFILE_CACHE_KEY.format(openid=inbound.openid)))
+        conv_raw, owner_raw = await state.get_many([CONV_KEY.format(openid=inbound.openid),
+                                                     PROFILE_CACHE_KEY.format(openid=inbound.openid)])
         conv = Conversation.from_json(inbound.openid, conv_raw)
         owner = await load_profile(self.runtime, inbound.openid, cached=owner_raw, cache_read=True)
         ctx = DialogContext(inbound=inbound, owner=owner, runtime=self.runtime, services=self.services,

@@ -20,6 +20,7 @@ from bot.wechat.intake import Intake
 from bot.wechat.replay import Replayer
 from bot.wechat.webhook import wechat_router
 from linli.loops import Loop
+from workflows.bindings.service import load_bound_openids
 from workflows.runtime import Runtime
 
 log = logging.getLogger("linli.wechat")
@@ -51,6 +52,21 @@ def build_assistant(settings: Any) -> Any:
     return build(settings)
 
 
+BOUND_OPENIDS_REFRESH_S = 300.0
+
+
+def bound_openids_loader(runtime: Runtime) -> Callable[[], Awaitable[object]]:
+    """At start and every few minutes: the state store's "may be bound" openids from wechat_bindings (one query), so
+    a new owner's first message needs no database query; the refresh also covers a flushed Redis or a binding made
+    by a process that shares no state store with this one."""
+
+    async def load() -> int:
+        async with runtime.sessions() as session:
+            return await load_bound_openids(session, runtime.state)
+
+    return load
+
+
 def install_wechat(app: FastAPI, runtime: Runtime,
                    shutdown: list[Callable[[], Awaitable[object]]] | None = None) -> list[Loop]:
     """Build the Bot once (app.state.bot), mount /wechat, and return the channel's loops; `shutdown` receives the
@@ -66,6 +82,7 @@ def install_wechat(app: FastAPI, runtime: Runtime,
         shutdown.extend([bot.transcript.flush, api.close])
     return [
         Loop("transcript", 0.5, bot.transcript.run_once, scope="process"),
+        Loop("bound-openids", BOUND_OPENIDS_REFRESH_S, bound_openids_loader(runtime), scope="process"),
         Loop("wechat-delivery", 1.0, OutboxDelivery(runtime, api).run_once),
         Loop("bot-replay", 5.0, Replayer(runtime, bot).run_once),
     ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from typing import Protocol
 
@@ -20,10 +20,13 @@ class StateStoreUnavailable(Exception):
 
 class StateStore(Protocol):
     async def get(self, key: str) -> str | None: ...
+    async def get_many(self, keys: Sequence[str]) -> list[str | None]: ...
     async def set(self, key: str, value: str, ttl_s: float | None = None) -> None: ...
     async def set_if_absent(self, key: str, value: str, ttl_s: float) -> bool: ...
     async def delete(self, key: str) -> None: ...
     async def incr(self, key: str, ttl_s: float) -> int: ...
+    async def add_to_set(self, key: str, members: Iterable[str]) -> None: ...
+    async def in_set(self, key: str, members: Sequence[str]) -> list[bool]: ...
     async def ping(self) -> bool: ...
     def lock(self, key: str, timeout_s: float = 10.0) -> AsyncIterator[None]: ...
     async def close(self) -> None: ...
@@ -34,6 +37,7 @@ class MemoryStateStore:
 
     def __init__(self) -> None:
         self._values: dict[str, tuple[str, float | None]] = {}
+        self._sets: dict[str, set[str]] = {}  # sets never expire; delete() drops them
         self._locks: dict[str, asyncio.Lock] = {}
 
     def _alive(self, key: str) -> str | None:
@@ -49,6 +53,9 @@ class MemoryStateStore:
     async def get(self, key: str) -> str | None:
         return self._alive(key)
 
+    async def get_many(self, keys: Sequence[str]) -> list[str | None]:
+        return [self._alive(key) for key in keys]
+
     async def set(self, key: str, value: str, ttl_s: float | None = None) -> None:
         self._values[key] = (value, None if ttl_s is None else time.monotonic() + ttl_s)
 
@@ -60,6 +67,7 @@ class MemoryStateStore:
 
     async def delete(self, key: str) -> None:
         self._values.pop(key, None)
+        self._sets.pop(key, None)
 
     async def incr(self, key: str, ttl_s: float) -> int:
         current = self._alive(key)
@@ -67,6 +75,13 @@ class MemoryStateStore:
         expires = self._values[key][1] if current is not None else time.monotonic() + ttl_s
         self._values[key] = (str(value), expires)
         return value
+
+    async def add_to_set(self, key: str, members: Iterable[str]) -> None:
+        self._sets.setdefault(key, set()).update(members)
+
+    async def in_set(self, key: str, members: Sequence[str]) -> list[bool]:
+        found = self._sets.get(key, ())
+        return [member in found for member in members]
 
     async def ping(self) -> bool:
         return True
@@ -117,6 +132,10 @@ class RedisStateStore:
     async def get(self, key: str) -> str | None:
         return await self._call("get", self._k(key))  # type: ignore[return-value]
 
+    async def get_many(self, keys: Sequence[str]) -> list[str | None]:
+        """One MGET: several values in one round trip."""
+        return await self._call("mget", [self._k(key) for key in keys])  # type: ignore[return-value]
+
     async def set(self, key: str, value: str, ttl_s: float | None = None) -> None:
         await self._call("set", self._k(key), value, px=None if ttl_s is None else int(ttl_s * 1000))
 
@@ -135,6 +154,21 @@ class RedisStateStore:
         except self._errors as exc:
             raise StateStoreUnavailable(str(exc)) from exc
         return int(value)
+
+    async def add_to_set(self, key: str, members: Iterable[str]) -> None:
+        """SADD, 1000 members per command."""
+        chunk: list[str] = []
+        for member in members:
+            chunk.append(member)
+            if len(chunk) == 1000:
+                await self._call("sadd", self._k(key), *chunk)
+                chunk = []
+        if chunk:
+            await self._call("sadd", self._k(key), *chunk)
+
+    async def in_set(self, key: str, members: Sequence[str]) -> list[bool]:
+        """SMISMEMBER: membership of several members in one round trip."""
+        return [bool(found) for found in await self._call("smismember", self._k(key), list(members))]  # type: ignore[union-attr]
 
     async def ping(self) -> bool:
         return bool(await self._call("ping"))

@@ -196,31 +196,36 @@ async def test_a_mid_dialog_step_costs_one_state_read_one_write_and_no_database_
     for line in ("绑定房屋", "1", "1", "1单元101"):
         await owner.say(line)
     queries: list[str] = []
-    calls: list[str] = []
 
     def count(conn, cursor, statement, *args) -> None:
         queries.append(statement)
 
-    state = runtime.state
-    original_get, original_set = state.get, state.set
-
-    async def get(key):
-        calls.append(f"get {key}")
-        return await original_get(key)
-
-    async def set_(key, value, ttl_s=None):
-        calls.append(f"set {key}")
-        return await original_set(key, value, ttl_s)
-
-    state.get, state.set = get, set_
+    calls = record_state_calls(runtime.state)
     event.listen(runtime.engine.sync_engine, "before_cursor_execute", count)
     try:
         assert "后四位" in await owner.say("张伟")
     finally:
         event.remove(runtime.engine.sync_engine, "before_cursor_execute", count)
     assert queries == []
-    assert sorted(calls) == sorted([f"get conv:{owner.openid}", f"get owner:{owner.openid}",
-                                    f"set conv:{owner.openid}"])
+    assert calls == [f"get_many conv:{owner.openid} owner:{owner.openid}", f"set conv:{owner.openid}"]
+
+
+def record_state_calls(state) -> list[str]:
+    """Replace the store's methods by recording wrappers; returns the list they append to."""
+    calls: list[str] = []
+
+    def wrap(name: str):
+        original = getattr(state, name)
+
+        async def call(key, *args, **kwargs):
+            calls.append(f"{name} {' '.join(key) if isinstance(key, list) else key}")
+            return await original(key, *args, **kwargs)
+
+        setattr(state, name, call)
+
+    for name in ("get", "get_many", "set", "set_if_absent", "delete", "incr", "add_to_set", "in_set"):
+        wrap(name)
+    return calls
 
 
 async def test_routing_on_postgres_and_redis_too(any_runtime) -> None:

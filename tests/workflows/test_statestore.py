@@ -1,4 +1,4 @@
-"""Both state stores behave the same: TTLs, set-if-absent, counters, locks that serialise, and outages reported."""
+"""Both state stores behave the same: TTLs, set-if-absent, counters, sets, locks serialising, and outages reported."""
 
 import asyncio
 
@@ -50,10 +50,27 @@ async def test_lock_runs_holders_one_at_a_time_in_order(store):
     assert order == ["a+", "a-", "b+", "b-"]
 
 
+async def test_get_many_reads_several_values_at_once_missing_ones_as_none(store):
+    await store.set("a", "1", ttl_s=5)
+    await store.set("c", "3")
+    assert await store.get_many(["a", "b", "c"]) == ["1", None, "3"]
+
+
+async def test_sets_answer_membership_of_several_members_and_go_with_delete(store):
+    assert await store.in_set("members", ["x"]) == [False]
+    await store.add_to_set("members", (f"m{i}" for i in range(2500)))  # more than one SADD chunk
+    await store.add_to_set("members", ["x"])
+    assert await store.in_set("members", ["x", "m0", "m2499", "y"]) == [True, True, True, False]
+    await store.delete("members")
+    assert await store.in_set("members", ["x", "m0"]) == [False, False]
+
+
 async def test_redis_outage_is_reported_as_unavailable():
     store = RedisStateStore("redis://127.0.0.1:1/0", "linli-test:")  # nothing listens on port 1
     with pytest.raises(StateStoreUnavailable):
         await store.get("anything")
     with pytest.raises(StateStoreUnavailable):
         await store.ping()
+    with pytest.raises(StateStoreUnavailable):
+        await store.in_set("anything", ["x"])
     await store.close()

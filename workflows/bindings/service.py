@@ -4,6 +4,13 @@ An owner binds by naming a resident of the household and the last four digits of
 does not match the roster, a BindingRequest waits for staff. One openid may bind several households. Every change
 writes an audit row; decisions tell the owner through the outbox. After a change commits, callers drop the bot's
 cached profile with `forget_cached_profile` (the key lives here because the back office cannot import the bot).
+
+"May be bound" openids: the state store keeps a set (`BOUND_OPENIDS_KEY`) holding every openid that has, or may
+have, a binding — loaded from wechat_bindings by `load_bound_openids` (each process at start and every few minutes)
+and extended by `forget_cached_profile` on every change. It is a superset, never a subset: an openid missing from a
+loaded set is certainly unbound, so the bot needs no database query for a new owner. Members are never removed
+(an unbound openid stays a "maybe" and just costs the query). The set counts as loaded only while it holds
+`BOUND_OPENIDS_LOADED`, added after everything else: a flushed or evicted set means "unknown", i.e. ask the database.
 """
 
 from __future__ import annotations
@@ -24,6 +31,8 @@ from workflows.outbox.service import enqueue
 from workflows.statestore import StateStore
 
 PROFILE_CACHE_KEY = "owner:{openid}"
+BOUND_OPENIDS_KEY = "bindings:openids"
+BOUND_OPENIDS_LOADED = " loaded"  # never an openid (openids have no spaces)
 
 
 class BindingError(Exception):
@@ -222,5 +231,20 @@ def _decide(session: AsyncSession, request: BindingRequest, status: BindingReque
 
 
 async def forget_cached_profile(state: StateStore, *, openid: str) -> None:
-    """Drop the bot's cached owner profile after a binding change has committed."""
+    """After a binding change has committed: mark the openid "may be bound" and drop the bot's cached profile."""
+    await state.add_to_set(BOUND_OPENIDS_KEY, [openid])
     await state.delete(PROFILE_CACHE_KEY.format(openid=openid))
+
+
+async def load_bound_openids(session: AsyncSession, state: StateStore) -> int:
+    """Add every openid with a binding to the "may be bound" set, then mark the set loaded; returns how many."""
+    openids = list(await session.scalars(select(WechatBinding.openid).distinct()))
+    await state.add_to_set(BOUND_OPENIDS_KEY, openids)
+    await state.add_to_set(BOUND_OPENIDS_KEY, [BOUND_OPENIDS_LOADED])
+    return len(openids)
+
+
+async def may_be_bound(state: StateStore, *, openid: str) -> bool:
+    """False only when the openid certainly has no binding (the set is loaded and does not hold it)."""
+    found, loaded = await state.in_set(BOUND_OPENIDS_KEY, [openid, BOUND_OPENIDS_LOADED])
+    return found or not loaded
