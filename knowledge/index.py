@@ -22,7 +22,7 @@ SHARED = -1  # Chroma metadata cannot hold None: shared entries are stored with 
 RRF_K = 5
 RRF_WEIGHTS = {"question": 1.0, "passage": 1.0, "bm25": 1.0}
 INDEX_LAYOUT = "v3"  # bump when _units() changes: a new collection is built by `linli kb reindex`
-VECTOR_UNITS = 400  # nearest vectors fetched from Chroma (an entry has 5-15: question, phrasings, passage, sentences)
+VECTOR_UNITS = 250  # nearest vectors fetched from Chroma (an entry has 5-15: question, phrasings, passage, sentences)
 
 
 @dataclass
@@ -99,6 +99,7 @@ class KnowledgeIndex:
         self.embedder = embedder
         self._entries: dict[str, KnowledgeEntry] = {}
         self._bm25: dict[tuple[int | None, bool], tuple[list[str], BM25Okapi | None]] = {}
+        self._word_sets: dict[tuple[str, str], frozenset[str]] = {}
         self._lock = threading.RLock()
         self.reload()
 
@@ -233,8 +234,20 @@ class KnowledgeIndex:
         if hits:
             asked = set(domain_tokens(truncate(question), bigrams=False))
             for hit in hits[:3]:
-                hit.shared_words = len(asked & set(domain_tokens(_bm25_text(hit.entry), bigrams=False)))
+                hit.shared_words = len(asked & self._words(hit.entry))
         return hits
+
+    def _words(self, entry: KnowledgeEntry) -> frozenset[str]:
+        """The entry's words (no character pairs), cached by content hash."""
+        key = (entry.id, entry.content_hash)
+        words = self._word_sets.get(key)
+        if words is None:
+            words = frozenset(domain_tokens(_bm25_text(entry), bigrams=False))
+            with self._lock:
+                if len(self._word_sets) > 20_000:
+                    self._word_sets.clear()
+                self._word_sets[key] = words
+        return words
 
     @staticmethod
     def _fuse(vector_hits: dict[str, Hit], bm25_hits: list[Hit], limit: int) -> list[Hit]:

@@ -7,6 +7,7 @@ import pytest
 from knowledge import messages
 from knowledge.assistant import Assistant
 from knowledge.index import Hit
+from knowledge.scoring import NO_WORD_IN_COMMON, confidence
 from tests.knowledge.conftest import CHY, YGHY, entry_by_question
 
 
@@ -51,6 +52,20 @@ async def test_an_out_of_scope_question_gets_an_honest_i_dont_know(assistant: As
     answer = await assistant.answer(community_id=YGHY, question="明天上海会下雨吗")
     assert answer.kind == "unknown"
     assert answer.text == messages.UNKNOWN and answer.entry_id is None
+
+
+@pytest.mark.parametrize("question", ["附近哪有药店", "车险哪家便宜", "学车去哪个驾校好"])
+async def test_a_question_sharing_no_word_with_any_entry_is_not_offered_choices(assistant: Assistant, question):
+    answer = await assistant.answer(community_id=YGHY, question=question)
+    assert answer.kind == "unknown"
+
+
+def test_a_top_entry_sharing_no_word_with_the_question_is_trusted_half_as_much(demo_index):
+    hits = demo_index.search(YGHY, "物业费能不能微信付")
+    assert hits[0].shared_words > 0
+    sure = confidence(hits)
+    hits[0].shared_words = 0
+    assert confidence(hits) == pytest.approx(sure * NO_WORD_IN_COMMON)
 
 
 def test_a_middling_match_offers_the_top_three_questions_numbered(assistant: Assistant):

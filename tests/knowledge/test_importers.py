@@ -60,6 +60,15 @@ def test_markdown_is_cut_by_headings_into_sentence_bounded_chunks(tmp_path):
     assert rest[0].question == "停车管理办法 第二条 收费（1）"
 
 
+def test_owners_phrasings_under_a_heading_belong_to_that_section_and_stay_out_of_the_text(tmp_path):
+    text = ("# 管理规约\n\n## 第一章 总则\n<!-- 相似问法：规约管租户吗|租客也要遵守吗 -->\n大家共同遵守。\n\n"
+            "## 第二章 禁止行为\n禁止高空抛物。\n相似问法：能往楼下扔东西吗\n")
+    parsed = parse_file(write(tmp_path, "rules.md", text))
+    assert [(d.category, d.answer, d.alternatives) for d in parsed.drafts] == [
+        ("第一章 总则", "大家共同遵守。", ("规约管租户吗", "租客也要遵守吗")),
+        ("第二章 禁止行为", "禁止高空抛物。", ("能往楼下扔东西吗",))]
+
+
 def test_plain_text_articles_become_sections(tmp_path):
     text = "小区管理规定\n第一条 总则\n大家共同遵守。\n第二条 宠物\n出门牵绳，及时清理粪便。\n"
     parsed = parse_file(write(tmp_path, "rules.txt", text), title="管理规定")
