@@ -122,6 +122,7 @@ async def update_entry(session: AsyncSession, *, entry_id: int, question: str, a
     entry = await session.get(FaqEntry, entry_id)
     if entry is None:
         raise LookupError(f"FAQ entry {entry_id} does not exist")
+    before = _audit_view(entry)
     entry.question, entry.answer = question.strip(), answer.strip()
     if category is not None:
         entry.category = category.strip()
@@ -131,8 +132,31 @@ async def update_entry(session: AsyncSession, *, entry_id: int, question: str, a
                                              alternatives=tuple(entry.alternatives), citation=entry.citation,
                                              kind=entry.kind.value))
     record_event(session, entity_type="faq_entry", entity_id=entry.id, action="edit", actor=f"staff:{staff_id}",
-                 community_id=entry.community_id)
+                 community_id=entry.community_id, data={"before": before, "after": _audit_view(entry)})
     await session.flush()
+    return entry
+
+
+def _audit_view(entry: FaqEntry) -> dict:
+    return {"question": entry.question, "answer": entry.answer, "category": entry.category,
+            "alternatives": list(entry.alternatives or [])}
+
+
+async def create_entry(session: AsyncSession, *, community_id: int | None, question: str, answer: str,
+                       staff_id: int, category: str = "", alternatives: Sequence[str] = ()) -> FaqEntry:
+    """Staff add an entry in the back office (community_id None: shared); the caller indexes the returned row."""
+    question, answer = question.strip()[:300], answer.strip()
+    if not question or not answer:
+        raise ValueError("a FAQ entry needs a question and an answer")
+    draft = FaqDraft(question=question, answer=answer, category=category.strip(),
+                     alternatives=tuple(a.strip() for a in alternatives if a.strip()), citation=STAFF_CITATION)
+    entry = FaqEntry(community_id=community_id, source=STAFF_SOURCE, kind=FaqKind.FAQ, category=draft.category,
+                     question=question, answer=answer, alternatives=list(draft.alternatives),
+                     citation=draft.citation, content_hash=draft_hash(draft), created_by_staff_id=staff_id)
+    session.add(entry)
+    await session.flush()
+    record_event(session, entity_type="faq_entry", entity_id=entry.id, action="create", actor=f"staff:{staff_id}",
+                 community_id=community_id, data={"after": _audit_view(entry)})
     return entry
 
 
@@ -190,12 +214,16 @@ async def record_unanswered(session: AsyncSession, *, community_id: int, openid:
 
 
 async def list_top_unanswered(session: AsyncSession, *, community_id: int, since: datetime,
-                              limit: int = 20) -> list[UnansweredSummary]:
-    """Unanswered and unhelpful questions since a moment, the same question grouped, most frequent first."""
+                              limit: int = 20, until: datetime | None = None) -> list[UnansweredSummary]:
+    """Unanswered and unhelpful questions since a moment (and before `until`), the same question grouped, most
+    frequent first."""
+    window = [UnansweredQuestion.community_id == community_id, UnansweredQuestion.created_at >= since]
+    if until is not None:
+        window.append(UnansweredQuestion.created_at < until)
     grouped = (
         select(UnansweredQuestion.question_key, func.count().label("n"),
                func.max(UnansweredQuestion.created_at).label("last"), func.max(UnansweredQuestion.id).label("latest"))
-        .where(UnansweredQuestion.community_id == community_id, UnansweredQuestion.created_at >= since)
+        .where(*window)
         .group_by(UnansweredQuestion.question_key)
         .order_by(func.count().desc(), func.max(UnansweredQuestion.created_at).desc())
         .limit(limit)
@@ -208,8 +236,7 @@ async def list_top_unanswered(session: AsyncSession, *, community_id: int, since
     reasons: dict[str, set[str]] = {}
     for key, reason in (await session.execute(
             select(UnansweredQuestion.question_key, UnansweredQuestion.reason).distinct()
-            .where(UnansweredQuestion.community_id == community_id, UnansweredQuestion.created_at >= since,
-                   UnansweredQuestion.question_key.in_([row.question_key for row in rows])))).all():
+            .where(*window, UnansweredQuestion.question_key.in_([row.question_key for row in rows])))).all():
         reasons.setdefault(key, set()).add(str(reason.value if hasattr(reason, "value") else reason))
     return [UnansweredSummary(question=latest[row.latest].question, count=row.n,
                               last_asked_at=latest[row.latest].created_at,
@@ -217,12 +244,14 @@ async def list_top_unanswered(session: AsyncSession, *, community_id: int, since
             for row in rows]
 
 
-async def feedback_counts(session: AsyncSession, *, community_id: int, since: datetime) -> dict[str, int]:
-    """Helpful / unhelpful answers since a moment (the back office's monthly summary)."""
+async def feedback_counts(session: AsyncSession, *, community_id: int, since: datetime,
+                          until: datetime | None = None) -> dict[str, int]:
+    """Helpful / unhelpful answers since a moment and before `until` (the back office's monthly summary)."""
+    window = [FaqFeedback.community_id == community_id, FaqFeedback.created_at >= since]
+    if until is not None:
+        window.append(FaqFeedback.created_at < until)
     rows = (await session.execute(
-        select(FaqFeedback.helpful, func.count()).where(FaqFeedback.community_id == community_id,
-                                                        FaqFeedback.created_at >= since)
-        .group_by(FaqFeedback.helpful))).all()
+        select(FaqFeedback.helpful, func.count()).where(*window).group_by(FaqFeedback.helpful))).all()
     counts = {"helpful": 0, "unhelpful": 0}
     for helpful, n in rows:
         counts["helpful" if helpful else "unhelpful"] = n
