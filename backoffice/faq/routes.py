@@ -62,7 +62,8 @@ async def faq_new(request: Request, question: str = "", community_id: str = "",
                   staff: StaffUser = Depends(may_faq)) -> Response:
     """The add form; 待完善's 添加为常见问题 opens it with the owner's question filled in."""
     return await _form_page(request, staff, entry_id=None,
-                            values={"question": question[:logic.LIMITS["question"]], "community_id": community_id})
+                            values={"question": question[:logic.LIMITS["question"]],
+                                    "community_id": community_id or None})  # None: the first community, not shared
 
 
 def _community_of(staff: StaffUser, value: str) -> int | None:

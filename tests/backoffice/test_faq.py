@@ -224,3 +224,16 @@ async def test_the_json_api_lists_creates_updates_and_deletes(runtime):
         pending = await client.api("GET", "/admin/api/faq/pending?month=2026-10")
         assert pending.status_code == 200 and pending.json()["month"] == "2026-10"
     assert await _count(runtime) == 0
+
+
+async def test_the_faq_pages_work_on_postgresql_too(any_runtime):
+    await _entry(any_runtime, question="垃圾几点收？")
+    shared = await _entry(any_runtime, code=None, question="物业服务热线是多少？", answer="请拨打 400-800-1234。")
+    await _asked(any_runtime, "停车月卡多少钱？", datetime(2026, 10, 15, 4, 0, tzinfo=UTC), times=2)
+    async with staff_client(any_runtime, "manager") as client:
+        listed = (await client.api("GET", "/admin/api/faq?q=热线")).json()
+        assert [(i["id"], i["editable"]) for i in listed["items"]] == [(shared, False)]
+        assert (await client.page("/admin/faq?category=")).status_code == 200
+        pending = (await client.api("GET", "/admin/api/faq/pending?month=2026-10")).json()
+        assert [(i["question"], i["count"]) for i in pending["items"]] == [("停车月卡多少钱？", 2)]
+        assert (await client.api("GET", "/admin/api/faq/pending?month=2026-09")).json()["items"] == []
