@@ -18,6 +18,9 @@ from knowledge.intents import IntentSpec, default_intents, extract_slots
     ("绑定房屋", "bind"),
     ("转人工", "handover"),
     ("最近有什么通知", "announcements"),
+    ("把停车费交一下", "pay"),  # the fee named before the verb is still a payment request
+    ("邻居的自行车把楼梯口堵了", "complaint"),  # a blocked way is a complaint, not a repair ("堵了")
+    ("卫生间下水道堵了", "repair"),
 ])
 async def test_owner_messages_route_to_the_right_intent(assistant: Assistant, text: str, intent: str):
     guess = await assistant.route(text=text, intents=default_intents())
