@@ -168,7 +168,8 @@ class RedisStateStore:
 
     async def in_set(self, key: str, members: Sequence[str]) -> list[bool]:
         """SMISMEMBER: membership of several members in one round trip."""
-        return [bool(found) for found in await self._call("smismember", self._k(key), list(members))]  # type: ignore[union-attr]
+        found = await self._call("smismember", self._k(key), list(members))
+        return [bool(one) for one in found]  # type: ignore[union-attr]
 
     async def ping(self) -> bool:
         return bool(await self._call("ping"))
