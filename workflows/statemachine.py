@@ -11,6 +11,12 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from workflows.audit.service import record_event
 
 
 class TransitionNotAllowed(Exception):
@@ -49,3 +55,25 @@ def allowed_actions(table: Table, current: enum.Enum, actor_role: str) -> list[s
     """Actions the actor may take now, in table order (for buttons on staff pages)."""
     return [action for (state, action), t in table.items()
             if state == current and (not t.roles or actor_role in t.roles)]
+
+
+async def apply_transition(session: AsyncSession, row: Any, *, table: Table, action: str, actor: Any,
+                           entity_type: str, conflict: type[TransitionNotAllowed] = TransitionNotAllowed,
+                           reason: str = "", changes: dict[str, Any] | None = None,
+                           data: dict[str, Any] | None = None) -> enum.Enum:
+    """The one place a workflow row's status changes: check the table for the actor's role, set the status and the
+    other changes, flush (a version column turns a concurrent change into `conflict`), then write the audit row.
+    `row` has .id, .status, .number and .community_id; `actor` has .role and .audit_name."""
+    old, number = row.status, row.number  # read now: a failed flush expires the object
+    new = next_state(table, old, action, actor.role)
+    row.status = new
+    for name, value in (changes or {}).items():
+        setattr(row, name, value)
+    try:
+        await session.flush()
+    except StaleDataError as exc:
+        raise conflict(f"{number} changed meanwhile", current=old.value, action=action) from exc
+    record_event(session, entity_type=entity_type, entity_id=row.id, action=action, actor=actor.audit_name,
+                 community_id=row.community_id, from_state=old, to_state=new, reason=reason[:2000],
+                 data={"number": number, **(data or {})})
+    return new

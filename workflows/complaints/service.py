@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.audit.service import record_event
 from workflows.clock import utcnow
@@ -20,7 +19,7 @@ from workflows.numbering import next_ticket_number
 from workflows.repairs import messages as text
 from workflows.repairs.notify import tell_owner, tell_staff
 from workflows.staff.models import Role, StaffCommunity, StaffUser
-from workflows.statemachine import TransitionNotAllowed, next_state
+from workflows.statemachine import TransitionNotAllowed, apply_transition
 
 FIRST_RESPONSE = timedelta(hours=24)
 SYSTEM = Actor(role="system", label="system")
@@ -36,19 +35,9 @@ class NotAllowedForStaff(TransitionNotAllowed):
 
 async def _transition(session: AsyncSession, complaint: Complaint, action: str, actor: Actor, *, reason: str = "",
                       changes: dict[str, Any] | None = None) -> ComplaintStatus:
-    old, number = complaint.status, complaint.number  # read now: a failed flush expires the object
-    new = next_state(TRANSITIONS, old, action, actor.role)
-    complaint.status = new
-    for name, value in (changes or {}).items():
-        setattr(complaint, name, value)
-    try:
-        await session.flush()
-    except StaleDataError as exc:
-        raise ComplaintChanged(f"{number} changed meanwhile", current=old.value, action=action) from exc
-    record_event(session, entity_type="complaint", entity_id=complaint.id, action=action, actor=actor.audit_name,
-                 community_id=complaint.community_id, from_state=old, to_state=new, reason=reason[:2000],
-                 data={"number": complaint.number})
-    return new
+    """Apply the complaint table (the one place .status changes); a concurrent change raises ComplaintChanged."""
+    return await apply_transition(session, complaint, table=TRANSITIONS, action=action, actor=actor,
+                                  entity_type="complaint", conflict=ComplaintChanged, reason=reason, changes=changes)
 
 
 async def handlers(session: AsyncSession, *, community_id: int, roles: tuple[Role, ...],

@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.exc import StaleDataError
 
 from workflows.audit.service import record_event
 from workflows.clock import as_utc, utcnow
@@ -28,7 +27,7 @@ from workflows.repairs.notify import tell_owner, tell_staff
 from workflows.repairs.sla import priority_for, sla_targets
 from workflows.repairs.states import TRANSITIONS
 from workflows.staff.models import Role, StaffUser
-from workflows.statemachine import TransitionNotAllowed, next_state
+from workflows.statemachine import TransitionNotAllowed, apply_transition
 
 SYSTEM = Actor(role="system", label="system")
 DESCRIPTION_LIMIT = 2000
@@ -68,20 +67,10 @@ def staff_actor(staff: StaffUser) -> Actor:
 async def _transition(session: AsyncSession, ticket: RepairTicket, action: str, actor: Actor, *,
                       reason: str = "", changes: dict[str, Any] | None = None, data: dict[str, Any] | None = None,
                       ) -> RepairStatus:
-    """Apply the table, write the row with its version check, and the audit row; the one place .status changes."""
-    old, number = ticket.status, ticket.number  # read now: a failed flush expires the object
-    new = next_state(TRANSITIONS, old, action, actor.role)
-    ticket.status = new
-    for name, value in (changes or {}).items():
-        setattr(ticket, name, value)
-    try:
-        await session.flush()
-    except StaleDataError as exc:
-        raise TicketTaken(f"{number} changed meanwhile", current=old.value, action=action) from exc
-    record_event(session, entity_type="repair", entity_id=ticket.id, action=action, actor=actor.audit_name,
-                 community_id=ticket.community_id, from_state=old, to_state=new, reason=reason[:2000],
-                 data={"number": ticket.number, **(data or {})})
-    return new
+    """Apply the repair table (the one place .status changes); a concurrent change raises TicketTaken."""
+    return await apply_transition(session, ticket, table=TRANSITIONS, action=action, actor=actor,
+                                  entity_type="repair", conflict=TicketTaken, reason=reason, changes=changes,
+                                  data=data)
 
 
 FOLLOWER_EVENTS = ("accepted", "on_the_way", "waiting_parts", "resumed", "completed")
