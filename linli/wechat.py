@@ -77,7 +77,11 @@ def install_wechat(app: FastAPI, runtime: Runtime,
               default_registry())
     intake = Intake(runtime=runtime, bot=bot)
     app.state.bot, app.state.wechat_api, app.state.wechat_intake = bot, api, intake
-    app.include_router(wechat_router(settings=settings, intake=intake))
+    router = wechat_router(settings=settings, intake=intake)
+    app.include_router(router)
+    fast_paths = getattr(app, "fast_paths", None)
+    if fast_paths is not None:  # linli.app.LinliApp serves the webhook ahead of the middleware stack
+        fast_paths.update({route.path: route.app for route in router.routes if route.path == "/wechat"})
     if shutdown is not None:
         shutdown.extend([bot.transcript.flush, api.close])
     return [
