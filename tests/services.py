@@ -14,7 +14,7 @@ import pytest
 
 from workflows.db import transaction
 from workflows.demo import seed_demo
-from workflows.migrate import upgrade
+from workflows.migrate import run_outside_loop, upgrade
 from workflows.runtime import Runtime
 from workflows.settings import Settings
 
@@ -62,22 +62,8 @@ async def seed(settings: Settings) -> None:
 
 
 def run_in_thread(make_coroutine) -> None:
-    """asyncio.run in a thread of its own: session fixtures may be set up from inside a running test loop."""
-    import threading
-
-    errors: list[BaseException] = []
-
-    def target() -> None:
-        try:
-            asyncio.run(make_coroutine())
-        except BaseException as exc:  # noqa: BLE001 - re-raised below
-            errors.append(exc)
-
-    thread = threading.Thread(target=target)
-    thread.start()
-    thread.join()
-    if errors:
-        raise errors[0]
+    """asyncio.run, in a thread of its own when session fixtures are set up from inside a running test loop."""
+    run_outside_loop(lambda: asyncio.run(make_coroutine()))
 
 
 def build_sqlite_template(folder: Path) -> Path:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -19,21 +20,19 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Bring the database to `revision`; safe to call from inside a running event loop (runs in a thread)."""
-    def run() -> None:
-        command.upgrade(alembic_config(database_url), revision)
-
+def run_outside_loop(work: Callable[[], None]) -> None:
+    """Call `work` here, or in a thread of its own when an event loop runs in this thread (Alembic's async env and
+    asyncio.run cannot run inside a running loop); its exception is re-raised in the caller's thread."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        run()
+        work()
         return
     errors: list[BaseException] = []
 
     def guarded() -> None:
         try:
-            run()
+            work()
         except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
             errors.append(exc)
 
@@ -42,6 +41,11 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     thread.join()
     if errors:
         raise errors[0]
+
+
+def upgrade(database_url: str, revision: str = "head") -> None:
+    """Bring the database to `revision`; safe to call from inside a running event loop."""
+    run_outside_loop(lambda: command.upgrade(alembic_config(database_url), revision))
 
 
 def make_revision(database_url: str, message: str, rev_id: str) -> None:
