@@ -119,7 +119,7 @@ def main() -> None:
         measure("baseline: BM25 only (domain dict)", lambda q: index.bm25_search(1, q), questions)
         measure("baseline: plain jieba BM25", lambda q: index.bm25_search(1, q, plain=True), questions)
         measure("query embedding alone", lambda q: embedder.queries([q]), questions)
-        measure("vector only (embed + Chroma)", lambda q: index.vector_search(1, q), questions)
+        measure("vector only (embed + exact search)", lambda q: index.vector_search(1, q), questions)
         measure("hybrid retrieval (target p99 < 30 ms)", lambda q: index.search(1, q), questions)
         loop = asyncio.new_event_loop()
         measure("assistant.answer (no LLM, end to end)",
