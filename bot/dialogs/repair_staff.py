@@ -5,6 +5,7 @@ told so."""
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import DialogContext
 from bot.dialogs import repair_texts as t
@@ -20,17 +21,27 @@ from workflows.staff.models import StaffUser
 from workflows.statemachine import TransitionNotAllowed
 
 
+async def _staff_and_ticket(session: AsyncSession, ctx: DialogContext,
+                            number: str) -> tuple[StaffUser, RepairTicket] | str:
+    """The active staff member bound to this openid and their community's ticket, or the reply explaining why not."""
+    staff = await session.scalar(select(StaffUser).where(StaffUser.wechat_openid == ctx.openid,
+                                                         StaffUser.active.is_(True)))
+    if staff is None:
+        return t.STAFF_ONLY
+    ticket = await session.scalar(select(RepairTicket).where(RepairTicket.number == number))
+    if ticket is None or (staff.role.value != "admin" and ticket.community_id not in staff.community_ids):
+        return t.TICKET_NOT_FOUND.format(number=number)
+    return staff, ticket
+
+
 async def _staff_action(ctx: DialogContext, action: str) -> str:
     number = ctx.values["number"]
     label = ACTION_LABELS[action]
     async with transaction(ctx.runtime.sessions) as session:
-        staff = await session.scalar(select(StaffUser).where(StaffUser.wechat_openid == ctx.openid,
-                                                             StaffUser.active.is_(True)))
-        if staff is None:
-            return t.STAFF_ONLY
-        ticket = await session.scalar(select(RepairTicket).where(RepairTicket.number == number))
-        if ticket is None or (staff.role.value != "admin" and ticket.community_id not in staff.community_ids):
-            return t.TICKET_NOT_FOUND.format(number=number)
+        found = await _staff_and_ticket(session, ctx, number)
+        if isinstance(found, str):
+            return found
+        staff, ticket = found
         status = ticket.status_label
         try:
             await repairs.perform(session, ticket=ticket, action=action, actor=repairs.staff_actor(staff),
@@ -58,13 +69,10 @@ async def add_order_photos(ctx: DialogContext) -> str:
     """A technician's photos (before/after) on the order's timeline, as from the back office."""
     number, photos = ctx.values["number"], list(ctx.values.get("photos") or [])
     async with transaction(ctx.runtime.sessions) as session:
-        staff = await session.scalar(select(StaffUser).where(StaffUser.wechat_openid == ctx.openid,
-                                                             StaffUser.active.is_(True)))
-        if staff is None:
-            return t.STAFF_ONLY
-        ticket = await session.scalar(select(RepairTicket).where(RepairTicket.number == number))
-        if ticket is None or (staff.role.value != "admin" and ticket.community_id not in staff.community_ids):
-            return t.TICKET_NOT_FOUND.format(number=number)
+        found = await _staff_and_ticket(session, ctx, number)
+        if isinstance(found, str):
+            return found
+        staff, ticket = found
         await repairs.comment(session, ticket=ticket, actor=repairs.staff_actor(staff),
                               body=ctx.values.get("note") or "", photos=photos)
     return t.STAFF_PHOTOS_ADDED.format(number=number, count=len(photos))
