@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench install browser clean
+.PHONY: run test lint bench eval install browser clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -41,6 +41,13 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/retrieval.py
 	$(BIN)/python benchmarks/duplicates.py
 	$(BIN)/python benchmarks/backoffice.py
+
+# The FAQ assistant's figures (#8): the dev set it was tuned on, then the held-out set written blind.
+eval: $(STAMP)
+	$(BIN)/linli db upgrade
+	$(BIN)/linli demo
+	$(BIN)/linli kb eval knowledge/eval/devset.jsonl
+	$(BIN)/linli kb eval knowledge/eval/holdout.jsonl
 
 clean:
 	rm -rf $(VENV) var

@@ -17,6 +17,7 @@ from knowledge.embeddings import Embedder, build_embedder
 from knowledge.entries import KnowledgeEntry
 from knowledge.index import Hit, KnowledgeIndex, open_chroma
 from knowledge.intents import IntentGuess, IntentSpec, OfflineIntentClassifier
+from knowledge.off_topic import OffTopicBank
 from knowledge.scoring import ANSWER_AT, CHOICES_AT, confidence
 from knowledge.text import MAX_QUESTION_CHARS
 from workflows.settings import Settings
@@ -37,9 +38,11 @@ class Answer:
 
 
 class Assistant:
-    def __init__(self, *, index: KnowledgeIndex, classifier: OfflineIntentClassifier, llm: Any = None) -> None:
+    def __init__(self, *, index: KnowledgeIndex, classifier: OfflineIntentClassifier, llm: Any = None,
+                 off_topic: OffTopicBank | None = None) -> None:
         self.index = index
         self.classifier = classifier
+        self.off_topic = off_topic or OffTopicBank(index.embedder, store=index.store)
         self.llm = llm  # knowledge.llm.LlmClient, or None (retrieval-only)
         self._embed_lock = threading.Lock()  # one embedding at a time: the model is shared
 
@@ -53,11 +56,11 @@ class Assistant:
         too_long = len(text) > MAX_QUESTION_CHARS
         text = text[:MAX_QUESTION_CHARS]
         try:
-            hits = await asyncio.to_thread(self._search, community_id, text)
+            hits, off_topic_sim = await asyncio.to_thread(self._search, community_id, text)
         except Exception:  # noqa: BLE001 - an embeddings endpoint or Chroma down must not break the chat
             log.exception("knowledge search failed")
             return Answer(kind="unknown", text=messages.UNKNOWN)
-        sure = confidence(hits)
+        sure = confidence(hits, off_topic_sim)
         if self.llm is not None and hits and sure >= CHOICES_AT:
             grounded = await self.llm.grounded_answer(question=text, hits=hits[:3])
             if grounded is not None:
@@ -84,9 +87,17 @@ class Assistant:
             return Answer(kind="unknown", text=messages.ENTRY_GONE)
         return entry_answer(entry, confidence=1.0)
 
-    def _search(self, community_id: int, question: str) -> list[Hit]:
+    def _search(self, community_id: int, question: str) -> tuple[list[Hit], float]:
+        """The ranked entries and the similarity of the nearest out-of-scope example (the question is embedded
+        once: the embedder keeps recent question vectors)."""
         with self._embed_lock:
-            return self.index.search(community_id, question, limit=10)
+            hits = self.index.search(community_id, question, limit=10)
+            return hits, (self.off_topic.similarity(question) if hits else 0.0)
+
+    def warm(self) -> None:
+        """Load what the first question would otherwise wait for (the out-of-scope examples' vectors)."""
+        with self._embed_lock:
+            self.off_topic.matrix()
 
     # --- intent routing ---
 

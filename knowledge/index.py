@@ -13,7 +13,7 @@ from rank_bm25 import BM25Okapi
 
 from knowledge.embeddings import Embedder
 from knowledge.entries import KnowledgeEntry
-from knowledge.text import apply_synonyms, domain_tokens, normalize, plain_tokens, truncate
+from knowledge.text import domain_tokens, plain_tokens, query_form, truncate
 from workflows.settings import Settings
 
 SHARED = -1  # Chroma metadata cannot hold None: shared entries are stored with community -1
@@ -62,6 +62,11 @@ class ChromaStore:
             self._collections[key] = self.client.get_or_create_collection(
                 name, embedding_function=None, configuration={"hnsw": {"space": "cosine"}})
         return self._collections.get(key)
+
+    def named(self, suffix: str) -> Any:
+        """A collection of this embedder for something other than a community's entries (e.g. "offtopic")."""
+        return self.client.get_or_create_collection(f"{self.prefix}-{suffix}", embedding_function=None,
+                                                    configuration={"hnsw": {"space": "cosine"}})
 
     def all(self) -> list[Any]:
         return list(self._collections.values())
@@ -200,7 +205,7 @@ class KnowledgeIndex:
     def _vector_hits(self, community_id: int, question: str) -> dict[str, Hit]:
         if not self._entries:
             return {}
-        text = apply_synonyms(normalize(truncate(question)))
+        text = query_form(question)
         vector = np.asarray(self.embedder.queries([text])[0], dtype=np.float32)
         query = vector / (np.linalg.norm(vector) or 1.0)
         hits: dict[str, Hit] = {}

@@ -42,8 +42,11 @@ PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕�
 KEYWORDS: dict[str, str] = {
     "repair": r"坏了|漏水|漏了|渗水|堵了|堵住|不亮|跳闸|打不开|关不上|维修|修一下|报修|不出水|冒烟|掉了|裂了|滴水|返臭",
     "complaint": r"投诉|太吵|吵死|噪音|扰民|乱停|占了|油烟|态度|乱扔|没人管|高空抛物|堆杂物|不干净|路堵|堵路|挡路|堵着"
+                 r"|堆(了|着|放|满)?.{0,4}(东西|杂物|纸箱|箱子|垃圾)|臭烘烘|脏乱|管管|管一管|说说他|说说他们"
                  r"|[把将].{0,2}(路|过道|通道|楼道|楼梯|门口|出口|车位).{0,2}[堵挡占]",
     "my_repairs": r"我的(报修|工单|投诉|维修)|进度|(报|修).{0,6}(怎么还没|处理了没|到哪)|上门了没|什么时候上门|单号"
+                  r"|(报修|投诉|报的|修的|单子|报修单|的事).{0,12}(咋样了|怎么样了|如何了|排队|处理(得|的)?(咋样|怎么样|好了|了没|了吗))"
+                  r"|(报|投诉)(的|了的|过的).{0,10}(了没|了吗|没有|没)[?？]?$"
                   r"|查.{0,3}(报修|工单|投诉|维修)|(报修|维修|投诉)(记录|的事)",
     "bind": r"绑定|认证|绑一下|绑房",
     "my_households": r"(?<!认证)(?<!绑定)我的(房屋|房子)|解绑|解除.{0,4}绑定|名下|查.{0,3}绑定|绑定的|绑了哪",
@@ -51,20 +54,23 @@ KEYWORDS: dict[str, str] = {
     "announcements": r"通知|公告",
     "activities": r"活动|报名",
     "activity_signup": r"活动|报名",
-    "activity_cancel": r"取消.{0,4}报名|不(参加|去)了",
-    "pay": r"交.{0,6}费|缴费|缴纳|付.{0,6}费|费.{0,3}[交缴付](一下|了吧|掉)|交钱|续交|续费",
+    "activity_cancel": r"(取消|撤|退出|退掉).{0,6}(报名|活动)|(报名|活动).{0,8}(取消|撤|退出|退掉)"
+                       r"|不(参加|去)了",
+    "pay": r"[交缴付续].{0,12}(费|月卡|停车卡)|缴费|缴纳|费.{0,3}[交缴付](一下|了吧|掉)|交钱|续交|续费",
     "visitor": r"访客|来访|客人|朋友来|亲戚|放行|通行码|进小区|开.{0,2}门|[" + PROVINCES + "][a-z]",
     "handover": r"人工|真人|活人|客服|工作人员|打电话给我|机器人",
 }
 # When a more specific intent's keywords match, the broader one's do not count ("查询我绑定的房子" is not 绑定).
-OVERRIDES = {"my_households": ("bind",), "my_repairs": ("repair", "complaint")}
+OVERRIDES = {"my_households": ("bind",), "my_repairs": ("repair", "complaint"),
+             "activity_cancel": ("activities", "activity_signup")}
 BLOCKED_PASSAGE = re.compile(r"[把将].{0,2}(路|过道|通道|楼道|楼梯|门口|出口|车位).{0,2}[堵挡占]")
 # A how-to question is for the FAQ ("物业费怎么交"); a request names what the owner wants done ("我想交物业费").
-QUESTION_FORM = re.compile(r"怎么|怎样|如何|多少|几点|哪里|哪儿|在哪|什么时候|几时|多久|能不能|可不可以|可以.{0,8}吗"
-                           r"|要不要|是否|咋|啥|吗[?？]?$|[么不][?？]?$|[?？]$")
+QUESTION_FORM = re.compile(r"怎么|怎样|如何|多少|几点|哪|谁|什么时候|几时|多久|能不能|可不可以|可以.{0,8}吗"
+                           r"|要不要|是否|咋|啥|吗[?？]?$|[么不没][?？]?$|没有[?？]?$|[?？]$")
 # Starting a payment is only worth it when the owner says so: without a fee word, pay is an unlikely reading.
 EXPLICIT_ONLY = {"pay": 0.03}
-REQUEST_FORM = re.compile(r"^(我要|我想|帮我|给我|请帮|麻烦|请派|把)|了$|了[,，。!！]|一下[吧呗]?[。!！]?$")
+REQUEST_FORM = re.compile(r"^(我要|我想|我来|帮我|给我|请帮|麻烦|请派|把)|了$|了[,，。!！]|一下[吧呗]?[。!！]?$"
+                          r"|^[交缴付续充报修]一下|(能不能|能否|可不可以|可以).{0,6}(说说|管管|管一下|处理一下|上门|修一下|帮我)")
 
 
 class OfflineIntentClassifier:
@@ -186,6 +192,7 @@ DESCRIPTIONS = {
     "help": ("打招呼、问机器人能做什么", []),
     "announcements": ("查看小区通知公告", []),
     "activities": ("查看或报名社区活动", []),
+    "activity_cancel": ("取消已经报名的活动", []),
     "pay": ("要交物业费、停车费等费用（办理缴费）", []),
     "visitor": ("访客登记：有客人或车辆要进小区", [("date", "来访日期"), ("time", "来访时间"), ("plate", "车牌号"),
                                           ("phone", "访客电话")]),

@@ -15,7 +15,8 @@ from __future__ import annotations
 from knowledge.index import Hit
 
 ANSWER_AT = 0.50  # at or above: answer directly
-CHOICES_AT = 0.30  # at or above: offer the top three questions; below: "I don't know"
+CHOICES_AT = 0.40  # at or above: offer the top three questions; below: "I don't know"
+OFF_TOPIC_MARGIN = 0.0  # nearer to an out-of-scope example than to the best entry by more than this: out of scope
 NO_WORD_IN_COMMON = 0.5  # factor when the top entry shares no word with the question
 
 
@@ -23,9 +24,15 @@ def _unit(value: float) -> float:
     return min(1.0, max(0.0, value))
 
 
-def confidence(hits: list[Hit]) -> float:
-    """0..1, how sure we are that hits[0] answers the question."""
-    if not hits:
+def off_topic(hits: list[Hit], off_topic_sim: float) -> bool:
+    """The question is nearer to an everyday matter that is not the property service's (knowledge/off_topic.py)
+    than to any vector of the best entry: it is out of scope, however well it matches an FAQ row's frame."""
+    return bool(hits) and off_topic_sim > max(hits[0].question_sim, hits[0].passage_sim) + OFF_TOPIC_MARGIN
+
+
+def confidence(hits: list[Hit], off_topic_sim: float = 0.0) -> float:
+    """0..1, how sure we are that hits[0] answers the question (0 for an out-of-scope question)."""
+    if not hits or off_topic(hits, off_topic_sim):
         return 0.0
     top = hits[0]
     runner_up = hits[1].score if len(hits) > 1 else 0.0

@@ -81,6 +81,11 @@ def apply_synonyms(text: str) -> str:
 _VARIANTS_LONGEST_FIRST = sorted(SYNONYMS, key=len, reverse=True)
 
 
+def query_form(question: str) -> str:
+    """The text that is embedded for a question: truncated, normalised, owners' words folded into the FAQ's."""
+    return apply_synonyms(normalize(truncate(question)))
+
+
 def question_key(text: str) -> str:
     """A grouping key for 'the same question': normalised, punctuation and filler removed."""
     text = _PUNCT.sub("", normalize(text))

@@ -167,7 +167,7 @@ def eval_command(
     community: str = typer.Option("YGHY", help="community code the questions are asked in"),
     show_misses: bool = typer.Option(False, "--misses", help="list the dev split's misses of the configured retrieval"),
     intents: str = typer.Option("bot", help="bot: the intents the bot really passes (its dialogs + pseudo-intents); "
-                                            "default: knowledge's 12 reference intents"),
+                                            "default: knowledge's 13 reference intents"),
 ) -> None:
     """recall@1, recall@3, MRR, out-of-scope refusal and intent accuracy: configured retrieval vs BM25 baselines."""
     asyncio.run(_eval(Settings(), dataset, community, show_misses, intents))
@@ -188,14 +188,21 @@ def bot_intents() -> list:
 
 
 async def _eval(settings: Settings, dataset: Path, community: str, show_misses: bool, intents: str) -> None:
+    from sqlalchemy.exc import DBAPIError
+
     from knowledge.assistant import build_assistant
     from knowledge.evaluation import evaluate, load_dataset
+    from knowledge.intents import default_intents
     from workflows.runtime import Runtime
 
     runtime = Runtime.from_settings(settings)
     try:
         async with runtime.sessions() as session:
             community_id = await _community_id(session, community)
+    except DBAPIError as exc:
+        console.print(f"[red]the database is not ready ({type(exc.orig).__name__}): run `linli db upgrade` and "
+                      f"`linli demo` first (or `make eval`, which does both)[/red]")
+        raise typer.Exit(1) from None
     finally:
         await runtime.close()
     assistant = build_assistant(settings)
@@ -203,8 +210,9 @@ async def _eval(settings: Settings, dataset: Path, community: str, show_misses: 
     specs = bot_intents() if intents == "bot" else None
     console.print(f"embedder: {assistant.index.embedder.name}; LLM: {'on' if assistant.llm else 'off'}; "
                   f"{len(assistant.index.entries(community_id))} entries for {community}; intents: "
-                  f"{len(specs) if specs else 12} ({intents})")
-    for split in ("dev", "test", "all"):
+                  f"{len(specs) if specs else len(default_intents())} ({intents})")
+    present = [split for split in ("dev", "test") if any(row.get("split", "dev") == split for row in rows)]
+    for split in present + (["all"] if len(present) > 1 else []):
         report = await evaluate(assistant, rows, community_id=community_id, split=split, intents=specs)
         table = Table(title=f"split {split}: {report.counts}")
         for column in ("method", "recall@1", "recall@3", "MRR", "OOS refusal", "answered right", "intent acc."):

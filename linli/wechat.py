@@ -49,7 +49,12 @@ def build_assistant(settings: Any) -> Any:
         from knowledge.assistant import build_assistant as build
     except ImportError:
         return None
-    return build(settings)
+    assistant = build(settings)
+    try:
+        assistant.warm()
+    except Exception:  # noqa: BLE001 - only a warm-up: the first question pays instead
+        log.warning("could not warm the FAQ assistant", exc_info=True)
+    return assistant
 
 
 BOUND_OPENIDS_REFRESH_S = 300.0

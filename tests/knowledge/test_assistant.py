@@ -7,7 +7,7 @@ import pytest
 from knowledge import messages
 from knowledge.assistant import Assistant
 from knowledge.index import Hit
-from knowledge.scoring import NO_WORD_IN_COMMON, confidence
+from knowledge.scoring import CHOICES_AT, NO_WORD_IN_COMMON, confidence
 from tests.knowledge.conftest import CHY, YGHY, entry_by_question
 
 
@@ -70,7 +70,7 @@ def test_a_top_entry_sharing_no_word_with_the_question_is_trusted_half_as_much(d
 
 def test_a_middling_match_offers_the_top_three_questions_numbered(assistant: Assistant):
     hits = assistant.index.search(YGHY, "装修的事")
-    answer = assistant.retrieval_answer(hits, 0.3)
+    answer = assistant.retrieval_answer(hits, CHOICES_AT)
     assert answer.kind == "choices" and len(answer.choices) == 3
     assert answer.choices[0] == (hits[0].entry.question, hits[0].entry.id)
     assert f"1. {hits[0].entry.question}" in answer.text and "3. " in answer.text

@@ -21,6 +21,10 @@ from knowledge.intents import IntentSpec, default_intents, extract_slots
     ("把停车费交一下", "pay"),  # the fee named before the verb is still a payment request
     ("邻居的自行车把楼梯口堵了", "complaint"),  # a blocked way is a complaint, not a repair ("堵了")
     ("卫生间下水道堵了", "repair"),
+    ("续一下车位的月卡，交半年", "pay"),  # a payment asked for without 我要
+    ("上周投诉楼下烧烤的事处理得怎么样了", "my_repairs"),  # progress of a complaint, not a new one
+    ("那个读书会的报名帮我撤了", "activity_cancel"),
+    ("养猫要去哪登记", "faq"),  # 哪 makes it a question
 ])
 async def test_owner_messages_route_to_the_right_intent(assistant: Assistant, text: str, intent: str):
     guess = await assistant.route(text=text, intents=default_intents())
