@@ -95,9 +95,10 @@ class Assistant:
             return hits, (self.off_topic.similarity(question) if hits else 0.0)
 
     def warm(self) -> None:
-        """Load what the first question would otherwise wait for (the out-of-scope examples' vectors)."""
+        """Load what the first message would otherwise wait for: the labelled sentences' vectors."""
         with self._embed_lock:
             self.off_topic.matrix()
+            self.classifier.warm()
 
     # --- intent routing ---
 
@@ -164,7 +165,7 @@ def build_assistant(settings: Settings, *, embedder: Embedder | None = None) -> 
             from knowledge.llm import LlmClient
 
             llm = LlmClient(settings)
-        assistant = Assistant(index=index, classifier=OfflineIntentClassifier(embedder), llm=llm)
+        assistant = Assistant(index=index, classifier=OfflineIntentClassifier(embedder, store=index.store), llm=llm)
         _ASSISTANTS[key] = assistant
         return assistant
 

@@ -6,6 +6,8 @@ handover and faq. The bot may add examples of its own through
 IntentSpec.examples. Keep these apart from the evaluation set in knowledge/eval/devset.jsonl.
 """
 
+from knowledge.text import DATA, read_sections
+
 EXAMPLES: dict[str, list[str]] = {
     "repair": [
         "厨房水管漏了", "卫生间下水道堵住了", "家里停电了，跳闸合不上", "楼道灯坏了好几天了", "马桶一直在流水",
@@ -84,6 +86,12 @@ EXAMPLES: dict[str, list[str]] = {
         "物业费欠了有滞纳金吗", "快递员能送上门吗", "楼上漏水谁负责", "能不能在楼道放鞋柜",
     ],
 }
+
+# More examples, written blind to the evaluation sets with the boundaries in mind (faq vs the request on the same
+# topic, repair vs complaint, progress vs reporting again): knowledge/data/intent_examples.txt.
+for _name, _texts in read_sections(DATA / "intent_examples.txt").items():
+    _known = EXAMPLES.setdefault(_name, [])
+    _known.extend(text for text in dict.fromkeys(_texts) if text not in _known)
 
 # The same examples under the names the dialogs are registered with.
 ALIASES = {"activity_signup": "activities"}

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from knowledge.embeddings import Embedder
+from knowledge.example_vectors import ExampleVectors
 from knowledge.intent_examples import EXAMPLES
 from knowledge.text import apply_synonyms, normalize, truncate
 
@@ -69,20 +70,29 @@ QUESTION_FORM = re.compile(r"怎么|怎样|如何|多少|几点|哪|谁|什么�
                            r"|要不要|是否|咋|啥|吗[?？]?$|[么不没][?？]?$|没有[?？]?$|[?？]$")
 # Starting a payment is only worth it when the owner says so: without a fee word, pay is an unlikely reading.
 EXPLICIT_ONLY = {"pay": 0.03}
-REQUEST_FORM = re.compile(r"^(我要|我想|我来|帮我|给我|请帮|麻烦|请派|把)|了$|了[,，。!！]|一下[吧呗]?[。!！]?$"
+REQUEST_FORM = re.compile(r"^(我要|我想|我来|给我|请派|把)|帮我|帮忙|请帮|麻烦|了$|了[,，。!！]|一下[吧呗]?[。!！]?$"
                           r"|^[交缴付续充报修]一下|(能不能|能否|可不可以|可以).{0,6}(说说|管管|管一下|处理一下|上门|修一下|帮我)")
 
 
 class OfflineIntentClassifier:
     """k-nearest labelled examples by embedding, plus keyword and sentence-form nudges."""
 
-    def __init__(self, embedder: Embedder, examples: dict[str, list[str]] | None = None) -> None:
+    def __init__(self, embedder: Embedder, examples: dict[str, list[str]] | None = None, *,
+                 store: Any = None) -> None:
         self.embedder = embedder
         self.examples = {name: list(texts) for name, texts in (examples or EXAMPLES).items()}
+        labelled = list(dict.fromkeys(text for texts in self.examples.values() for text in texts))
+        self._labelled = ExampleVectors("intents", labelled, embedder, store=store)  # kept in Chroma too
         self._vectors: dict[str, np.ndarray] = {}
 
+    def warm(self) -> None:
+        """The labelled examples' vectors (read back from Chroma, or embedded once per process)."""
+        if self._labelled.texts and self._labelled.texts[0] not in self._vectors:
+            self._vectors.update(zip(self._labelled.texts, self._labelled.matrix(), strict=True))
+
     def _matrix(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        self.warm()
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]  # examples the bot passed
         if missing:
             # Examples get the same normalising and synonym folding as the owner's text.
             folded = [apply_synonyms(normalize(t)) for t in missing]

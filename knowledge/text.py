@@ -86,6 +86,21 @@ def query_form(question: str) -> str:
     return apply_synonyms(normalize(truncate(question)))
 
 
+def read_sections(path: Path) -> dict[str, list[str]]:
+    """A data file of `[section]` headers, each followed by one sentence per line; # starts a comment line."""
+    sections: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            current = sections.setdefault(line[1:-1].strip(), [])
+        elif current is not None:
+            current.append(line)
+    return sections
+
+
 def question_key(text: str) -> str:
     """A grouping key for 'the same question': normalised, punctuation and filler removed."""
     text = _PUNCT.sub("", normalize(text))

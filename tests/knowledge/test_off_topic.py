@@ -1,21 +1,18 @@
 """The out-of-scope class: everyday questions in an FAQ row's frame are not answered from the FAQ; the FAQ still wins
-its own matters; the examples' vectors are kept in Chroma."""
+its own matters."""
 
 from __future__ import annotations
 
 import re
 
-import numpy as np
 import pytest
 
-from knowledge import off_topic as off_topic_module
 from knowledge.assistant import Assistant
 from knowledge.entries import KnowledgeEntry
-from knowledge.index import Hit, open_chroma
-from knowledge.off_topic import OffTopicBank, load_examples
+from knowledge.index import Hit
+from knowledge.off_topic import load_examples
 from knowledge.scoring import confidence, off_topic
 from tests.knowledge.conftest import YGHY, entry_by_question
-from tests.services import test_settings
 
 # What a property FAQ answers (estate amenities too): the examples must never be about these, or they would
 # shadow the FAQ.
@@ -56,36 +53,3 @@ def test_the_gate_compares_the_nearest_example_with_the_best_entry():
     assert not off_topic(hits, 0.92) and confidence(hits, 0.92) > 0
     assert off_topic(hits, 0.95) and confidence(hits, 0.95) == 0.0
     assert not off_topic([], 0.99)
-
-
-class CountingEmbedder:
-    def __init__(self, inner) -> None:
-        self.inner, self.name, self.embedded = inner, inner.name, 0
-
-    def queries(self, texts):
-        self.embedded += len(texts)
-        return self.inner.queries(texts)
-
-    def passages(self, texts):
-        return self.inner.passages(texts)
-
-
-def test_the_vectors_are_kept_in_chroma_and_read_back_by_a_new_process(tmp_path, embedder, monkeypatch):
-    examples = [("银行", "银行卡丢了怎么挂失"), ("天气", "明天会下雨吗"), ("医院", "医院几点挂号")]
-    store = open_chroma(test_settings(tmp_path), embedder.name)
-    first = CountingEmbedder(embedder)
-    vectors = OffTopicBank(first, store=store, examples=examples).matrix()
-    assert first.embedded == 3 and vectors.shape[0] == 3
-
-    monkeypatch.setattr(off_topic_module, "_MATRICES", {})  # a new process: nothing in memory
-    second = CountingEmbedder(embedder)
-    bank = OffTopicBank(second, store=open_chroma(test_settings(tmp_path), embedder.name), examples=examples)
-    assert np.allclose(bank.matrix(), vectors, atol=1e-5) and second.embedded == 0
-    similarity, example = bank.nearest("储蓄卡丢了咋办")
-    assert example == "银行卡丢了怎么挂失" and similarity > 0.9
-
-    changed = examples[:2] + [("医院", "医院周末开门吗")]  # the file changed: embedded again, old rows replaced
-    monkeypatch.setattr(off_topic_module, "_MATRICES", {})
-    third = CountingEmbedder(embedder)
-    OffTopicBank(third, store=store, examples=changed).matrix()
-    assert third.embedded == 3 and store.named("offtopic").count() == 3

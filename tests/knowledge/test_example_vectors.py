@@ -1,0 +1,64 @@
+"""Labelled sentences' vectors: embedded once, kept in Chroma, read back by a new process, replaced when they change."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from knowledge import example_vectors
+from knowledge.example_vectors import ExampleVectors
+from knowledge.index import open_chroma
+from knowledge.intents import OfflineIntentClassifier, default_intents
+from knowledge.off_topic import OffTopicBank
+from tests.services import test_settings
+
+
+class CountingEmbedder:
+    def __init__(self, inner) -> None:
+        self.inner, self.name, self.embedded = inner, inner.name, 0
+
+    def queries(self, texts):
+        self.embedded += len(texts)
+        return self.inner.queries(texts)
+
+    def passages(self, texts):
+        return self.inner.passages(texts)
+
+
+def test_off_topic_vectors_are_kept_in_chroma_and_read_back_by_a_new_process(tmp_path, embedder, monkeypatch):
+    examples = [("银行", "银行卡丢了怎么挂失"), ("天气", "明天会下雨吗"), ("医院", "医院几点挂号")]
+    store = open_chroma(test_settings(tmp_path), embedder.name)
+    first = CountingEmbedder(embedder)
+    vectors = OffTopicBank(first, store=store, examples=examples).matrix()
+    assert first.embedded == 3 and vectors.shape[0] == 3
+
+    monkeypatch.setattr(example_vectors, "_MATRICES", {})  # a new process: nothing in memory
+    second = CountingEmbedder(embedder)
+    bank = OffTopicBank(second, store=open_chroma(test_settings(tmp_path), embedder.name), examples=examples)
+    assert np.allclose(bank.matrix(), vectors, atol=1e-5) and second.embedded == 0
+    similarity, example = bank.nearest("储蓄卡丢了咋办")
+    assert example == "银行卡丢了怎么挂失" and similarity > 0.9
+
+    changed = examples[:2] + [("医院", "医院周末开门吗")]  # the file changed: embedded again, old rows replaced
+    monkeypatch.setattr(example_vectors, "_MATRICES", {})
+    third = CountingEmbedder(embedder)
+    OffTopicBank(third, store=store, examples=changed).matrix()
+    assert third.embedded == 3 and store.named("offtopic").count() == 3
+
+
+def test_the_intent_examples_are_read_back_too(tmp_path, embedder, monkeypatch):
+    examples = {"repair": ["水管漏了", "灯坏了"], "faq": ["物业费怎么交"]}
+    OfflineIntentClassifier(CountingEmbedder(embedder), examples,
+                            store=open_chroma(test_settings(tmp_path), embedder.name)).warm()
+    monkeypatch.setattr(example_vectors, "_MATRICES", {})
+    counting = CountingEmbedder(embedder)
+    classifier = OfflineIntentClassifier(counting, examples, store=open_chroma(test_settings(tmp_path), embedder.name))
+    guess = classifier.classify("卫生间水管漏水了", [s for s in default_intents() if s.name in ("repair", "faq")])
+    assert guess.intent == "repair" and counting.embedded == 1  # only the owner's message was embedded
+
+
+def test_without_a_store_the_vectors_are_embedded_once_per_process(embedder, monkeypatch):
+    monkeypatch.setattr(example_vectors, "_MATRICES", {})
+    counting = CountingEmbedder(embedder)
+    first = ExampleVectors("test", ["今天几号", "明天下雨吗"], counting).matrix()
+    again = ExampleVectors("test", ["今天几号", "明天下雨吗"], counting).matrix()
+    assert counting.embedded == 2 and np.array_equal(first, again)
