@@ -101,7 +101,16 @@ async def seed_demo_knowledge(settings: Settings) -> int:
         for name, title in files:
             outcome = await import_knowledge_file(settings, DEMO / name, community_code=code, title=title)
             added += outcome.added
+    await warm_assistant(settings)
     return added
+
+
+async def warm_assistant(settings: Settings) -> None:
+    """Embed the labelled sentences (intent examples, out-of-scope class) now and keep them in Chroma, so a server
+    started afterwards reads them back instead of spending its first seconds on them."""
+    from knowledge.assistant import build_assistant
+
+    await asyncio.to_thread(build_assistant(settings).warm)
 
 
 async def reindex(settings: Settings) -> tuple[int, int]:
@@ -122,6 +131,7 @@ async def reindex(settings: Settings) -> tuple[int, int]:
     changed = await assistant.index_entries(entries)
     stale = {e.id for e in assistant.index.entries()} - {e.id for e in entries}
     removed = await assistant.remove_entries(sorted(stale))
+    await warm_assistant(settings)
     return changed, removed
 
 
