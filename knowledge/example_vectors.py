@@ -61,7 +61,10 @@ class ExampleVectors:
     def _embed(self) -> np.ndarray:
         if not self.texts:
             return np.zeros((0, 1), dtype=np.float32)
-        matrix = normalised(np.asarray(self.embedder.queries([query_form(t) for t in self.texts]), dtype=np.float32))
+        folded = [query_form(t) for t in self.texts]
+        # In batches: one call over a thousand sentences pads them all to the longest and holds every activation.
+        matrix = normalised(np.concatenate([np.asarray(self.embedder.queries(folded[start:start + 64]),
+                                                       dtype=np.float32) for start in range(0, len(folded), 64)]))
         if self.store is not None:
             try:
                 collection = self.store.named(self.purpose)
