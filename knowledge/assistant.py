@@ -88,11 +88,11 @@ class Assistant:
         return entry_answer(entry, confidence=1.0)
 
     def _search(self, community_id: int, question: str) -> tuple[list[Hit], float]:
-        """The ranked entries and the similarity of the nearest out-of-scope example (the question is embedded
-        once: the embedder keeps recent question vectors)."""
+        """The ranked entries and the similarity of the nearest out-of-scope example (one embedding for both)."""
         with self._embed_lock:
-            hits = self.index.search(community_id, question, limit=10)
-            return hits, (self.off_topic.similarity(question) if hits else 0.0)
+            vector = self.index.query_vector(question)
+            hits = self.index.search(community_id, question, limit=10, vector=vector)
+            return hits, (self.off_topic.similarity(question, vector) if hits else 0.0)
 
     def warm(self) -> None:
         """Load what the first message would otherwise wait for: the labelled sentences' vectors."""

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 import httpx
 import numpy as np
 
+from knowledge.text import query_form
 from workflows.settings import Settings
 
 
@@ -111,8 +112,18 @@ def _as_matrix(vectors: np.ndarray) -> np.ndarray:
     matrix = np.asarray(vectors, dtype=np.float32)
     if matrix.ndim == 1:
         matrix = matrix[None, :]
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.maximum(norms, 1e-12)
+    return normalised(matrix)
+
+
+def normalised(vectors: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (cosine = dot product); zero rows stay zero."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors / np.where(norms == 0, 1.0, norms)
+
+
+def query_vector(embedder: Embedder, question: str) -> np.ndarray:
+    """The unit vector of an owner's question, embedded in the one normalised form (knowledge.text.query_form)."""
+    return normalised(np.asarray(embedder.queries([query_form(question)]), dtype=np.float32))[0]
 
 
 def build_embedder(settings: Settings) -> Embedder:

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.embeddings import Embedder
+from knowledge.embeddings import Embedder, normalised
 from knowledge.text import query_form
 
 log = logging.getLogger(__name__)
@@ -69,15 +69,12 @@ class ExampleVectors:
             try:
                 collection = self.store.named(self.purpose)
                 collection.delete(where={"digest": {"$ne": self.digest}})
-                for start in range(0, len(self.texts), 500):
-                    collection.upsert(ids=self._ids()[start:start + 500], embeddings=matrix[start:start + 500],
-                                      documents=self.texts[start:start + 500],
-                                      metadatas=[{"digest": self.digest}] * len(self.texts[start:start + 500]))
+                ids = self._ids()
+                for start in range(0, len(ids), 500):
+                    part = slice(start, start + 500)
+                    collection.upsert(ids=ids[part], embeddings=matrix[part], documents=self.texts[part],
+                                      metadatas=[{"digest": self.digest}] * len(ids[part]))
             except Exception:  # noqa: BLE001 - stored next time
                 log.warning("could not store the %s vectors in Chroma", self.purpose, exc_info=True)
         return matrix
 
-
-def normalised(vectors: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norms == 0, 1.0, norms)

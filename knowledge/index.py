@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 from rank_bm25 import BM25Okapi
 
-from knowledge.embeddings import Embedder
+from knowledge.embeddings import Embedder, normalised, query_vector
 from knowledge.entries import KnowledgeEntry
-from knowledge.text import domain_tokens, plain_tokens, query_form, truncate
+from knowledge.text import domain_tokens, plain_tokens, truncate
 from workflows.settings import Settings
 
 SHARED = -1  # Chroma metadata cannot hold None: shared entries are stored with community -1
@@ -202,12 +202,14 @@ class KnowledgeIndex:
         similarity, fused (synonyms rewritten first)."""
         return self._fuse(self._vector_hits(community_id, question), [], limit)
 
-    def _vector_hits(self, community_id: int, question: str) -> dict[str, Hit]:
+    def query_vector(self, question: str) -> np.ndarray:
+        """The question's L2-normalised vector, as every vector search here embeds it."""
+        return query_vector(self.embedder, question)
+
+    def _vector_hits(self, community_id: int, question: str, query: np.ndarray | None = None) -> dict[str, Hit]:
         if not self._entries:
             return {}
-        text = query_form(question)
-        vector = np.asarray(self.embedder.queries([text])[0], dtype=np.float32)
-        query = vector / (np.linalg.norm(vector) or 1.0)
+        query = self.query_vector(question) if query is None else query
         hits: dict[str, Hit] = {}
         for key in (community_id, SHARED):
             unit_ids, matrix = self._matrix(key)
@@ -245,8 +247,7 @@ class KnowledgeIndex:
             return [], np.zeros((0, 0), dtype=np.float32)
         stored = collection.get(include=["embeddings"])
         matrix = np.asarray(stored["embeddings"], dtype=np.float32).reshape(len(stored["ids"]), -1)
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-        matrix = matrix / np.where(norms == 0, 1.0, norms)
+        matrix = normalised(matrix)
         cached = (list(stored["ids"]), matrix)
         with self._lock:
             self._vectors[key] = cached
@@ -263,9 +264,11 @@ class KnowledgeIndex:
         return [Hit(entry=self._entries[ids[i]], score=float(scores[i]), bm25=float(scores[i]), bm25_rank=rank)
                 for rank, i in enumerate(order, 1) if scores[i] > 0]
 
-    def search(self, community_id: int, question: str, *, limit: int = 10) -> list[Hit]:
-        """Hybrid: question-vector, answer-vector and BM25 rankings fused by weighted reciprocal rank (RRF)."""
-        hits = self._fuse(self._vector_hits(community_id, question),
+    def search(self, community_id: int, question: str, *, limit: int = 10, vector: np.ndarray | None = None
+               ) -> list[Hit]:
+        """Hybrid: question-vector, answer-vector and BM25 rankings fused by weighted reciprocal rank (RRF).
+        `vector`: the question's query_vector when the caller already has it."""
+        hits = self._fuse(self._vector_hits(community_id, question, vector),
                           self.bm25_search(community_id, question, limit=limit * 2), limit)
         if hits:
             asked = set(domain_tokens(truncate(question), bigrams=False))

@@ -16,7 +16,7 @@ import numpy as np
 from knowledge.embeddings import Embedder
 from knowledge.example_vectors import ExampleVectors
 from knowledge.intent_examples import EXAMPLES
-from knowledge.text import apply_synonyms, normalize, truncate
+from knowledge.text import normalize, query_form, truncate
 
 FAQ = "faq"
 MIN_CONFIDENCE = 0.6
@@ -95,7 +95,7 @@ class OfflineIntentClassifier:
         missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]  # examples the bot passed
         if missing:
             # Examples get the same normalising and synonym folding as the owner's text.
-            folded = [apply_synonyms(normalize(t)) for t in missing]
+            folded = [query_form(t) for t in missing]
             for text, vector in zip(missing, self.embedder.queries(folded), strict=True):
                 self._vectors[text] = vector
         return np.stack([self._vectors[t] for t in texts])
@@ -106,7 +106,7 @@ class OfflineIntentClassifier:
         names = [spec.name for spec in intents]
         if FAQ not in names:
             names.append(FAQ)
-        query = self.embedder.queries([apply_synonyms(text)])[0]  # the same text the FAQ search embeds
+        query = self.embedder.queries([query_form(text)])[0]  # the same text the FAQ search embeds
         is_question, is_request = bool(QUESTION_FORM.search(text)), bool(REQUEST_FORM.search(text))
         matched = {name for name, pattern in KEYWORDS.items() if re.search(pattern, text)}
         for specific, broader in OVERRIDES.items():

@@ -19,9 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from knowledge.embeddings import Embedder
+from knowledge.embeddings import Embedder, query_vector
 from knowledge.example_vectors import ExampleVectors
-from knowledge.text import DATA, normalize, query_form, read_sections
+from knowledge.text import DATA, normalize, read_sections
 
 OFF_TOPIC_FILE = DATA / "off_topic.txt"
 # A question that names the estate or its service is addressed to it ("物业周末上班吗" is not "银行周末上班吗"): the
@@ -49,18 +49,19 @@ class OffTopicBank:
     def matrix(self) -> np.ndarray:
         return self.vectors.matrix()
 
-    def similarity(self, question: str) -> float:
-        """How near the question is to the out-of-scope class; 0.0 when it names the estate or its service."""
+    def similarity(self, question: str, vector: np.ndarray | None = None) -> float:
+        """How near the question is to the out-of-scope class; 0.0 when it names the estate or its service.
+        `vector`: the question's normalised query vector when the caller already has it (the FAQ search's)."""
         if ADDRESSED_TO_ESTATE.search(normalize(question)):
             return 0.0
-        return self.nearest(question)[0]
+        return self.nearest(question, vector)[0]
 
-    def nearest(self, question: str) -> tuple[float, str]:
+    def nearest(self, question: str, vector: np.ndarray | None = None) -> tuple[float, str]:
         """(cosine similarity, example) of the nearest out-of-scope example; (0.0, "") with no examples."""
         if not self.examples:
             return 0.0, ""
-        vector = np.asarray(self.embedder.queries([query_form(question)])[0], dtype=np.float32)
-        vector = vector / (np.linalg.norm(vector) or 1.0)
+        if vector is None:
+            vector = query_vector(self.embedder, question)
         sims = np.einsum("ij,j->i", self.matrix(), vector)
         best = int(np.argmax(sims))
         return float(sims[best]), self.examples[best][1]
