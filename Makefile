@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench eval install browser clean
+.PHONY: run test lint bench eval calibrate install browser clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -48,6 +48,12 @@ eval: $(STAMP)
 	$(BIN)/linli demo
 	$(BIN)/linli kb eval knowledge/eval/devset.jsonl
 	$(BIN)/linli kb eval knowledge/eval/holdout.jsonl
+
+# Refit the calibrated confidence on the dev split (writes knowledge/data/calibration.json; commit it).
+calibrate: $(STAMP)
+	$(BIN)/linli db upgrade
+	$(BIN)/linli demo
+	$(BIN)/linli kb calibrate knowledge/eval/devset.jsonl
 
 clean:
 	rm -rf $(VENV) var

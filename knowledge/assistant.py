@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge import messages
+from knowledge.calibration import Calibrator, default_calibrator
 from knowledge.embeddings import Embedder, build_embedder
 from knowledge.entries import KnowledgeEntry
 from knowledge.index import Hit, KnowledgeIndex, open_chroma
 from knowledge.intents import IntentGuess, IntentSpec, OfflineIntentClassifier
 from knowledge.off_topic import OffTopicBank
-from knowledge.scoring import ANSWER_AT, CHOICES_AT, confidence
 from knowledge.text import MAX_QUESTION_CHARS
 from workflows.settings import Settings
 
@@ -39,8 +39,9 @@ class Answer:
 
 class Assistant:
     def __init__(self, *, index: KnowledgeIndex, classifier: OfflineIntentClassifier, llm: Any = None,
-                 off_topic: OffTopicBank | None = None) -> None:
+                 off_topic: OffTopicBank | None = None, calibrator: Calibrator | None = None) -> None:
         self.index = index
+        self.calibrator = calibrator or default_calibrator()
         self.classifier = classifier
         self.off_topic = off_topic or OffTopicBank(index.embedder, store=index.store)
         self.llm = llm  # knowledge.llm.LlmClient, or None (retrieval-only)
@@ -56,12 +57,12 @@ class Assistant:
         too_long = len(text) > MAX_QUESTION_CHARS
         text = text[:MAX_QUESTION_CHARS]
         try:
-            hits, off_topic_sim = await asyncio.to_thread(self._search, community_id, text)
+            hits, off_topic_sim = await asyncio.to_thread(self.search_with_off_topic, community_id, text)
         except Exception:  # noqa: BLE001 - an embeddings endpoint or Chroma down must not break the chat
             log.exception("knowledge search failed")
             return Answer(kind="unknown", text=messages.UNKNOWN)
-        sure = confidence(hits, off_topic_sim)
-        if self.llm is not None and hits and sure >= CHOICES_AT:
+        sure = self.calibrator.probability(text, hits, off_topic_sim)
+        if self.llm is not None and hits and sure >= self.calibrator.choices_at:
             grounded = await self.llm.grounded_answer(question=text, hits=hits[:3])
             if grounded is not None:
                 grounded.confidence = max(sure, grounded.confidence)
@@ -70,9 +71,9 @@ class Assistant:
 
     def retrieval_answer(self, hits: list[Hit], sure: float, *, too_long: bool = False) -> Answer:
         """The no-LLM answer: the FAQ's own answer, numbered choices, or an honest "I don't know"."""
-        if hits and sure >= ANSWER_AT:
+        if hits and sure >= self.calibrator.answer_at:
             return entry_answer(hits[0].entry, confidence=sure)
-        if hits and sure >= CHOICES_AT:
+        if hits and sure >= self.calibrator.choices_at:
             choices = [(h.entry.question, h.entry.id) for h in hits[:3]]
             lines = [messages.CHOICES_INTRO] + [f"{i}. {q}" for i, (q, _) in enumerate(choices, 1)]
             return Answer(kind="choices", text="\n".join([*lines, messages.CHOICES_OUTRO]), choices=choices,
@@ -87,7 +88,7 @@ class Assistant:
             return Answer(kind="unknown", text=messages.ENTRY_GONE)
         return entry_answer(entry, confidence=1.0)
 
-    def _search(self, community_id: int, question: str) -> tuple[list[Hit], float]:
+    def search_with_off_topic(self, community_id: int, question: str) -> tuple[list[Hit], float]:
         """The ranked entries and the similarity of the nearest out-of-scope example (one embedding for both)."""
         with self._embed_lock:
             vector = self.index.query_vector(question)

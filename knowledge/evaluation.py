@@ -16,6 +16,7 @@ from typing import Any
 from rank_bm25 import BM25Okapi
 
 from knowledge.assistant import Assistant
+from knowledge.calibration import feature_row
 from knowledge.index import Hit
 from knowledge.intent_examples import ALIASES, EXAMPLES
 from knowledge.intents import FAQ, IntentSpec, default_intents
@@ -104,6 +105,25 @@ async def evaluate(assistant: Assistant, rows: list[dict[str, Any]], *, communit
                           if not _same_intent(guesses[r["q"]].intent, r["intent"])]
     counts = {"retrieval": len(retrieval), "out_of_scope": len(oos), "intent": len(intent_rows)}
     return EvalReport(split=split, counts=counts, methods=results)
+
+
+def calibration_rows(assistant: Assistant, rows: list[dict[str, Any]], *, community_id: int
+                     ) -> tuple[list[list[float]], list[int], list[bool]]:
+    """What knowledge.calibration.fit learns from: each retrieval and out-of-scope question's feature row, whether
+    its top entry is right (never for an out-of-scope one), and whether it is out of scope. Questions without any
+    hit are left out: they are refused whatever the weights."""
+    features, right, out_of_scope = [], [], []
+    for row in rows:
+        if row["type"] not in ("retrieval", "oos"):
+            continue
+        hits, off_topic_sim = assistant.search_with_off_topic(community_id, row["q"])
+        if not hits:
+            continue
+        features.append(feature_row(row["q"], hits, off_topic_sim))
+        wanted = resolve_expected(assistant, community_id, row["expect"]) if row["type"] == "retrieval" else set()
+        right.append(int(hits[0].entry.id in wanted))
+        out_of_scope.append(row["type"] == "oos")
+    return features, right, out_of_scope
 
 
 def _same_intent(guess: str | None, want: str) -> bool:

@@ -13,7 +13,7 @@ from rank_bm25 import BM25Okapi
 
 from knowledge.embeddings import Embedder, normalised, query_vector
 from knowledge.entries import KnowledgeEntry
-from knowledge.text import domain_tokens, plain_tokens, truncate
+from knowledge.text import domain_tokens, folded, meaningful_characters, plain_tokens, truncate
 from workflows.settings import Settings
 
 SHARED = -1  # Chroma metadata cannot hold None: shared entries are stored with community -1
@@ -37,6 +37,8 @@ class Hit:
     vector_rank: int | None = None
     bm25_rank: int | None = None
     shared_words: int | None = None  # words (not character pairs) the question and the entry have in common
+    missing_words: int = 0  # the question's words the entry does not contain (a detail it may not answer)
+    char_coverage: float = 0.0  # share of the question's meaningful characters found in the entry's text
 
 
 class ChromaStore:
@@ -108,7 +110,7 @@ class KnowledgeIndex:
         self.embedder = embedder
         self._entries: dict[str, KnowledgeEntry] = {}
         self._bm25: dict[tuple[int | None, bool], tuple[list[str], BM25Okapi | None]] = {}
-        self._word_sets: dict[tuple[str, str], frozenset[str]] = {}
+        self._word_sets: dict[tuple[str, str], tuple[frozenset[str], str]] = {}
         self._vectors: dict[int, tuple[list[str], np.ndarray]] = {}  # collection key -> (unit ids, unit vectors)
         self._lock = threading.RLock()
         self.reload()
@@ -272,21 +274,26 @@ class KnowledgeIndex:
                           self.bm25_search(community_id, question, limit=limit * 2), limit)
         if hits:
             asked = set(domain_tokens(truncate(question), bigrams=False))
+            characters = meaningful_characters(truncate(question))
             for hit in hits[:3]:
-                hit.shared_words = len(asked & self._words(hit.entry))
+                words, text = self._words(hit.entry)
+                hit.shared_words = len(asked & words)
+                hit.missing_words = len(asked - words)
+                hit.char_coverage = sum(c in text for c in characters) / len(characters) if characters else 0.0
         return hits
 
-    def _words(self, entry: KnowledgeEntry) -> frozenset[str]:
-        """The entry's words (no character pairs), cached by content hash."""
+    def _words(self, entry: KnowledgeEntry) -> tuple[frozenset[str], str]:
+        """The entry's words (no character pairs) and its folded text, cached by content hash."""
         key = (entry.id, entry.content_hash)
-        words = self._word_sets.get(key)
-        if words is None:
-            words = frozenset(domain_tokens(_bm25_text(entry), bigrams=False))
+        cached = self._word_sets.get(key)
+        if cached is None:
+            text = _bm25_text(entry)
+            cached = (frozenset(domain_tokens(text, bigrams=False)), folded(text))
             with self._lock:
                 if len(self._word_sets) > 20_000:
                     self._word_sets.clear()
-                self._word_sets[key] = words
-        return words
+                self._word_sets[key] = cached
+        return cached
 
     @staticmethod
     def _fuse(vector_hits: dict[str, Hit], bm25_hits: list[Hit], limit: int) -> list[Hit]:

@@ -81,9 +81,23 @@ def apply_synonyms(text: str) -> str:
 _VARIANTS_LONGEST_FIRST = sorted(SYNONYMS, key=len, reverse=True)
 
 
+def folded(text: str) -> str:
+    """Normalised, owners' words folded into the FAQ's (what coverage is checked against)."""
+    return apply_synonyms(normalize(text))
+
+
+# Characters that carry no matter of their own (particles, pronouns, question words, common verbs).
+_LIGHT_CHARACTERS = set("的了吗呢吧啊呀么嘛哦哈是我你他她它们在有能会要想请问怎什哪个一下去来给把这那就都也还和吧咋啥")
+
+
+def meaningful_characters(question: str) -> list[str]:
+    """The question's Chinese characters that name something (for coverage: is the matter in the entry at all?)."""
+    return [c for c in re.findall(r"[\u4e00-\u9fff]", folded(question)) if c not in _LIGHT_CHARACTERS]
+
+
 def query_form(question: str) -> str:
     """The text that is embedded for a question: truncated, normalised, owners' words folded into the FAQ's."""
-    return apply_synonyms(normalize(truncate(question)))
+    return folded(truncate(question))
 
 
 def read_sections(path: Path) -> dict[str, list[str]]:
@@ -135,7 +149,7 @@ def plain_tokenizer():
 def domain_tokens(text: str, *, bigrams: bool = True) -> list[str]:
     """BM25 tokens: jieba search mode with the domain dictionary, synonyms folded, stopwords dropped,
     plus character bigrams of the Chinese runs so typos and unseen words still overlap (`bigrams`)."""
-    text = apply_synonyms(normalize(text))
+    text = folded(text)
     tokens = [t for t in domain_tokenizer().lcut_for_search(text) if t.strip() and not _PUNCT.fullmatch(t)]
     tokens = [SYNONYMS.get(t, t) for t in tokens if t not in STOPWORDS]
     if not bigrams:

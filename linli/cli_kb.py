@@ -197,12 +197,11 @@ def bot_intents() -> list:
                     for name, (description, examples) in PSEUDO_INTENTS.items() if registry.get(name) is None]
 
 
-async def _eval(settings: Settings, dataset: Path, community: str, show_misses: bool, intents: str) -> None:
+async def _prepared(settings: Settings, community: str) -> tuple:
+    """The assistant and the community's id, or a clear message when the database was not prepared."""
     from sqlalchemy.exc import DBAPIError
 
     from knowledge.assistant import build_assistant
-    from knowledge.evaluation import evaluate, load_dataset
-    from knowledge.intents import default_intents
     from workflows.runtime import Runtime
 
     runtime = Runtime.from_settings(settings)
@@ -215,7 +214,14 @@ async def _eval(settings: Settings, dataset: Path, community: str, show_misses: 
         raise typer.Exit(1) from None
     finally:
         await runtime.close()
-    assistant = build_assistant(settings)
+    return build_assistant(settings), community_id
+
+
+async def _eval(settings: Settings, dataset: Path, community: str, show_misses: bool, intents: str) -> None:
+    from knowledge.evaluation import evaluate, load_dataset
+    from knowledge.intents import default_intents
+
+    assistant, community_id = await _prepared(settings, community)
     rows = load_dataset(dataset)
     specs = bot_intents() if intents == "bot" else None
     console.print(f"embedder: {assistant.index.embedder.name}; LLM: {'on' if assistant.llm else 'off'}; "
@@ -234,6 +240,37 @@ async def _eval(settings: Settings, dataset: Path, community: str, show_misses: 
         if show_misses and split == "dev":  # tune on dev only; the test split stays unseen
             for miss in report.methods[0].misses:
                 console.print(f"  [yellow]{miss}[/yellow]")
+
+
+@kb_app.command("calibrate")
+def calibrate_command(
+    dataset: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON lines dev set"),
+    community: str = typer.Option("YGHY", help="community code the questions are asked in"),
+    split: str = typer.Option("dev", help="the split fitted on (never the held-out test split)"),
+    refuse: float = typer.Option(0.92, help="share of the out-of-scope questions the unknown threshold refuses"),
+    precision: float = typer.Option(0.95, help="share of direct answers that must be right"),
+    out: Path = typer.Option(None, help="where to write (default: knowledge/data/calibration.json)"),
+) -> None:
+    """Fit the calibrated confidence (knowledge/calibration.py) on a labelled split and write its JSON file."""
+    asyncio.run(_calibrate(Settings(), dataset, community, split, refuse, precision, out))
+
+
+async def _calibrate(settings: Settings, dataset: Path, community: str, split: str, refuse: float, precision: float,
+                     out: Path | None) -> None:
+    from knowledge.calibration import CALIBRATION_FILE, FEATURES, fit
+    from knowledge.evaluation import calibration_rows, load_dataset
+
+    assistant, community_id = await _prepared(settings, community)
+    rows = [r for r in load_dataset(dataset) if r.get("split", "dev") == split]
+    features, right, out_of_scope = calibration_rows(assistant, rows, community_id=community_id)
+    calibrator = fit(features, right, out_of_scope, refuse=refuse, precision=precision,
+                     fitted_on=f"{dataset.name} split {split}: {len(right) - sum(out_of_scope)} in-scope, "
+                               f"{sum(out_of_scope)} out-of-scope questions")
+    calibrator.save(out or CALIBRATION_FILE)
+    for name, weight in zip(FEATURES, calibrator.weights, strict=True):
+        console.print(f"  {name:16s} {weight:+.2f}")
+    console.print(f"answer at ≥ {calibrator.answer_at:.3f}, choices at ≥ {calibrator.choices_at:.3f}; "
+                  f"{calibrator.fitted_on}; written to {out or CALIBRATION_FILE}")
 
 
 def _pct(value: float | None) -> str:

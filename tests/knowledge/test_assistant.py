@@ -7,7 +7,7 @@ import pytest
 from knowledge import messages
 from knowledge.assistant import Assistant
 from knowledge.index import Hit
-from knowledge.scoring import CHOICES_AT, NO_WORD_IN_COMMON, confidence
+from knowledge.scoring import NO_WORD_IN_COMMON, rule_confidence
 from tests.knowledge.conftest import CHY, YGHY, entry_by_question
 
 
@@ -28,7 +28,7 @@ async def test_a_confident_match_answers_with_the_faq_text_and_its_citation(assi
     assert answer.entry_id == entry_by_question(assistant.index, "物业费怎么交？").id
     assert "物业服务中心前台" in answer.text
     assert answer.text.endswith("「依据：物业服务指南·缴费」")
-    assert answer.citations == ["物业服务指南·缴费"] and answer.confidence >= 0.5
+    assert answer.citations == ["物业服务指南·缴费"] and answer.confidence >= assistant.calibrator.answer_at
 
 
 async def test_each_community_gets_its_own_answer_and_the_shared_ones(assistant: Assistant):
@@ -63,14 +63,14 @@ async def test_a_question_sharing_no_word_with_any_entry_is_not_offered_choices(
 def test_a_top_entry_sharing_no_word_with_the_question_is_trusted_half_as_much(demo_index):
     hits = demo_index.search(YGHY, "物业费能不能微信付")
     assert hits[0].shared_words > 0
-    sure = confidence(hits)
+    sure = rule_confidence(hits)
     hits[0].shared_words = 0
-    assert confidence(hits) == pytest.approx(sure * NO_WORD_IN_COMMON)
+    assert rule_confidence(hits) == pytest.approx(sure * NO_WORD_IN_COMMON)
 
 
 def test_a_middling_match_offers_the_top_three_questions_numbered(assistant: Assistant):
     hits = assistant.index.search(YGHY, "装修的事")
-    answer = assistant.retrieval_answer(hits, CHOICES_AT)
+    answer = assistant.retrieval_answer(hits, assistant.calibrator.choices_at)
     assert answer.kind == "choices" and len(answer.choices) == 3
     assert answer.choices[0] == (hits[0].entry.question, hits[0].entry.id)
     assert f"1. {hits[0].entry.question}" in answer.text and "3. " in answer.text

@@ -11,7 +11,7 @@ from knowledge.assistant import Assistant
 from knowledge.entries import KnowledgeEntry
 from knowledge.index import Hit
 from knowledge.off_topic import load_examples
-from knowledge.scoring import confidence, off_topic
+from knowledge.scoring import off_topic, rule_confidence
 from tests.knowledge.conftest import YGHY, entry_by_question
 
 # What a property FAQ answers (estate amenities too): the examples must never be about these, or they would
@@ -50,6 +50,6 @@ async def test_the_faq_still_answers_its_own_matters(assistant: Assistant, quest
 def test_the_gate_compares_the_nearest_example_with_the_best_entry():
     hits = [Hit(entry=KnowledgeEntry(id="1", community_id=1, question="门禁卡丢了怎么补办？", answer="到前台补办。"),
                 score=0.4, question_sim=0.93, passage_sim=0.90, answer_sim=0.90, bm25_rank=1, shared_words=2)]
-    assert not off_topic(hits, 0.92) and confidence(hits, 0.92) > 0
-    assert off_topic(hits, 0.95) and confidence(hits, 0.95) == 0.0
+    assert not off_topic(hits, 0.92) and rule_confidence(hits, 0.92) > 0
+    assert off_topic(hits, 0.95) and rule_confidence(hits, 0.95) == 0.0
     assert not off_topic([], 0.99)
