@@ -6,7 +6,9 @@ by others (it refused 70 % of out-of-scope questions on a blind set). The hard c
 topic asked about a detail the FAQ does not hold (押金收据丢了还能退吗). Their top entry is on topic, so similarity
 alone cannot tell them apart; how much of the question the entry's text covers, and how many of its words the entry
 lacks, can. Eight signals, standardised, one weight each: small enough to fit on a few hundred questions without
-learning them by heart, and readable in the JSON file.
+learning them by heart, and readable in the JSON file (read the weights together: the signals move together, so
+missing_words, which grows with the question's length, ends up with a small positive weight next to char_coverage's
+large one).
 
 The thresholds are fitted with the weights: "I don't know" below the probability under which the wanted share of the
 training set's out-of-scope questions falls; a direct answer from where the answered questions are right at the
