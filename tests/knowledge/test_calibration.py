@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -77,7 +78,6 @@ async def test_the_assistant_decides_by_the_calibrated_probability(assistant: As
     hits, off_topic_sim = assistant.search_with_off_topic(YGHY, question)
     assert answer.confidence == pytest.approx(assistant.calibrator.probability(question, hits, off_topic_sim))
     strict = Assistant(index=assistant.index, classifier=assistant.classifier, off_topic=assistant.off_topic,
-                       calibrator=Calibrator(**{**assistant.calibrator.__dict__, "answer_at": 1.01,
-                                                "choices_at": 1.01}))
+                       calibrator=replace(assistant.calibrator, answer_at=1.01, choices_at=1.01))
     refused = await strict.answer(community_id=YGHY, question=question)
     assert refused.kind == "unknown"
