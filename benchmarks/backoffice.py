@@ -18,7 +18,6 @@ import argparse
 import asyncio
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import select  # noqa: E402
 
+from linli.localhost import free_port, wait_for_health  # noqa: E402
 from workflows.clock import utcnow  # noqa: E402
 from workflows.community.models import Community  # noqa: E402
 from workflows.db import transaction  # noqa: E402
@@ -67,12 +67,6 @@ async def prepare(settings: Settings, count: int) -> None:
         await runtime.close()
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -97,16 +91,8 @@ def main() -> None:
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise SystemExit("server did not start")
-                time.sleep(0.2)
+            if not wait_for_health(base, server, timeout_s=60):
+                raise SystemExit("server did not start")
             run(base, args)
         finally:
             server.terminate()

@@ -4,17 +4,15 @@ driven by Playwright. Never `playwright install`: a missing /usr/bin/chromium sk
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 
+from linli.localhost import free_port, wait_for_health
 from tests.services import IN_CI, copy_sqlite, test_settings
 from workflows.settings import Settings
 
@@ -23,12 +21,6 @@ LINLI = Path(sys.executable).with_name("linli")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
                  "--disable-sync"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def linli_env(settings: Settings) -> dict[str, str]:
@@ -57,22 +49,14 @@ def server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     """One server per test module (start-up loads the FAQ model): tests in a module share its database."""
     tmp_path = tmp_path_factory.mktemp("browser")
     settings = test_settings(tmp_path, database_url=copy_sqlite(sqlite_template, tmp_path))
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen([str(LINLI), "serve", "--host", "127.0.0.1", "--port", str(port)],
                                env=linli_env(settings), stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("server did not start: " + (tmp_path / "server.log").read_text()[-2000:])
-            time.sleep(0.1)
+        if not wait_for_health(base, process, timeout_s=30):
+            raise RuntimeError("server did not start: " + (tmp_path / "server.log").read_text()[-2000:])
         yield Server(base, settings)
     finally:
         process.terminate()

