@@ -293,10 +293,15 @@ def print_rows(title: str, rows: list[tuple[int, dict, dict]]) -> None:
         for name, row in (("linli", app), ("echo", echo)):
             print(f"{concurrency:>4} {name:>6} {row['n']:>5} {row['p50_ms']:>8.2f} {row['p99_ms']:>8.2f} "
                   f"{row['rps']:>8.0f} {row['errors']:>6} {row['cpu_us']:>18.0f}")
-        print(f"     ratios linli/echo: throughput {app['rps'] / echo['rps']:.2f}, "
-              f"p50 {app['p50_ms'] / echo['p50_ms']:.1f}x, p99 {app['p99_ms'] / echo['p99_ms']:.1f}x, "
-              f"server CPU per request {app['cpu_us'] / echo['cpu_us']:.1f}x "
-              f"(throughput bound when CPU-bound: {echo['cpu_us'] / app['cpu_us']:.2f})")
+        print(f"     ratios linli/echo: throughput {ratio(app['rps'], echo['rps']):.2f}, "
+              f"p50 {ratio(app['p50_ms'], echo['p50_ms']):.1f}x, p99 {ratio(app['p99_ms'], echo['p99_ms']):.1f}x, "
+              f"server CPU per request {ratio(app['cpu_us'], echo['cpu_us']):.1f}x "
+              f"(throughput bound when CPU-bound: {ratio(echo['cpu_us'], app['cpu_us']):.2f})")
+
+
+def ratio(value: float, baseline: float) -> float:
+    """value / baseline; nan when the baseline is 0 (a short run's CPU time is below the 10 ms clock tick)."""
+    return value / baseline if baseline else float("nan")
 
 
 def verdicts(rows: list[tuple[int, dict, dict]]) -> list[str]:
