@@ -25,6 +25,11 @@ from knowledge.intents import IntentSpec, default_intents, extract_slots
     ("上周投诉楼下烧烤的事处理得怎么样了", "my_repairs"),  # progress of a complaint, not a new one
     ("那个读书会的报名帮我撤了", "activity_cancel"),
     ("养猫要去哪登记", "faq"),  # 哪 makes it a question
+    ("前几天报的那个单子派了没", "my_repairs"),
+    ("楼上老往下扔烟头", "complaint"),
+    ("我绑错房子了，帮我取消绑定", "my_households"),
+    ("帮我把这个月物业费交了，3栋502", "pay"),
+    ("表哥下午过来，帮他登记一下", "visitor"),
 ])
 async def test_owner_messages_route_to_the_right_intent(assistant: Assistant, text: str, intent: str):
     guess = await assistant.route(text=text, intents=default_intents())
