@@ -4,6 +4,7 @@ driven by Playwright. Never `playwright install`: a missing /usr/bin/chromium sk
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -44,18 +45,33 @@ class Server:
     settings: Settings
 
 
+@pytest.fixture(scope="session")
+def chroma_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Chroma folder as `linli demo` leaves it (`linli kb reindex` in a process of its own): the FAQ index and the
+    labelled sentences' vectors. Each server starts on a copy and reads them back instead of embedding ~1,500
+    sentences at start-up."""
+    tmp_path = tmp_path_factory.mktemp("chroma-template")
+    settings = test_settings(tmp_path, database_url=copy_sqlite(sqlite_template, tmp_path))
+    done = subprocess.run([str(LINLI), "kb", "reindex"], env=linli_env(settings), capture_output=True, text=True,
+                          timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return Path(settings.chroma_path)
+
+
 @pytest.fixture(scope="module")
-def server(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(sqlite_template: Path, chroma_template: Path, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[Server]:
     """One server per test module (start-up loads the FAQ model): tests in a module share its database."""
     tmp_path = tmp_path_factory.mktemp("browser")
     settings = test_settings(tmp_path, database_url=copy_sqlite(sqlite_template, tmp_path))
+    shutil.copytree(chroma_template, settings.chroma_path)
     port = free_port()
     log = (tmp_path / "server.log").open("w")
     process = subprocess.Popen([str(LINLI), "serve", "--host", "127.0.0.1", "--port", str(port)],
                                env=linli_env(settings), stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        if not wait_for_health(base, process, timeout_s=30):
+        if not wait_for_health(base, process, timeout_s=60):
             raise RuntimeError("server did not start: " + (tmp_path / "server.log").read_text()[-2000:])
         yield Server(base, settings)
     finally:
