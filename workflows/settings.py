@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     embeddings_base_url: str = ""
     embeddings_api_key: str = ""
     embeddings_model: str = ""
+    embed_threads: str = "auto"  # the bundled model's OpenMP threads: "auto" (knowledge.openmp) or a number
 
     # Behaviour
     timezone: str = "Asia/Shanghai"
