@@ -214,6 +214,8 @@ class Bot:
 
     async def _present(self, conv: Conversation, ctx: DialogContext, answer: Any, question: str) -> str:
         kind = getattr(answer, "kind", "unknown")
+        if kind == "chat":  # thanks, ok, goodbye: a kind word back, nothing to record or offer
+            return answer.text
         if kind == "answer":
             conv.unknown_count = 0
             conv.pending = {"kind": "feedback", "entry_id": getattr(answer, "entry_id", None), "question": question}

@@ -19,6 +19,7 @@ from knowledge.entries import KnowledgeEntry
 from knowledge.index import Hit, KnowledgeIndex, open_chroma
 from knowledge.intents import IntentGuess, IntentSpec, OfflineIntentClassifier
 from knowledge.off_topic import OffTopicBank
+from knowledge.small_talk import small_talk_reply
 from knowledge.text import MAX_QUESTION_CHARS
 from workflows.settings import Settings
 
@@ -28,7 +29,7 @@ MAX_ANSWER_CHARS = 600
 
 @dataclass
 class Answer:
-    kind: str  # answer | choices | unknown
+    kind: str  # answer | choices | unknown | chat (a kind reply to thanks, ok, goodbye)
     text: str  # owner-ready Chinese, the citation included for answers
     choices: list[tuple[str, str]] = field(default_factory=list)  # (question, entry_id)
     entry_id: str | None = None
@@ -54,6 +55,8 @@ class Assistant:
         text = (question or "").strip()
         if not text:
             return Answer(kind="unknown", text=messages.EMPTY_QUESTION)
+        if (reply := small_talk_reply(text)) is not None:
+            return Answer(kind="chat", text=reply)
         too_long = len(text) > MAX_QUESTION_CHARS
         text = text[:MAX_QUESTION_CHARS]
         try:

@@ -30,6 +30,10 @@ async def test_the_bot_with_the_real_assistant_over_the_demo_knowledge(settings,
         stranger = Owner(bot, "chat-real-unknown")
         assert "转人工" in await stranger.say("明天上证指数会涨吗？")
 
+        thanker = Owner(bot, "chat-real-thanks")  # small talk twice: a kind word, never "I don't know" or a person
+        assert await thanker.say("谢谢啊") == "不客气，有需要随时找我。"
+        assert await thanker.say("好的知道了") == "好的，有需要随时找我。"
+
         router = Owner(bot, "chat-real-route")
         assert "请选择您的小区" in await router.say("我想把我家房子绑一下")
         reply = await router.say("物业费怎么交？")  # a question in the middle of binding
@@ -39,5 +43,8 @@ async def test_the_bot_with_the_real_assistant_over_the_demo_knowledge(settings,
     async with runtime.sessions() as session:
         feedback = await session.scalar(select(FaqFeedback).where(FaqFeedback.openid == "chat-real-faq"))
         listed = await session.scalar(select(UnansweredQuestion).where(UnansweredQuestion.openid == stranger.openid))
+        thanks_listed = await session.scalar(select(UnansweredQuestion).where(
+            UnansweredQuestion.openid == thanker.openid))
     assert feedback is not None and feedback.helpful
     assert listed is not None
+    assert thanks_listed is None

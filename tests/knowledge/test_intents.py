@@ -30,6 +30,8 @@ from knowledge.intents import IntentSpec, default_intents, extract_slots
     ("我绑错房子了，帮我取消绑定", "my_households"),
     ("帮我把这个月物业费交了，3栋502", "pay"),
     ("表哥下午过来，帮他登记一下", "visitor"),
+    ("好的 谢谢啊", "faq"),  # small talk starts no dialog; the answerer says a kind word
+    ("你好", "help"),  # a greeting opens the menu
 ])
 async def test_owner_messages_route_to_the_right_intent(assistant: Assistant, text: str, intent: str):
     guess = await assistant.route(text=text, intents=default_intents())

@@ -1,0 +1,33 @@
+"""Small talk: thanks, "ok", goodbyes and laughter are not questions and not requests.
+
+Without this an owner who writes "谢谢啊" twice was told twice that the bot does not know, and then handed to a
+person. A message made only of such words (and fillers like 你/了/小邻) gets a kind short reply instead.
+"""
+
+from __future__ import annotations
+
+import re
+
+from knowledge import messages
+from knowledge.text import normalize
+
+_THANKS = r"谢谢|谢啦|谢了|多谢|感谢|辛苦|麻烦(你|您)(了|啦)?|thx|thanks|thank you|3q"
+_BYE = r"拜拜|再见|回见|88|bye"
+_ACK = (r"嗯+|恩+|哦+|噢+|喔+|好+的?|好吧|好滴|好嘞|好哒|行+|行吧|可以|ok|okay|收到|知道了?|晓得了?|明白了?|懂了"
+        r"|了解|对+|是的|没事了?|算了|没问题|原来如此|这样啊")
+_LAUGH = r"哈+|呵+|嘿+|嘻+|6{2,}|👍+|😊+|🙏+"
+_FILLER = r"你|您|你们|了|啦|呀|啊|呢|吧|小邻|师傅|的|们|大家|非常|太|很|真|都|那|那就|先|这样"
+_GREETING = re.compile(r"你好|您好|在吗|在不在|哈喽|hello|hi|嗨")  # a greeting asks for the menu (the help dialog)
+_UNITS = re.compile(rf"(?:{_THANKS}|{_BYE}|{_ACK}|{_LAUGH}|{_FILLER}|[\s,，。.!！~～、?？…]+)+")
+_KINDS = [(re.compile(_THANKS), messages.SMALL_TALK_THANKS), (re.compile(_BYE), messages.SMALL_TALK_BYE)]
+MAX_CHARS = 16
+
+
+def small_talk_reply(text: str) -> str | None:
+    """The reply to a message that is only small talk; None for anything else."""
+    word = normalize(text)
+    if not word or len(word) > MAX_CHARS or _GREETING.search(word) or not _UNITS.fullmatch(word):
+        return None
+    if re.fullmatch(rf"(?:{_FILLER}|[\s,，。.!！~～、?？…])+", word):
+        return None  # fillers alone ("那", "的") say nothing
+    return next((reply for pattern, reply in _KINDS if pattern.search(word)), messages.SMALL_TALK_OK)
