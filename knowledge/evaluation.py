@@ -20,6 +20,7 @@ from knowledge.calibration import feature_row
 from knowledge.index import Hit
 from knowledge.intent_examples import ALIASES, EXAMPLES
 from knowledge.intents import FAQ, IntentSpec, default_intents
+from knowledge.reranking import DEPTH, rerank_row
 from knowledge.text import plain_tokens
 
 
@@ -105,6 +106,21 @@ async def evaluate(assistant: Assistant, rows: list[dict[str, Any]], *, communit
                           if not _same_intent(guesses[r["q"]].intent, r["intent"])]
     counts = {"retrieval": len(retrieval), "out_of_scope": len(oos), "intent": len(intent_rows)}
     return EvalReport(split=split, counts=counts, methods=results)
+
+
+def reranking_rows(assistant: Assistant, rows: list[dict[str, Any]], *, community_id: int
+                   ) -> tuple[list[list[list[float]]], list[list[bool]]]:
+    """What knowledge.reranking.fit learns from: for each retrieval question, the rows of its fused top entries (not
+    re-ranked) and which of them answer it."""
+    lists, right = [], []
+    for row in rows:
+        if row["type"] != "retrieval":
+            continue
+        wanted = resolve_expected(assistant, community_id, row["expect"])
+        hits = assistant.index.search(community_id, row["q"], limit=DEPTH, rerank=False)
+        lists.append([rerank_row(hit) for hit in hits])
+        right.append([hit.entry.id in wanted for hit in hits])
+    return lists, right
 
 
 def calibration_rows(assistant: Assistant, rows: list[dict[str, Any]], *, community_id: int

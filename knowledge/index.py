@@ -13,6 +13,7 @@ from rank_bm25 import BM25Okapi
 
 from knowledge.embeddings import Embedder, normalised, query_vector
 from knowledge.entries import KnowledgeEntry
+from knowledge.reranking import DEPTH, Reranker, default_reranker
 from knowledge.text import domain_tokens, folded, meaningful_characters, plain_tokens, truncate
 from workflows.settings import Settings
 
@@ -105,9 +106,11 @@ class KnowledgeIndex:
     normalised matrix and ranks exactly with one matrix product. At a community's scale (thousands of vectors) that
     is well under a millisecond, where an HNSW query through chromadb cost 3-10 ms at the tail."""
 
-    def __init__(self, *, store: ChromaStore, embedder: Embedder) -> None:
+    def __init__(self, *, store: ChromaStore, embedder: Embedder, reranker: Reranker | None | bool = True) -> None:
+        """reranker: True for the fitted one shipped in knowledge/data, None (or False) for fusion alone."""
         self.store = store
         self.embedder = embedder
+        self.reranker = default_reranker() if reranker is True else (reranker or None)
         self._entries: dict[str, KnowledgeEntry] = {}
         self._bm25: dict[tuple[int | None, bool], tuple[list[str], BM25Okapi | None]] = {}
         self._word_sets: dict[tuple[str, str], tuple[frozenset[str], str]] = {}
@@ -266,21 +269,24 @@ class KnowledgeIndex:
         return [Hit(entry=self._entries[ids[i]], score=float(scores[i]), bm25=float(scores[i]), bm25_rank=rank)
                 for rank, i in enumerate(order, 1) if scores[i] > 0]
 
-    def search(self, community_id: int, question: str, *, limit: int = 10, vector: np.ndarray | None = None
-               ) -> list[Hit]:
-        """Hybrid: question-vector, answer-vector and BM25 rankings fused by weighted reciprocal rank (RRF).
+    def search(self, community_id: int, question: str, *, limit: int = 10, vector: np.ndarray | None = None,
+               rerank: bool = True) -> list[Hit]:
+        """Hybrid: question-vector, answer-vector and BM25 rankings fused by weighted reciprocal rank (RRF), the top
+        entries then re-ordered by the learned reranker (knowledge.reranking) unless `rerank` is off.
         `vector`: the question's query_vector when the caller already has it."""
         hits = self._fuse(self._vector_hits(community_id, question, vector),
-                          self.bm25_search(community_id, question, limit=limit * 2), limit)
+                          self.bm25_search(community_id, question, limit=max(limit, DEPTH) * 2), max(limit, DEPTH))
         if hits:
             asked = set(domain_tokens(truncate(question), bigrams=False))
             characters = meaningful_characters(truncate(question))
-            for hit in hits[:3]:
+            for hit in hits[:DEPTH]:
                 words, text = self._words(hit.entry)
                 hit.shared_words = len(asked & words)
                 hit.missing_words = len(asked - words)
                 hit.char_coverage = sum(c in text for c in characters) / len(characters) if characters else 0.0
-        return hits
+            if rerank and self.reranker is not None:
+                hits = self.reranker.order(hits)
+        return hits[:limit]
 
     def _words(self, entry: KnowledgeEntry) -> tuple[frozenset[str], str]:
         """The entry's words (no character pairs) and its folded text, cached by content hash."""

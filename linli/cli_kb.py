@@ -249,19 +249,28 @@ def calibrate_command(
     split: str = typer.Option("dev", help="the split fitted on (never the held-out test split)"),
     refuse: float = typer.Option(0.92, help="share of the out-of-scope questions the unknown threshold refuses"),
     precision: float = typer.Option(0.95, help="share of direct answers that must be right"),
-    out: Path = typer.Option(None, help="where to write (default: knowledge/data/calibration.json)"),
+    out: Path = typer.Option(None, help="where to write (default: knowledge/data/calibration.json; the reranker "
+                                        "goes beside it as reranker.json)"),
 ) -> None:
-    """Fit the calibrated confidence (knowledge/calibration.py) on a labelled split and write its JSON file."""
+    """Fit the reranker (knowledge/reranking.py), then the calibrated confidence over its top entries
+    (knowledge/calibration.py), on a labelled split; write both JSON files to knowledge/data/."""
     asyncio.run(_calibrate(Settings(), dataset, community, split, refuse, precision, out))
 
 
 async def _calibrate(settings: Settings, dataset: Path, community: str, split: str, refuse: float, precision: float,
                      out: Path | None) -> None:
+    from knowledge import reranking
     from knowledge.calibration import CALIBRATION_FILE, FEATURES, fit
-    from knowledge.evaluation import calibration_rows, load_dataset
+    from knowledge.evaluation import calibration_rows, load_dataset, reranking_rows
 
     assistant, community_id = await _prepared(settings, community)
     rows = [r for r in load_dataset(dataset) if r.get("split", "dev") == split]
+    lists, flags = reranking_rows(assistant, rows, community_id=community_id)
+    reranker = reranking.fit(lists, flags, fitted_on=f"{dataset.name} split {split}: {len(lists)} questions")
+    reranker.save(out.with_name("reranker.json") if out else reranking.RERANKER_FILE)
+    assistant.index.reranker = reranker
+    console.print("reranker: " + ", ".join(f"{name} {weight:+.2f}" for name, weight
+                                           in zip(reranking.FEATURES, reranker.weights, strict=True)))
     features, right, out_of_scope = calibration_rows(assistant, rows, community_id=community_id)
     calibrator = fit(features, right, out_of_scope, refuse=refuse, precision=precision,
                      fitted_on=f"{dataset.name} split {split}: {len(right) - sum(out_of_scope)} in-scope, "
