@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from rank_bm25 import BM25Okapi
 
+from knowledge.bm25 import InvertedBM25
 from knowledge.embeddings import Embedder, normalised, query_vector
 from knowledge.entries import KnowledgeEntry
 from knowledge.reranking import DEPTH, Reranker, default_reranker
@@ -112,7 +112,7 @@ class KnowledgeIndex:
         self.embedder = embedder
         self.reranker = default_reranker() if reranker is True else (reranker or None)
         self._entries: dict[str, KnowledgeEntry] = {}
-        self._bm25: dict[tuple[int | None, bool], tuple[list[str], BM25Okapi | None]] = {}
+        self._bm25: dict[tuple[int | None, bool], tuple[list[str], InvertedBM25 | None]] = {}
         self._word_sets: dict[tuple[str, str], tuple[frozenset[str], str]] = {}
         self._vectors: dict[int, tuple[list[str], np.ndarray]] = {}  # collection key -> (unit ids, unit vectors)
         self._lock = threading.RLock()
@@ -319,7 +319,7 @@ class KnowledgeIndex:
             hit.vector_rank = rank
         return ranked
 
-    def _bm25_for(self, community_id: int, plain: bool) -> tuple[list[str], BM25Okapi | None]:
+    def _bm25_for(self, community_id: int, plain: bool) -> tuple[list[str], InvertedBM25 | None]:
         key = (community_id, plain)
         with self._lock:
             cached = self._bm25.get(key)
@@ -327,7 +327,7 @@ class KnowledgeIndex:
                 entries = self.entries(community_id)
                 tokenize = plain_tokens if plain else domain_tokens
                 corpus = [tokenize(_bm25_text(e)) for e in entries]
-                cached = ([e.id for e in entries], BM25Okapi(corpus) if corpus else None)
+                cached = ([e.id for e in entries], InvertedBM25(corpus) if corpus else None)
                 self._bm25[key] = cached
             return cached
 
