@@ -17,14 +17,14 @@ wanted precision; numbered choices in between.
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from knowledge.fitted import load_fitted, save_fitted
 from knowledge.index import Hit
 from knowledge.scoring import rule_confidence
 from knowledge.text import DATA
@@ -63,14 +63,11 @@ class Calibrator:
         return 1.0 / (1.0 + np.exp(-z))
 
     def save(self, path: Path = CALIBRATION_FILE) -> None:
-        path.write_text(json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        save_fitted(self, path)
 
     @classmethod
     def load(cls, path: Path = CALIBRATION_FILE) -> Calibrator:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if tuple(data["features"]) != FEATURES:
-            raise ValueError(f"{path}: fitted on other features ({data['features']}); run `linli kb calibrate`")
-        return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in data.items()})
+        return load_fitted(cls, path, FEATURES)
 
 
 @lru_cache(maxsize=1)

@@ -10,14 +10,14 @@ describe how a question meets an entry, not which entry it is, so the weights ca
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from knowledge.fitted import load_fitted, save_fitted
 from knowledge.text import DATA
 
 if TYPE_CHECKING:
@@ -52,14 +52,11 @@ class Reranker:
         return [head[i] for i in order] + hits[DEPTH:]
 
     def save(self, path: Path = RERANKER_FILE) -> None:
-        path.write_text(json.dumps(asdict(self), ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        save_fitted(self, path)
 
     @classmethod
     def load(cls, path: Path = RERANKER_FILE) -> Reranker:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if tuple(data["features"]) != FEATURES:
-            raise ValueError(f"{path}: fitted on other features ({data['features']}); run `linli kb calibrate`")
-        return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in data.items()})
+        return load_fitted(cls, path, FEATURES)
 
 
 @lru_cache(maxsize=1)
