@@ -48,6 +48,7 @@ eval: $(STAMP)
 	$(BIN)/linli demo
 	$(BIN)/linli kb eval knowledge/eval/devset.jsonl
 	$(BIN)/linli kb eval knowledge/eval/holdout.jsonl
+	$(BIN)/linli kb eval knowledge/eval/long.jsonl
 
 # Refit the calibrated confidence on the dev split (writes knowledge/data/calibration.json; commit it).
 calibrate: $(STAMP)

@@ -1,8 +1,9 @@
 """Evaluation on a labelled Chinese dev set: recall@1/@3 and MRR, out-of-scope refusal and intent accuracy, for the
 configured retrieval and for baselines (vector only, BM25 with the domain dictionary, plain jieba BM25) in one run.
 
-Dataset rows (JSON lines): {"type": "retrieval", "q": ..., "expect": FAQ question or citation, "split": "dev"|"test"},
-{"type": "oos", "q": ..., "split": ...}, {"type": "intent", "q": ..., "intent": name, "split": ...}.
+Dataset rows (JSON lines): {"type": "retrieval", "q": ..., "expect": FAQ question or citation,
+"split": "dev"|"test"|"long"}, {"type": "oos", "q": ..., "split": ...},
+{"type": "intent", "q": ..., "intent": name, "split": ...}.
 """
 
 from __future__ import annotations

@@ -29,7 +29,8 @@ class ExampleVectors:
         self.texts = list(texts)
         self.embedder = embedder
         self.store = store  # knowledge.index.ChromaStore, or None: embedded in every process
-        self.digest = hashlib.sha256("\n".join(self.texts).encode()).hexdigest()[:16]
+        # Of the embedded form: a change to knowledge.text.query_form re-embeds what Chroma kept.
+        self.digest = hashlib.sha256("\n".join(query_form(t) for t in self.texts).encode()).hexdigest()[:16]
 
     def matrix(self) -> np.ndarray:
         """The texts' vectors in order: from this process, else from Chroma, else embedded (and stored)."""

@@ -227,7 +227,7 @@ async def _eval(settings: Settings, dataset: Path, community: str, show_misses: 
     console.print(f"embedder: {assistant.index.embedder.name}; LLM: {'on' if assistant.llm else 'off'}; "
                   f"{len(assistant.index.entries(community_id))} entries for {community}; intents: "
                   f"{len(specs) if specs else len(default_intents())} ({intents})")
-    present = [split for split in ("dev", "test") if any(row.get("split", "dev") == split for row in rows)]
+    present = [split for split in ("dev", "test", "long") if any(row.get("split", "dev") == split for row in rows)]
     for split in present + (["all"] if len(present) > 1 else []):
         report = await evaluate(assistant, rows, community_id=community_id, split=split, intents=specs)
         table = Table(title=f"split {split}: {report.counts}")
