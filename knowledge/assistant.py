@@ -42,11 +42,17 @@ class Assistant:
     def __init__(self, *, index: KnowledgeIndex, classifier: OfflineIntentClassifier, llm: Any = None,
                  off_topic: OffTopicBank | None = None, calibrator: Calibrator | None = None) -> None:
         self.index = index
-        self.calibrator = calibrator or default_calibrator()
+        self._calibrator = calibrator  # the shipped one is loaded at first use: `linli kb calibrate` needs none
         self.classifier = classifier
         self.off_topic = off_topic or OffTopicBank(index.embedder, store=index.store)
         self.llm = llm  # knowledge.llm.LlmClient, or None (retrieval-only)
         self._embed_lock = threading.Lock()  # one embedding at a time: the model is shared
+
+    @property
+    def calibrator(self) -> Calibrator:
+        if self._calibrator is None:
+            self._calibrator = default_calibrator()
+        return self._calibrator
 
     # --- answering ---
 

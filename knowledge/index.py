@@ -107,10 +107,11 @@ class KnowledgeIndex:
     is well under a millisecond, where an HNSW query through chromadb cost 3-10 ms at the tail."""
 
     def __init__(self, *, store: ChromaStore, embedder: Embedder, reranker: Reranker | None | bool = True) -> None:
-        """reranker: True for the fitted one shipped in knowledge/data, None (or False) for fusion alone."""
+        """reranker: True for the fitted one shipped in knowledge/data (loaded at the first re-ranked search, so
+        `linli kb calibrate` runs without it), None (or False) for fusion alone."""
         self.store = store
         self.embedder = embedder
-        self.reranker = default_reranker() if reranker is True else (reranker or None)
+        self._reranker: Reranker | None | bool = reranker
         self._entries: dict[str, KnowledgeEntry] = {}
         self._bm25: dict[tuple[int | None, bool], tuple[list[str], InvertedBM25 | None]] = {}
         self._word_sets: dict[tuple[str, str], tuple[frozenset[str], str]] = {}
@@ -269,6 +270,16 @@ class KnowledgeIndex:
         return [Hit(entry=self._entries[ids[i]], score=float(scores[i]), bm25=float(scores[i]), bm25_rank=rank)
                 for rank, i in enumerate(order, 1) if scores[i] > 0]
 
+    @property
+    def reranker(self) -> Reranker | None:
+        if self._reranker is True:
+            self._reranker = default_reranker()
+        return self._reranker or None
+
+    @reranker.setter
+    def reranker(self, reranker: Reranker | None) -> None:
+        self._reranker = reranker
+
     def search(self, community_id: int, question: str, *, limit: int = 10, vector: np.ndarray | None = None,
                rerank: bool = True) -> list[Hit]:
         """Hybrid: question-vector, answer-vector and BM25 rankings fused by weighted reciprocal rank (RRF), the top
@@ -284,8 +295,8 @@ class KnowledgeIndex:
                 hit.shared_words = len(asked & words)
                 hit.missing_words = len(asked - words)
                 hit.char_coverage = sum(c in text for c in characters) / len(characters) if characters else 0.0
-            if rerank and self.reranker is not None:
-                hits = self.reranker.order(hits)
+            if rerank and (reranker := self.reranker) is not None:
+                hits = reranker.order(hits)
         return hits[:limit]
 
     def _words(self, entry: KnowledgeEntry) -> tuple[frozenset[str], str]:

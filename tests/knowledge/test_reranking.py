@@ -66,3 +66,25 @@ def test_the_shipped_file_loads_and_a_file_of_other_signals_is_refused(tmp_path:
     path.write_text(json.dumps(data))
     with pytest.raises(ValueError, match="linli kb calibrate"):
         Reranker.load(path)
+
+
+def test_the_shipped_files_are_read_only_when_used(demo_index, classifier, monkeypatch) -> None:
+    """`linli kb calibrate` must run when the shipped reranker or confidence no longer match the code's signals."""
+    from knowledge.assistant import Assistant
+    from knowledge.index import KnowledgeIndex
+
+    def outdated() -> None:
+        raise ValueError("fitted on other features; run `linli kb calibrate`")
+
+    monkeypatch.setattr("knowledge.index.default_reranker", outdated)
+    monkeypatch.setattr("knowledge.assistant.default_calibrator", outdated)
+    index = KnowledgeIndex(store=demo_index.store, embedder=demo_index.embedder)
+    assistant = Assistant(index=index, classifier=classifier)
+    with pytest.raises(ValueError, match="linli kb calibrate"):
+        index.search(1, "物业费怎么交")
+    assert index.search(1, "物业费怎么交", rerank=False)  # what the reranker is fitted on
+    index.reranker = Reranker(features=FEATURES, mean=(0.0,) * 5, scale=(1.0,) * 5, weights=(1.0, 0, 0, 0, 0))
+    hits, _ = assistant.search_with_off_topic(1, "物业费怎么交")  # what the confidence is fitted on
+    assert hits
+    with pytest.raises(ValueError, match="linli kb calibrate"):
+        assistant.retrieval_answer(hits, 0.5)
