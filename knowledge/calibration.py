@@ -21,10 +21,11 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
-from knowledge.fitted import load_fitted, save_fitted
+from knowledge.fitted import FittedFile
 from knowledge.index import Hit
 from knowledge.scoring import rule_confidence
 from knowledge.text import DATA
@@ -42,7 +43,10 @@ def feature_row(question: str, hits: list[Hit], off_topic_sim: float) -> list[fl
 
 
 @dataclass(frozen=True)
-class Calibrator:
+class Calibrator(FittedFile):
+    FILE: ClassVar[Path] = CALIBRATION_FILE
+    FEATURES: ClassVar[tuple[str, ...]] = FEATURES
+
     features: tuple[str, ...]
     mean: tuple[float, ...]
     scale: tuple[float, ...]
@@ -61,13 +65,6 @@ class Calibrator:
     def _predict(self, rows: np.ndarray) -> np.ndarray:
         z = (rows - np.asarray(self.mean)) / np.asarray(self.scale) @ np.asarray(self.weights) + self.bias
         return 1.0 / (1.0 + np.exp(-z))
-
-    def save(self, path: Path = CALIBRATION_FILE) -> None:
-        save_fitted(self, path)
-
-    @classmethod
-    def load(cls, path: Path = CALIBRATION_FILE) -> Calibrator:
-        return load_fitted(cls, path, FEATURES)
 
 
 @lru_cache(maxsize=1)

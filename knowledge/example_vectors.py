@@ -29,8 +29,9 @@ class ExampleVectors:
         self.texts = list(texts)
         self.embedder = embedder
         self.store = store  # knowledge.index.ChromaStore, or None: embedded in every process
+        self._forms = [query_form(t) for t in self.texts]  # what is embedded
         # Of the embedded form: a change to knowledge.text.query_form re-embeds what Chroma kept.
-        self.digest = hashlib.sha256("\n".join(query_form(t) for t in self.texts).encode()).hexdigest()[:16]
+        self.digest = hashlib.sha256("\n".join(self._forms).encode()).hexdigest()[:16]
 
     def matrix(self) -> np.ndarray:
         """The texts' vectors in order: from this process, else from Chroma, else embedded (and stored)."""
@@ -62,10 +63,10 @@ class ExampleVectors:
     def _embed(self) -> np.ndarray:
         if not self.texts:
             return np.zeros((0, 1), dtype=np.float32)
-        folded = [query_form(t) for t in self.texts]
+        forms = self._forms
         # In batches: one call over a thousand sentences pads them all to the longest and holds every activation.
-        matrix = normalised(np.concatenate([np.asarray(self.embedder.queries(folded[start:start + 64]),
-                                                       dtype=np.float32) for start in range(0, len(folded), 64)]))
+        matrix = normalised(np.concatenate([np.asarray(self.embedder.queries(forms[start:start + 64]),
+                                                       dtype=np.float32) for start in range(0, len(forms), 64)]))
         if self.store is not None:
             try:
                 collection = self.store.named(self.purpose)

@@ -11,21 +11,21 @@ from __future__ import annotations
 
 import numpy as np
 
+from knowledge.fitted import adam
+
 EMBEDDING_SCALE = 10.0  # unit vectors scaled up so their dot products reach the range of the 0/1 signals' weights
 L2 = 1e-4
 STEPS = 600
 STEP_SIZE = 0.05
-BETAS = (0.9, 0.999)
 
 
 class SoftmaxIntents:
     """P(intent | message features) for the labels it was fitted on."""
 
-    def __init__(self, labels: list[str], weights: np.ndarray, bias: np.ndarray, embedding_dim: int) -> None:
+    def __init__(self, labels: list[str], weights: np.ndarray, bias: np.ndarray) -> None:
         self.labels = labels
         self.weights = weights
         self.bias = bias
-        self.embedding_dim = embedding_dim
 
     @classmethod
     def fit(cls, embeddings: np.ndarray, signals: np.ndarray, labels: list[str]) -> SoftmaxIntents:
@@ -35,17 +35,13 @@ class SoftmaxIntents:
         targets = np.eye(len(names))[[names.index(label) for label in labels]]
         weights = np.zeros((features.shape[1], len(names)))
         bias = np.zeros(len(names))
-        moments = [np.zeros_like(weights), np.zeros_like(weights), np.zeros_like(bias), np.zeros_like(bias)]
-        for step in range(1, STEPS + 1):
+
+        def gradients() -> list[np.ndarray]:
             error = _softmax(features @ weights + bias) - targets
-            gradients = (features.T @ error / len(features) + L2 * weights, error.mean(axis=0))
-            for i, (param, gradient) in enumerate(zip((weights, bias), gradients, strict=True)):
-                first, second = moments[2 * i], moments[2 * i + 1]
-                first += (1 - BETAS[0]) * (gradient - first)
-                second += (1 - BETAS[1]) * (gradient * gradient - second)
-                param -= STEP_SIZE * (first / (1 - BETAS[0] ** step)) / (
-                    np.sqrt(second / (1 - BETAS[1] ** step)) + 1e-8)
-        return cls(names, weights, bias, embeddings.shape[1])
+            return [features.T @ error / len(features) + L2 * weights, error.mean(axis=0)]
+
+        adam([weights, bias], gradients, steps=STEPS, step_size=STEP_SIZE)
+        return cls(names, weights, bias)
 
     def log_probabilities(self, embedding: np.ndarray, signals: np.ndarray) -> dict[str, float]:
         row = features_of(embedding[None, :], signals[None, :])[0]

@@ -119,11 +119,6 @@ class OfflineIntentClassifier:
                 self._vectors[text] = vector
         return np.stack([self._vectors[t] for t in texts])
 
-    def scores(self, text: str, intents: list[IntentSpec]) -> dict[str, float]:
-        """A score per candidate intent (plus faq): the nearest-example score plus the regression's weighted
-        log-probability."""
-        return self._scores(text, intents)[1]
-
     def _scores(self, text: str, intents: list[IntentSpec]) -> tuple[dict[str, float], dict[str, float]]:
         """(nearest, combined) per candidate. nearest: mean of the two nearest examples' similarities, nudged by
         keywords and the sentence's form; combined: nearest + MODEL_WEIGHT × log P(intent) from the regression."""

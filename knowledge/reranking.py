@@ -13,11 +13,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from knowledge.fitted import load_fitted, save_fitted
+from knowledge.fitted import FittedFile, adam
 from knowledge.text import DATA
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 RERANKER_FILE = DATA / "reranker.json"
 FEATURES = ("fused_score", "question_sim", "passage_sim", "answer_sim", "char_coverage")
 DEPTH = 6  # how many of the fused top entries are re-ordered (they get the coverage signals)
-L2, STEPS, STEP_SIZE, BETAS = 1e-2, 500, 0.05, (0.9, 0.999)
+L2, STEPS, STEP_SIZE = 1e-2, 500, 0.05
 
 
 def rerank_row(hit: Hit) -> list[float]:
@@ -34,7 +34,10 @@ def rerank_row(hit: Hit) -> list[float]:
 
 
 @dataclass(frozen=True)
-class Reranker:
+class Reranker(FittedFile):
+    FILE: ClassVar[Path] = RERANKER_FILE
+    FEATURES: ClassVar[tuple[str, ...]] = FEATURES
+
     features: tuple[str, ...]
     mean: tuple[float, ...]
     scale: tuple[float, ...]
@@ -50,13 +53,6 @@ class Reranker:
         scores = np.einsum("nf,f->n", rows, np.asarray(self.weights))
         order = sorted(range(len(head)), key=lambda i: -scores[i])
         return [head[i] for i in order] + hits[DEPTH:]
-
-    def save(self, path: Path = RERANKER_FILE) -> None:
-        save_fitted(self, path)
-
-    @classmethod
-    def load(cls, path: Path = RERANKER_FILE) -> Reranker:
-        return load_fitted(cls, path, FEATURES)
 
 
 @lru_cache(maxsize=1)
@@ -76,15 +72,16 @@ def fit(lists: list[list[list[float]]], right: list[list[bool]], *, fitted_on: s
     mean, spread = stacked.mean(axis=0), stacked.std(axis=0)
     scale = np.where(spread > 1e-6, spread, 1.0)  # a signal that never varies keeps its units
     used = [((rows - mean) / scale, flags / flags.sum()) for rows, flags in used]
-    weights, first, second = np.zeros(len(FEATURES)), np.zeros(len(FEATURES)), np.zeros(len(FEATURES))
-    for step in range(1, STEPS + 1):
+    weights = np.zeros(len(FEATURES))
+
+    def gradients() -> list[np.ndarray]:
         gradient = L2 * weights
         for rows, target in used:
             scores = rows @ weights
             p = np.exp(scores - scores.max())
             gradient += rows.T @ (p / p.sum() - target) / len(used)
-        first += (1 - BETAS[0]) * (gradient - first)
-        second += (1 - BETAS[1]) * (gradient * gradient - second)
-        weights -= STEP_SIZE * (first / (1 - BETAS[0] ** step)) / (np.sqrt(second / (1 - BETAS[1] ** step)) + 1e-8)
+        return [gradient]
+
+    adam([weights], gradients, steps=STEPS, step_size=STEP_SIZE)
     return Reranker(features=FEATURES, mean=tuple(mean.round(6)), scale=tuple(scale.round(6)),
                     weights=tuple(weights.round(6)), fitted_on=fitted_on)

@@ -87,7 +87,7 @@ def folded(text: str) -> str:
 
 
 # Characters that carry no matter of their own (particles, pronouns, question words, common verbs).
-_LIGHT_CHARACTERS = set("的了吗呢吧啊呀么嘛哦哈是我你他她它们在有能会要想请问怎什哪个一下去来给把这那就都也还和吧咋啥")
+_LIGHT_CHARACTERS = set("的了吗呢吧啊呀么嘛哦哈是我你他她它们在有能会要想请问怎什哪个一下去来给把这那就都也还和咋啥")
 
 
 def meaningful_characters(question: str) -> list[str]:
