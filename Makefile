@@ -10,7 +10,7 @@ $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml setup.py knowledge/e5fast/e5fast.c knowledge/e5fast/e5fast.h | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
@@ -57,4 +57,4 @@ calibrate: $(STAMP)
 	$(BIN)/linli kb calibrate knowledge/eval/devset.jsonl
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var build knowledge/e5fast/_engine*.so

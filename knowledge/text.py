@@ -49,6 +49,13 @@ SYNONYMS: dict[str, str] = {
     "垃圾房": "垃圾桶",
     "wifi": "网络",
     "宽带": "网络",
+    # Days as owners say them (礼拜天, 星期六) -> as the rules write them (周日, 周六).
+    **{f"{word}{day}": f"周{day}" for word in ("礼拜", "星期") for day in "一二三四五六日"},
+    "礼拜天": "周日",
+    "星期天": "周日",
+    "上礼拜": "上周",
+    "下礼拜": "下周",
+    "这礼拜": "这周",
 }
 
 STOPWORDS = set(

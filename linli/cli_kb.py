@@ -101,7 +101,8 @@ async def seed_demo_knowledge(settings: Settings) -> int:
         for name, title in files:
             outcome = await import_knowledge_file(settings, DEMO / name, community_code=code, title=title)
             added += outcome.added
-    await warm_assistant(settings)
+    # Unchanged entries cost nothing here; after the embedder changed (e.g. its engine), its new collection is filled.
+    await reindex(settings)
     return added
 
 

