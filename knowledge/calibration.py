@@ -47,10 +47,6 @@ class Calibrator(FittedFile):
     FILE: ClassVar[Path] = CALIBRATION_FILE
     FEATURES: ClassVar[tuple[str, ...]] = FEATURES
 
-    features: tuple[str, ...]
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    weights: tuple[float, ...]
     bias: float
     answer_at: float  # at or above: answer directly
     choices_at: float  # at or above: offer the top three questions; below: "I don't know"
@@ -63,7 +59,7 @@ class Calibrator(FittedFile):
         return float(self._predict(np.asarray([feature_row(question, hits, off_topic_sim)]))[0])
 
     def _predict(self, rows: np.ndarray) -> np.ndarray:
-        z = (rows - np.asarray(self.mean)) / np.asarray(self.scale) @ np.asarray(self.weights) + self.bias
+        z = self.standardised(rows) @ np.asarray(self.weights) + self.bias
         return 1.0 / (1.0 + np.exp(-z))
 
 

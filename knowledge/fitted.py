@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import ClassVar, Self
 
@@ -14,15 +14,26 @@ import numpy as np
 BETAS = (0.9, 0.999)
 
 
+@dataclass(frozen=True)
 class FittedFile:
-    """For a frozen dataclass of plain values and tuples: FILE is where it is kept, FEATURES the signals its code
-    computes (a file fitted on others is refused)."""
+    """A linear model over standardised signals, kept as JSON: FILE is where, FEATURES the signals its code computes
+    (a file fitted on others is refused). Subclasses are frozen dataclasses of plain values and tuples that add their
+    own fields after these."""
 
     FILE: ClassVar[Path]
     FEATURES: ClassVar[tuple[str, ...]]
 
+    features: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    weights: tuple[float, ...]
+
+    def standardised(self, rows: np.ndarray) -> np.ndarray:
+        """Signal rows (FEATURES order) centred and scaled as in fitting."""
+        return (rows - np.asarray(self.mean)) / np.asarray(self.scale)
+
     def save(self, path: Path | None = None) -> None:
-        fields = asdict(self)  # type: ignore[call-overload]  # the subclass is a dataclass
+        fields = asdict(self)
         (path or self.FILE).write_text(json.dumps(fields, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
 
     @classmethod

@@ -38,10 +38,6 @@ class Reranker(FittedFile):
     FILE: ClassVar[Path] = RERANKER_FILE
     FEATURES: ClassVar[tuple[str, ...]] = FEATURES
 
-    features: tuple[str, ...]
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    weights: tuple[float, ...]
     fitted_on: str = ""
 
     def order(self, hits: list[Hit]) -> list[Hit]:
@@ -49,7 +45,7 @@ class Reranker(FittedFile):
         head = hits[:DEPTH]
         if len(head) < 2:
             return hits
-        rows = (np.asarray([rerank_row(h) for h in head]) - np.asarray(self.mean)) / np.asarray(self.scale)
+        rows = self.standardised(np.asarray([rerank_row(h) for h in head]))
         scores = np.einsum("nf,f->n", rows, np.asarray(self.weights))
         order = sorted(range(len(head)), key=lambda i: -scores[i])
         return [head[i] for i in order] + hits[DEPTH:]
