@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 
 from backoffice.security import CSRF_FIELD, CSRF_HEADER, csrf_token, may
+from workflows.access import Actor, allowed_actions
 from workflows.clock import local
 from workflows.staff.models import ROLE_LABELS, Role, StaffUser
 
@@ -29,6 +30,7 @@ class NavLink:
     label: str  # 工单
     href: str  # /admin/repairs
     roles: tuple[Role, ...] = ()  # empty: every staff member; admins always see every link
+    section: str = ""  # set: shown when workflows.access lets the staff member "view" this section (roles unused)
     order: int = 50  # position in the nav, small first
     badge_url: str = ""  # optional htmx URL polled for a count badge
 
@@ -53,7 +55,9 @@ def register_nav(*links: NavLink) -> None:
 def nav_for(staff: StaffUser | None) -> list[NavLink]:
     if staff is None:
         return []
-    return [link for link in NAV_LINKS if not link.roles or may(staff, *link.roles)]
+    actor = Actor.of_staff(staff)
+    return [link for link in NAV_LINKS if (allowed_actions(actor, link.section) if link.section
+                                           else not link.roles or may(staff, *link.roles))]
 
 
 def flash(request: Request, text: str, level: str = "ok") -> None:

@@ -22,8 +22,8 @@ from sqlalchemy import Select, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice import messages as m
+from workflows.access import Actor
 from workflows.community.models import Community
-from workflows.escalations.service import Actor
 from workflows.runtime import Runtime
 from workflows.staff.models import Role, StaffUser
 from workflows.staff.service import password_version
@@ -150,7 +150,7 @@ def may(staff: StaffUser, *roles: Role) -> bool:
 
 def actor_of(staff: StaffUser) -> Actor:
     """The Actor services expect (role and id), for state machines and audit rows."""
-    return Actor(role=staff.role.value, staff_id=staff.id)
+    return Actor.of_staff(staff)
 
 
 def audit_name(staff: StaffUser) -> str:

@@ -1,7 +1,7 @@
 """One function that applies a workflow's transition table. Each workflow declares its own table in states.py:
 
     TRANSITIONS = {
-        (Status.SUBMITTED, "assign"): Transition(Status.ASSIGNED, roles={"manager", "front_desk"}),
+        (Status.SUBMITTED, "assign"): Transition(Status.ASSIGNED, roles=DESK),   # groups: workflows.access.roles
         ...
     }
 """
@@ -51,8 +51,9 @@ def next_state(table: Table, current: enum.Enum, action: str, actor_role: str) -
     return transition.to
 
 
-def allowed_actions(table: Table, current: enum.Enum, actor_role: str) -> list[str]:
-    """Actions the actor may take now, in table order (for buttons on staff pages)."""
+def table_actions(table: Table, current: enum.Enum, actor_role: str) -> list[str]:
+    """Actions the table offers from `current` to this role, in table order. Pages ask
+    workflows.access.allowed_actions, which adds community scope and per-kind rules to this."""
     return [action for (state, action), t in table.items()
             if state == current and (not t.roles or actor_role in t.roles)]
 

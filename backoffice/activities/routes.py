@@ -10,20 +10,20 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backoffice.deps import section_access
 from backoffice.exports import xlsx_response
 from backoffice.forms import FormError, local_datetime, whole_number
 from backoffice.rendering import NavLink, Section, flash, redirect, render
-from backoffice.security import get_scoped_or_404, require_community, require_roles, runtime_of, scoped
+from backoffice.security import get_scoped_or_404, require_community, runtime_of, scoped
 from backoffice.security import visible_communities as communities_of
 from workflows.activities.models import Activity
 from workflows.activities.service import ActivityError, cancel_activity, create_activity, signups_of
 from workflows.community.models import Household
 from workflows.db import transaction
-from workflows.staff.models import Role, StaffUser
+from workflows.staff.models import StaffUser
 
 router = APIRouter()
-ROLES = (Role.MANAGER, Role.FRONT_DESK)
-may_manage = require_roles(*ROLES)
+may_manage = section_access("activities")
 
 
 async def _list_context(session: AsyncSession, staff: StaffUser) -> dict:
@@ -140,4 +140,4 @@ async def api_create(request: Request, payload: ActivityIn, staff: StaffUser = D
 
 
 section = Section(name="activities", router=router,
-                  nav=[NavLink("活动", "/admin/activities", roles=ROLES, order=45)])
+                  nav=[NavLink("活动", "/admin/activities", section="activities", order=45)])

@@ -8,10 +8,11 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backoffice.deps import section_access
 from backoffice.exports import xlsx_response
 from backoffice.forms import optional_id
 from backoffice.rendering import NavLink, Section, flash, redirect, render
-from backoffice.security import get_scoped_or_404, require_community, require_roles, runtime_of, scoped
+from backoffice.security import get_scoped_or_404, require_community, runtime_of, scoped
 from backoffice.security import visible_communities as communities_of
 from workflows.announcements.models import Announcement
 from workflows.announcements.service import (
@@ -23,11 +24,10 @@ from workflows.announcements.service import (
 )
 from workflows.community.models import Building
 from workflows.db import transaction
-from workflows.staff.models import Role, StaffUser
+from workflows.staff.models import StaffUser
 
 router = APIRouter()
-ROLES = (Role.MANAGER, Role.FRONT_DESK)
-may_post = require_roles(*ROLES)
+may_post = section_access("announcements")
 STATUS = {"draft": "草稿", "published": "已发布", "withdrawn": "已撤回"}
 
 
@@ -142,4 +142,4 @@ async def api_create(request: Request, payload: AnnouncementIn, staff: StaffUser
 
 
 section = Section(name="announcements", router=router,
-                  nav=[NavLink("公告", "/admin/announcements", roles=ROLES, order=40)])
+                  nav=[NavLink("公告", "/admin/announcements", section="announcements", order=40)])

@@ -6,15 +6,16 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import or_, select
 
+from backoffice.deps import section_access
 from backoffice.exports import xlsx_response
 from backoffice.rendering import NavLink, Section, render
-from backoffice.security import is_admin, require_roles, runtime_of
+from backoffice.security import is_admin, runtime_of
 from workflows.audit.models import AuditEvent
 from workflows.db import transaction
-from workflows.staff.models import Role, StaffUser
+from workflows.staff.models import StaffUser
 
 router = APIRouter()
-may_audit = require_roles(Role.MANAGER)
+may_audit = section_access("audit")
 PAGE = 100
 ENTITIES = {"": "全部", "escalation": "转人工", "repair": "报修", "complaint": "投诉", "announcement": "公告",
             "activity": "活动", "household": "房屋", "resident": "住户", "binding": "绑定",
@@ -53,4 +54,4 @@ async def audit_log(request: Request, entity: str = "", actor: str = "", before:
 
 
 section = Section(name="audit", router=router,
-                  nav=[NavLink("操作记录", "/admin/audit", roles=(Role.MANAGER,), order=80)])
+                  nav=[NavLink("操作记录", "/admin/audit", section="audit", order=80)])

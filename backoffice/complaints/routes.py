@@ -11,9 +11,11 @@ from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backoffice.deps import section_access
 from backoffice.rendering import NavLink, Section, flash, redirect, render
 from backoffice.repairs.photos import photo_response
-from backoffice.security import actor_of, get_scoped_or_404, require_roles, runtime_of, scoped, visible_communities
+from backoffice.security import actor_of, get_scoped_or_404, runtime_of, scoped, visible_communities
+from workflows.access import Actor, allowed_actions, roles
 from workflows.audit.models import AuditEvent
 from workflows.clock import utcnow
 from workflows.community.models import Household, Resident
@@ -27,13 +29,12 @@ from workflows.complaints.models import (
     ComplaintNote,
     ComplaintStatus,
 )
-from workflows.complaints.states import ACTION_LABELS, TRANSITIONS
+from workflows.complaints.states import ACTION_LABELS
 from workflows.staff.models import Role, StaffCommunity, StaffUser
-from workflows.statemachine import TransitionNotAllowed, allowed_actions
+from workflows.statemachine import TransitionNotAllowed
 
 router = APIRouter()
-HANDLERS = (Role.MANAGER, Role.FRONT_DESK)  # and admin
-may_handle = require_roles(*HANDLERS)
+may_handle = section_access("complaints")
 BUTTONS = ("start", "escalate", "close")
 SLA_LABELS = {"breached": "已超时", "ok": "正常", "done": "已结束"}
 NOT_NOW = "这条投诉现在不能「{label}」（状态：{status}）。"
@@ -90,7 +91,7 @@ async def _owner(session: AsyncSession, complaint: Complaint, staff: StaffUser) 
 async def _handlers(session: AsyncSession, complaint: Complaint) -> list[tuple[int, str]]:
     people = await session.scalars(select(StaffUser).join(StaffCommunity, StaffCommunity.staff_id == StaffUser.id)
                                    .where(StaffCommunity.community_id == complaint.community_id,
-                                          StaffUser.role.in_(HANDLERS), StaffUser.active.is_(True)))
+                                          StaffUser.role.in_(roles.DESK), StaffUser.active.is_(True)))
     return [(p.id, p.display_name) for p in people if p.id != complaint.about_staff_id]
 
 
@@ -102,12 +103,13 @@ async def _detail(request: Request, session: AsyncSession, complaint: Complaint,
     timeline = sorted([(e.created_at, "event", e) for e in events] + [(n.created_at, "note", n) for n in notes],
                       key=lambda item: item[0])
     assignee = await session.get(StaffUser, complaint.assignee_id) if complaint.assignee_id else None
-    actions = [a for a in allowed_actions(TRANSITIONS, complaint.status, staff.role.value) if a in BUTTONS]
+    allowed = allowed_actions(Actor.of_staff(staff), complaint)
+    actions = [a for a in BUTTONS if a in allowed]
     return render(request, "complaints/detail.html", {
         "c": complaint, "owner": await _owner(session, complaint, staff), "assignee": assignee,
         "timeline": timeline, "statuses": STATUS_LABELS, "labels": ACTION_LABELS,
         "actions": [(a, ACTION_LABELS[a]) for a in actions], "sla": sla_state(complaint), "sla_labels": SLA_LABELS,
-        "can_reply": bool(allowed_actions(TRANSITIONS, complaint.status, staff.role.value).count("reply")),
+        "can_reply": "reply" in allowed,
         "handlers": await _handlers(session, complaint), "errors": errors or {}, "values": values or {}},
         status_code=status_code)
 
@@ -222,4 +224,4 @@ async def api_act(request: Request, complaint_id: int, body: ComplaintAction,
 
 
 section = Section(name="complaints", router=router,
-                  nav=[NavLink("投诉", "/admin/complaints", roles=HANDLERS, order=22)])
+                  nav=[NavLink("投诉", "/admin/complaints", section="complaints", order=22)])

@@ -7,17 +7,17 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
 from backoffice.dashboard.charts import bar_chart, line_chart
+from backoffice.deps import section_access
 from backoffice.exports import xlsx_response
 from backoffice.rendering import NavLink, Section, render
-from backoffice.security import is_admin, require_roles, runtime_of
+from backoffice.security import is_admin, runtime_of
 from workflows.analytics import queries as a
 from workflows.clock import utcnow
 from workflows.db import transaction
-from workflows.staff.models import Role, StaffUser
+from workflows.staff.models import StaffUser
 
 router = APIRouter()
-ROLES = (Role.MANAGER, Role.FRONT_DESK, Role.FINANCE)
-may_see = require_roles(*ROLES)
+may_see = section_access("dashboard")
 
 
 async def _figures(request: Request, staff: StaffUser) -> dict:
@@ -75,4 +75,5 @@ async def api_dashboard(request: Request, staff: StaffUser = Depends(may_see)) -
                            "available": v.available} for k, v in figures["series"].items()}}
 
 
-section = Section(name="dashboard", router=router, nav=[NavLink("数据分析", "/admin/dashboard", roles=ROLES, order=5)])
+section = Section(name="dashboard", router=router,
+                  nav=[NavLink("数据分析", "/admin/dashboard", section="dashboard", order=5)])

@@ -13,10 +13,11 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backoffice.deps import section_access
 from backoffice.escalations import queries as q
 from backoffice.exports import xlsx_response
 from backoffice.rendering import NavLink, Section, flash, redirect, render
-from backoffice.security import actor_of, get_scoped_or_404, require_roles, runtime_of
+from backoffice.security import actor_of, get_scoped_or_404, runtime_of
 from knowledge.assistant import update_index
 from workflows.audit.service import record_event
 from workflows.db import transaction
@@ -24,13 +25,12 @@ from workflows.escalations import service
 from workflows.escalations.models import Escalation, EscalationReply
 from workflows.faq.models import FaqEntry
 from workflows.faq.service import create_entry_from_staff_answer
-from workflows.staff.models import Role, StaffUser
+from workflows.staff.models import StaffUser
 from workflows.statemachine import TransitionNotAllowed
 
 log = logging.getLogger("linli.backoffice.escalations")
 router = APIRouter()
-INBOX_ROLES = (Role.MANAGER, Role.FRONT_DESK)  # and admin
-may_answer = require_roles(*INBOX_ROLES)
+may_answer = section_access("escalations")
 MAX_REPLY = 1000
 ACTION_DONE = {"claim": "已认领，请尽快回复业主。", "release": "已放回待处理。", "resolve": "已标记为解决。"}
 NOT_NOW = "这条转人工现在不能这样操作（可能已被别人处理或已解决），请刷新页面。"
@@ -238,4 +238,4 @@ async def api_act(request: Request, escalation_id: int, action: str, staff: Staf
 
 
 section = Section(name="escalations", router=router, nav=[
-    NavLink("转人工", "/admin/escalations", roles=INBOX_ROLES, order=10, badge_url="/admin/escalations/badge")])
+    NavLink("转人工", "/admin/escalations", section="escalations", order=10, badge_url="/admin/escalations/badge")])

@@ -7,15 +7,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
+from backoffice.deps import section_access
 from backoffice.faq import logic
 from backoffice.faq import messages as text
-from backoffice.security import is_admin, require_community, require_roles, runtime_of, visible_communities
+from backoffice.security import is_admin, require_community, runtime_of, visible_communities
 from workflows.db import transaction
 from workflows.faq.service import feedback_counts, list_top_unanswered
 from workflows.staff.models import StaffUser
 
 router = APIRouter()
-may_faq = require_roles(*logic.ROLES)
+may_faq = section_access("faq")
 
 
 class EntryIn(BaseModel):

@@ -20,10 +20,9 @@ from workflows.clock import SHANGHAI, local, utcnow
 from workflows.db import transaction
 from workflows.faq import service
 from workflows.faq.models import FaqEntry
-from workflows.staff.models import Role, StaffUser
+from workflows.staff.models import StaffUser
 
 log = logging.getLogger("linli.backoffice.faq")
-ROLES = (Role.MANAGER, Role.FRONT_DESK)  # and admin; shared entries (community None): admin only
 LIST_LIMIT = 200
 LIMITS = {"question": 300, "answer": 2000, "category": 100, "alternative": 300, "alternatives": 20}
 

@@ -13,18 +13,19 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backoffice.deps import section_access
 from backoffice.exports import xlsx_response
 from backoffice.faq import api, logic
 from backoffice.faq import messages as text
 from backoffice.rendering import NavLink, Section, flash, redirect, render
-from backoffice.security import is_admin, require_community, require_roles, runtime_of, visible_communities
+from backoffice.security import is_admin, require_community, runtime_of, visible_communities
 from workflows.db import transaction
 from workflows.faq.service import feedback_counts, list_top_unanswered
 from workflows.staff.models import StaffUser
 
 router = APIRouter()
 router.include_router(api.router)
-may_faq = require_roles(*logic.ROLES)
+may_faq = section_access("faq")
 FORM_FIELDS = ("question", "answer", "category", "alternatives")
 
 
@@ -157,4 +158,4 @@ async def faq_delete(request: Request, entry_id: int, staff: StaffUser = Depends
 
 
 section = Section(name="faq", router=router,
-                  nav=[NavLink("常见问题", "/admin/faq", roles=logic.ROLES, order=50)])
+                  nav=[NavLink("常见问题", "/admin/faq", section="faq", order=50)])

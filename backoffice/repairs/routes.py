@@ -11,10 +11,12 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backoffice.deps import section_access
 from backoffice.exports import xlsx_response
 from backoffice.rendering import NavLink, Section, flash, redirect, render
 from backoffice.repairs.photos import PhotoRejected, photo_response, save_upload
-from backoffice.security import actor_of, get_scoped_or_404, require_roles, runtime_of, visible_communities
+from backoffice.security import actor_of, get_scoped_or_404, runtime_of, visible_communities
+from workflows.access import Actor, allowed_actions
 from workflows.clock import local, utcnow
 from workflows.community.service import list_buildings
 from workflows.db import transaction
@@ -23,15 +25,13 @@ from workflows.repairs.dispatch import category_specs, open_load, technicians
 from workflows.repairs.duplicates import monthly_duplicate_report
 from workflows.repairs.models import STATUS_LABELS, RepairStatus, RepairTicket
 from workflows.repairs.queries import RepairFilter, list_tickets, sla_state, timeline
-from workflows.repairs.states import ACTION_LABELS, TRANSITIONS
+from workflows.repairs.states import ACTION_LABELS
 from workflows.staff.models import Role, StaffUser
-from workflows.statemachine import TransitionNotAllowed, allowed_actions
+from workflows.statemachine import TransitionNotAllowed
 
 router = APIRouter()
-STAFF = (Role.MANAGER, Role.FRONT_DESK, Role.TECHNICIAN)  # and admin
-DESK = (Role.MANAGER, Role.FRONT_DESK)
-may_view = require_roles(*STAFF)
-may_assign = require_roles(*DESK)
+may_view = section_access("repairs")
+may_assign = section_access("repairs", "assign")
 BUTTONS = ("accept", "start", "wait_parts", "resume", "complete", "decline", "close", "cancel", "reopen")
 SLA_LABELS = {"breached": "已超时", "at_risk": "快超时", "ok": "正常", "done": "已结束"}
 TAKEN = "这张工单刚被其他师傅接单了，请刷新看看。"
@@ -86,9 +86,8 @@ async def _technician_options(session: AsyncSession, ticket: RepairTicket) -> li
 
 async def _detail(request: Request, session: AsyncSession, ticket: RepairTicket, staff: StaffUser, *,
                   errors: dict | None = None, values: dict | None = None, status_code: int = 200) -> Response:
-    actions = [a for a in allowed_actions(TRANSITIONS, ticket.status, staff.role.value) if a in BUTTONS]
-    if staff.role == Role.TECHNICIAN and ticket.assignee_id != staff.id:
-        actions = [a for a in actions if a == "accept"]
+    allowed = allowed_actions(Actor.of_staff(staff), ticket)
+    actions = [a for a in BUTTONS if a in allowed]
     technician = await session.get(StaffUser, ticket.assignee_id) if ticket.assignee_id else None
     authors = {}
     items = []
@@ -98,7 +97,7 @@ async def _detail(request: Request, session: AsyncSession, ticket: RepairTicket,
             person = await session.get(StaffUser, staff_id)
             authors[staff_id] = person.display_name if person else f"员工{staff_id}"
         items.append({"at": moment, "kind": kind, "row": row, "who": authors.get(staff_id) or _who(row)})
-    can_assign = staff.role in (Role.ADMIN, *DESK) and ticket.is_open
+    can_assign = "assign" in allowed
     return render(request, "repairs/detail.html", {
         "t": ticket, "technician": technician, "sla": sla_state(ticket), "sla_labels": SLA_LABELS,
         "actions": [(a, ACTION_LABELS[a]) for a in actions], "timeline": items, "statuses": STATUS_LABELS,
@@ -255,7 +254,8 @@ async def api_list(request: Request, status: str = "open", category: str = "", b
 async def api_detail(request: Request, ticket_id: int, staff: StaffUser = Depends(may_view)) -> dict:
     async with transaction(runtime_of(request).sessions) as session:
         ticket = await get_scoped_or_404(session, RepairTicket, ticket_id, staff)
-        return {**as_json(ticket), "actions": allowed_actions(TRANSITIONS, ticket.status, staff.role.value)}
+        allowed = allowed_actions(Actor.of_staff(staff), ticket)
+        return {**as_json(ticket), "actions": [a for a in BUTTONS if a in allowed]}
 
 
 @router.post("/api/repairs/{ticket_id}/actions", tags=["repairs"])
@@ -286,4 +286,4 @@ async def api_assign(request: Request, ticket_id: int, body: AssignIn, staff: St
 
 
 section = Section(name="repairs", router=router,
-                  nav=[NavLink("报修工单", "/admin/repairs", roles=STAFF, order=20)])
+                  nav=[NavLink("报修工单", "/admin/repairs", section="repairs", order=20)])

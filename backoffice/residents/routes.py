@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from backoffice.deps import section_access
 from backoffice.exports import xlsx_response
 from backoffice.rendering import NavLink, Section, flash, redirect, render
 from backoffice.security import (
@@ -19,7 +20,6 @@ from backoffice.security import (
     audit_name,
     get_scoped_or_404,
     require_community,
-    require_roles,
     runtime_of,
     scoped,
     visible_communities,
@@ -39,11 +39,10 @@ from workflows.community.roster import (
     update_household,
 )
 from workflows.db import transaction
-from workflows.staff.models import Role, StaffUser
+from workflows.staff.models import StaffUser
 
 router = APIRouter()
-ROLES = (Role.MANAGER, Role.FRONT_DESK)
-may_edit = require_roles(*ROLES)
+may_edit = section_access("residents")
 OCCUPANCY = {"occupied": "自住", "rented": "出租", "vacant": "空置"}
 RESIDENT_ROLES = {"owner": "业主", "tenant": "租户", "family": "家属"}
 PREVIEW_TTL_S = 1800
@@ -275,4 +274,5 @@ async def api_decide_binding(request: Request, request_id: int, decision: str, p
     return {"id": request_id, "status": status}
 
 
-section = Section(name="residents", router=router, nav=[NavLink("住户", "/admin/residents", roles=ROLES, order=30)])
+section = Section(name="residents", router=router,
+                  nav=[NavLink("住户", "/admin/residents", section="residents", order=30)])

@@ -7,38 +7,41 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from backoffice import messages as m
+from backoffice.deps import section_access
 from backoffice.rendering import NavLink, Section, flash, redirect, render
-from backoffice.security import audit_name, is_admin, require_roles, runtime_of, visible_communities
-from workflows.audit.service import record_event
+from backoffice.security import audit_name, is_admin, runtime_of, visible_communities
+from workflows.access import Actor, allowed_actions, roles
 from workflows.clock import utcnow
 from workflows.db import transaction
 from workflows.staff.models import ROLE_LABELS, Role, StaffUser
-from workflows.staff.service import StaffError, create_staff
+from workflows.staff.service import StaffError, create_staff, manage_account
 
 router = APIRouter()
-may_manage = require_roles(Role.MANAGER)
-FRONT_LINE = (Role.FRONT_DESK, Role.TECHNICIAN, Role.SECURITY, Role.FINANCE)
+may_manage = section_access("staff")
 
 
 def _visible(manager: StaffUser, other: StaffUser) -> bool:
-    if is_admin(manager):
-        return True
-    return other.role != Role.ADMIN and bool(manager.community_ids & other.community_ids)
+    return "view" in allowed_actions(Actor.of_staff(manager), other)
 
 
 def _grantable(manager: StaffUser) -> list[Role]:
-    return list(Role) if is_admin(manager) else list(FRONT_LINE)
+    return list(Role) if is_admin(manager) else sorted(roles.FRONT_LINE, key=list(Role).index)
 
 
 async def _page(request: Request, manager: StaffUser, *, values: dict | None = None, errors: dict | None = None,
                 status_code: int = 200) -> Response:
     async with transaction(runtime_of(request).sessions) as session:
+        actor = Actor.of_staff(manager)
+        allowed = {s.id: allowed_actions(actor, s)
+                   for s in await session.scalars(select(StaffUser).order_by(StaffUser.role, StaffUser.username))}
         people = [s for s in await session.scalars(select(StaffUser).order_by(StaffUser.role, StaffUser.username))
-                  if _visible(manager, s)]
+                  if "view" in allowed[s.id]]
         communities = await visible_communities(session, manager)
     names = {c.id: c.name for c in communities}
     return render(request, "staff/list.html", {
-        "people": people, "names": names, "now": utcnow(), "values": values or {}, "errors": errors or {},
+        "people": people, "allowed": allowed, "names": names, "now": utcnow(), "values": values or {},
+        "errors": errors or {},
         "roles": [(r.value, ROLE_LABELS[r]) for r in _grantable(manager)],
         "communities": [(c.code, c.name) for c in communities]}, status_code=status_code)
 
@@ -84,21 +87,17 @@ async def staff_action(request: Request, staff_id: int, action: str,
         raise HTTPException(status_code=404)
     async with transaction(runtime_of(request).sessions) as session:
         other = await session.get(StaffUser, staff_id)
-        if other is None or not _visible(manager, other):
+        allowed = allowed_actions(Actor.of_staff(manager), other) if other is not None else set()
+        if "view" not in allowed:
             raise HTTPException(status_code=404)
         if other.id == manager.id and action == "deactivate":
             raise HTTPException(status_code=409, detail="不能停用自己的账号。")
-        before = {"active": other.active, "locked_until": str(other.locked_until)}
-        if action == "unlock":
-            other.locked_until, other.failed_logins = None, 0
-        else:
-            other.active = action == "activate"
-        record_event(session, entity_type="staff", entity_id=other.id, action=action, actor=audit_name(manager),
-                     community_id=min(other.community_ids) if other.community_ids else None,
-                     data={"before": before, "after": {"active": other.active, "locked_until": None}})
+        if action not in allowed:
+            raise HTTPException(status_code=403, detail=m.FORBIDDEN)
+        await manage_account(session, staff=other, action=action, actor=Actor.of_staff(manager))
     flash(request, {"unlock": "已解锁。", "deactivate": "已停用，这个账号不能再登录。", "activate": "已启用。"}[action])
     return redirect("/admin/staff")
 
 
 section = Section(name="staff", router=router,
-                  nav=[NavLink("员工", "/admin/staff", roles=(Role.MANAGER,), order=85)])
+                  nav=[NavLink("员工", "/admin/staff", section="staff", order=85)])

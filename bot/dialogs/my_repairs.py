@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot.context import DialogContext
 from bot.dialogs import repair_texts as t
 from bot.dialogs.spec import Abort, Choice, Dialog, Invalid, Slot
+from workflows.access import Actor
 from workflows.clock import show
 from workflows.complaints import service as complaints
 from workflows.complaints.models import Complaint, ComplaintStatus
@@ -23,6 +24,7 @@ from workflows.repairs import service as repairs
 from workflows.repairs.models import RepairStatus, RepairTicket
 from workflows.repairs.queries import NUMBER, find_number, owner_tickets
 from workflows.staff.models import StaffUser
+from workflows.staff.service import staff_for_openid
 from workflows.statemachine import TransitionNotAllowed
 
 
@@ -52,7 +54,7 @@ async def list_my_repairs(ctx: DialogContext) -> str:
 
 
 async def _staff_member(session: Any, openid: str) -> StaffUser | None:
-    return await session.scalar(select(StaffUser).where(StaffUser.wechat_openid == openid))
+    return await staff_for_openid(session, openid=openid)
 
 
 async def show_ticket(ctx: DialogContext, number: str) -> str | None:
@@ -61,8 +63,8 @@ async def show_ticket(ctx: DialogContext, number: str) -> str | None:
         staff = await _staff_member(session, ctx.openid)
         model = RepairTicket if number.startswith("BX") else Complaint
         row = await session.scalar(select(model).where(model.number == number))
-        if row is None or (row.openid != ctx.openid and (staff is None or (
-                staff.role.value != "admin" and row.community_id not in staff.community_ids))):
+        if row is None or (row.openid != ctx.openid and (
+                staff is None or not Actor.of_staff(staff).serves(row.community_id))):
             return None
         technician = await session.get(StaffUser, row.assignee_id) if row.assignee_id else None
     if isinstance(row, Complaint):

@@ -13,23 +13,24 @@ from bot.dialogs.my_repairs import extract_number_strict as extract_number
 from bot.dialogs.my_repairs import parse_number
 from bot.dialogs.repair import store_photo
 from bot.dialogs.spec import Dialog, Slot
+from workflows.access import Actor
 from workflows.db import transaction
 from workflows.repairs import service as repairs
 from workflows.repairs.models import RepairTicket
 from workflows.repairs.states import ACTION_LABELS
 from workflows.staff.models import StaffUser
+from workflows.staff.service import staff_for_openid
 from workflows.statemachine import TransitionNotAllowed
 
 
 async def _staff_and_ticket(session: AsyncSession, ctx: DialogContext,
                             number: str) -> tuple[StaffUser, RepairTicket] | str:
     """The active staff member bound to this openid and their community's ticket, or the reply explaining why not."""
-    staff = await session.scalar(select(StaffUser).where(StaffUser.wechat_openid == ctx.openid,
-                                                         StaffUser.active.is_(True)))
+    staff = await staff_for_openid(session, openid=ctx.openid)
     if staff is None:
         return t.STAFF_ONLY
     ticket = await session.scalar(select(RepairTicket).where(RepairTicket.number == number))
-    if ticket is None or (staff.role.value != "admin" and ticket.community_id not in staff.community_ids):
+    if ticket is None or not Actor.of_staff(staff).serves(ticket.community_id):
         return t.TICKET_NOT_FOUND.format(number=number)
     return staff, ticket
 

@@ -22,11 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from workflows.access import Actor
 from workflows.audit.service import record_event
 from workflows.bindings.models import BindingRequest, BindingRequestStatus, WechatBinding
 from workflows.clock import utcnow
 from workflows.community.models import Building, Community, Household, Resident, ResidentRole
-from workflows.escalations.service import Actor
 from workflows.outbox.service import enqueue
 from workflows.statestore import StateStore
 

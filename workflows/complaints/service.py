@@ -10,11 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from workflows.access import SYSTEM, Actor, ActorKind
 from workflows.audit.service import record_event
 from workflows.clock import utcnow
 from workflows.complaints.models import OPEN_COMPLAINT_STATUSES, Complaint, ComplaintNote, ComplaintStatus
 from workflows.complaints.states import TRANSITIONS
-from workflows.escalations.service import Actor
 from workflows.numbering import next_ticket_number
 from workflows.repairs import messages as text
 from workflows.repairs.notify import tell_owner, tell_staff
@@ -22,7 +22,6 @@ from workflows.staff.models import Role, StaffCommunity, StaffUser
 from workflows.statemachine import TransitionNotAllowed, apply_transition
 
 FIRST_RESPONSE = timedelta(hours=24)
-SYSTEM = Actor(role="system", label="system")
 
 
 class ComplaintChanged(TransitionNotAllowed):
@@ -176,7 +175,7 @@ async def reply(session: AsyncSession, *, complaint: Complaint, actor: Actor, bo
 
 
 def _check_owner(complaint: Complaint, actor: Actor, action: str) -> None:
-    if actor.label != f"owner:{complaint.openid}":
+    if actor.kind != ActorKind.OWNER or actor.openid != complaint.openid:
         raise NotAllowedForStaff("not the complaining owner", current=complaint.status.value, action=action)
 
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from workflows.access import Actor
 from workflows.audit.service import record_event
 from workflows.clock import utcnow
 from workflows.escalations.models import Escalation, EscalationReason, EscalationReply, EscalationStatus
@@ -19,17 +18,7 @@ from workflows.statemachine import next_state
 WECHAT_WINDOW_HOURS = 48  # customer-service messages may be sent within 48 h of the owner's last message
 
 
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: a staff member (id and role) or the owner/system."""
-
-    role: str
-    staff_id: int | None = None
-    label: str = ""
-
-    @property
-    def audit_name(self) -> str:
-        return self.label or (f"staff:{self.staff_id}" if self.staff_id else self.role)
+__all__ = ["Actor", "claim", "open_escalation", "release", "reply", "resolve", "within_wechat_window"]
 
 
 async def open_escalation(session: AsyncSession, *, community_id: int, openid: str, reason: EscalationReason,

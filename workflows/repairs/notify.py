@@ -45,7 +45,7 @@ async def tell_owner(session: AsyncSession, *, openid: str, community_id: int, t
 async def tell_staff(session: AsyncSession, *, staff: StaffUser, community_id: int, text: str, ref: str,
                      dedup: str | None = None) -> bool:
     """A message to a staff member bound to WeChat; False when they are not bound (they see the back office)."""
-    if not staff.wechat_openid:
+    if not staff.wechat_openid or not staff.active:
         return False
     await enqueue(session, kind="wechat.text", community_id=community_id, dedup_key=dedup,
                   payload={"openid": staff.wechat_openid, "text": text, "template": "staff_task", "ref": ref})

@@ -1,8 +1,8 @@
 """The only code that changes repair rows: open (from the bot), add details instead of a duplicate, and every
 transition of the state machine in states.py, each with its audit row and outbox rows in the caller's transaction.
 
-Actors are workflows.escalations.service.Actor: staff (role = Role value, staff_id), the owner (role "owner",
-label "owner:<openid>") or the timers (role "system").
+Actors are workflows.access.Actor: staff (Actor.of_staff), the reporting owner (Actor.owner(openid)) or the timers
+(SYSTEM); workflows.access.allowed_actions says which buttons a staff member sees.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from workflows.access import SYSTEM, Actor, ActorKind
 from workflows.audit.service import record_event
 from workflows.clock import as_utc, utcnow
-from workflows.escalations.service import Actor
 from workflows.numbering import next_ticket_number
 from workflows.repairs import messages as text
 from workflows.repairs.dispatch import category_spec, choose_technician, may_take
@@ -29,7 +29,6 @@ from workflows.repairs.states import TRANSITIONS
 from workflows.staff.models import Role, StaffUser
 from workflows.statemachine import TransitionNotAllowed, apply_transition
 
-SYSTEM = Actor(role="system", label="system")
 DESCRIPTION_LIMIT = 2000
 
 
@@ -57,11 +56,11 @@ class NotYourTicket(TransitionNotAllowed):
 
 
 def owner_actor(openid: str) -> Actor:
-    return Actor(role="owner", label=f"owner:{openid}")
+    return Actor.owner(openid)
 
 
 def staff_actor(staff: StaffUser) -> Actor:
-    return Actor(role=staff.role.value, staff_id=staff.id, label=f"staff:{staff.id}")
+    return Actor.of_staff(staff)
 
 
 async def _transition(session: AsyncSession, ticket: RepairTicket, action: str, actor: Actor, *,
@@ -294,7 +293,7 @@ async def complete(session: AsyncSession, *, ticket: RepairTicket, actor: Actor,
 
 
 def _check_owner(ticket: RepairTicket, actor: Actor, action: str) -> None:
-    if actor.role == "owner" and actor.label != f"owner:{ticket.openid}":
+    if actor.kind == ActorKind.OWNER and actor.openid != ticket.openid:
         raise NotYourTicket("not the reporting owner", current=ticket.status.value, action=action)
 
 

@@ -43,6 +43,8 @@ class StaffUser(Timestamped, Base):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(default=None)
     password_changed_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Sessions carry it (with the password fingerprint): deactivation bumps it, so every open session ends.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
     # Staff bind their WeChat too, so tasks and approvals reach them in chat.
     wechat_openid: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
     wechat_invite_code: Mapped[str | None] = mapped_column(String(16), unique=True, default=None)

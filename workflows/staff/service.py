@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from workflows.access import Actor, require
 from workflows.audit.service import record_event
 from workflows.clock import utcnow
 from workflows.community.models import Community
@@ -60,10 +61,11 @@ class StaffError(ValueError):
 
 
 def password_version(staff: StaffUser) -> str:
-    """A short fingerprint of the password hash: sessions carry it, so a password change ends other sessions."""
+    """A short fingerprint of the password hash and the session epoch: sessions carry it, so a password change
+    or a deactivation ends the other sessions."""
     import hashlib
 
-    return hashlib.sha256(staff.password_hash.encode()).hexdigest()[:12]
+    return hashlib.sha256(f"{staff.password_hash}:{staff.session_epoch or 0}".encode()).hexdigest()[:12]
 
 
 async def _count_attempt(state: StateStore, key: str) -> int:
@@ -183,5 +185,30 @@ async def bind_staff_wechat(session: AsyncSession, *, code: str, openid: str) ->
 
 
 async def staff_for_openid(session: AsyncSession, *, openid: str) -> StaffUser | None:
-    """The staff member bound to this WeChat openid, if any."""
-    return await session.scalar(select(StaffUser).where(StaffUser.wechat_openid == openid))
+    """The active staff member bound to this WeChat openid, if any: every chat lookup of staff goes through here,
+    so a deactivated account is nobody in chat."""
+    return await session.scalar(select(StaffUser).where(StaffUser.wechat_openid == openid,
+                                                        StaffUser.active.is_(True)))
+
+
+async def manage_account(session: AsyncSession, *, staff: StaffUser, action: str, actor: Actor) -> None:
+    """解锁 / 停用 / 启用 another account, as workflows.access allows. Deactivation also ends the account's sessions
+    (the session epoch changes) and its WeChat binding and invite code."""
+    require(actor, action, staff)
+    before = {"active": staff.active, "locked_until": str(staff.locked_until),
+              "wechat_bound": bool(staff.wechat_openid)}
+    if action == "unlock":
+        staff.locked_until, staff.failed_logins = None, 0
+    elif action == "deactivate":
+        staff.active = False
+        staff.wechat_openid = None
+        staff.wechat_invite_code = None
+        staff.session_epoch += 1
+    elif action == "activate":
+        staff.active = True
+    else:
+        raise ValueError(f"unknown account action {action}")
+    record_event(session, entity_type="staff", entity_id=staff.id, action=action, actor=actor.audit_name,
+                 community_id=min(staff.community_ids) if staff.community_ids else None,
+                 data={"before": before, "after": {"active": staff.active, "locked_until": None,
+                                                   "wechat_bound": bool(staff.wechat_openid)}})

@@ -23,7 +23,7 @@ from workflows.db import transaction
 from workflows.escalations.service import Actor
 from workflows.outbox.models import OutboxMessage
 
-KEFU = Actor(role="front_desk", staff_id=3, label="kefu")
+KEFU = Actor(role="front_desk", staff_id=3)
 
 
 async def demo_household(session) -> Household:
