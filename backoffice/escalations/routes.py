@@ -7,18 +7,20 @@ from __future__ import annotations
 
 import json
 import logging
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backoffice.deps import section_access
+from backoffice.deps import CurrentActor, EscalationDep, SessionDep, section_access
 from backoffice.escalations import queries as q
 from backoffice.exports import xlsx_response
 from backoffice.rendering import NavLink, Section, flash, redirect, render
-from backoffice.security import actor_of, get_scoped_or_404, runtime_of
+from backoffice.security import get_scoped_or_404, runtime_of
 from knowledge.assistant import update_index
+from workflows.access import Actor, allowed_actions, require
 from workflows.audit.service import record_event
 from workflows.db import transaction
 from workflows.escalations import service
@@ -31,9 +33,11 @@ from workflows.statemachine import TransitionNotAllowed
 log = logging.getLogger("linli.backoffice.escalations")
 router = APIRouter()
 may_answer = section_access("escalations")
+InboxStaff = Annotated[StaffUser, Depends(may_answer)]
 MAX_REPLY = 1000
 ACTION_DONE = {"claim": "已认领，请尽快回复业主。", "release": "已放回待处理。", "resolve": "已标记为解决。"}
 NOT_NOW = "这条转人工现在不能这样操作（可能已被别人处理或已解决），请刷新页面。"
+TAKEN = "这条转人工刚被其他同事认领或处理了，请刷新页面。"
 
 
 def _status(value: str) -> str:
@@ -41,11 +45,10 @@ def _status(value: str) -> str:
 
 
 @router.get("/escalations", include_in_schema=False)
-async def inbox(request: Request, status: str = "active", format: str = "",
-                staff: StaffUser = Depends(may_answer)) -> Response:
-    settings = runtime_of(request).settings
-    async with transaction(runtime_of(request).sessions) as session:
-        rows = await q.list_escalations(session, staff=staff, settings=settings, status=_status(status))
+async def inbox(request: Request, session: SessionDep, staff: InboxStaff, status: str = "active",
+                format: str = "") -> Response:
+    rows = await q.list_escalations(session, staff=staff, settings=runtime_of(request).settings,
+                                    status=_status(status))
     if format == "xlsx":
         return xlsx_response("转人工", ["编号", "状态", "原因", "问题", "房屋", "处理人", "创建时间",
                                         "首次回复", "超时"],
@@ -61,9 +64,8 @@ async def inbox(request: Request, status: str = "active", format: str = "",
 
 
 @router.get("/escalations/badge", include_in_schema=False)
-async def badge(request: Request, staff: StaffUser = Depends(may_answer)) -> HTMLResponse:
-    async with transaction(runtime_of(request).sessions) as session:
-        waiting = await q.count_waiting(session, staff=staff)
+async def badge(session: SessionDep, staff: InboxStaff) -> HTMLResponse:
+    waiting = await q.count_waiting(session, staff=staff)
     return HTMLResponse(str(waiting) if waiting else "")
 
 
@@ -73,30 +75,30 @@ async def _detail_page(request: Request, session: AsyncSession, escalation: Esca
     faq = json.loads(escalation.faq_candidate) if escalation.faq_candidate.startswith("{") else None
     return render(request, "escalations/detail.html", {
         "d": detail, "e": escalation, "labels": q.STATUS_LABELS, "reasons": q.REASON_LABELS,
+        "actions": allowed_actions(Actor.of_staff(request.state.staff), escalation),
         "in_window": service.within_wechat_window(escalation), "errors": errors or {}, "values": values or {},
         "faq": faq}, status_code=status_code)
 
 
 @router.get("/escalations/{escalation_id}", include_in_schema=False)
-async def detail(request: Request, escalation_id: int, staff: StaffUser = Depends(may_answer)) -> Response:
-    async with transaction(runtime_of(request).sessions) as session:
-        escalation = await get_scoped_or_404(session, Escalation, escalation_id, staff)
-        return await _detail_page(request, session, escalation)
+async def detail(request: Request, session: SessionDep, escalation: EscalationDep) -> Response:
+    return await _detail_page(request, session, escalation)
 
 
-async def _act(request: Request, escalation_id: int, action: str, staff: StaffUser, note: str = "") -> Escalation:
-    async with transaction(runtime_of(request).sessions) as session:
-        escalation = await get_scoped_or_404(session, Escalation, escalation_id, staff)
-        try:
-            if action == "claim":
-                await service.claim(session, escalation=escalation, actor=actor_of(staff))
-            elif action == "release":
-                await service.release(session, escalation=escalation, actor=actor_of(staff))
-            else:
-                await service.resolve(session, escalation=escalation, actor=actor_of(staff), note=note[:500])
-        except TransitionNotAllowed as exc:
-            raise HTTPException(status_code=409, detail=NOT_NOW) from exc
-        return escalation
+async def _act(session: AsyncSession, escalation: Escalation, action: str, actor: Actor,
+               note: str = "") -> Escalation:
+    try:
+        if action == "claim":
+            await service.claim(session, escalation=escalation, actor=actor)
+        elif action == "release":
+            await service.release(session, escalation=escalation, actor=actor)
+        else:
+            await service.resolve(session, escalation=escalation, actor=actor, note=note[:500])
+    except service.EscalationTaken as exc:
+        raise HTTPException(status_code=409, detail=TAKEN) from exc
+    except TransitionNotAllowed as exc:
+        raise HTTPException(status_code=409, detail=NOT_NOW) from exc
+    return escalation
 
 
 def _check_reply(body: str) -> dict[str, str]:
@@ -108,57 +110,59 @@ def _check_reply(body: str) -> dict[str, str]:
     return {}
 
 
-async def _reply(session: AsyncSession, escalation: Escalation, staff: StaffUser, body: str,
+async def _reply(session: AsyncSession, escalation: Escalation, actor: Actor, body: str,
                  as_template: bool) -> EscalationReply:
     # Past WeChat's 48-hour window a customer-service message cannot reach the owner: only a template message can.
     as_template = as_template or not service.within_wechat_window(escalation)
     try:
-        return await service.reply(session, escalation=escalation, actor=actor_of(staff), body=body.strip(),
+        return await service.reply(session, escalation=escalation, actor=actor, body=body.strip(),
                                    as_template=as_template)
+    except service.EscalationTaken as exc:
+        raise HTTPException(status_code=409, detail=TAKEN) from exc
     except TransitionNotAllowed as exc:
         raise HTTPException(status_code=409, detail=NOT_NOW) from exc
 
 
 @router.post("/escalations/{escalation_id}/reply", include_in_schema=False)
-async def reply_form(request: Request, escalation_id: int, body: str = Form(""), as_template: bool = Form(False),
-                     staff: StaffUser = Depends(may_answer)) -> Response:
-    async with transaction(runtime_of(request).sessions) as session:
-        escalation = await get_scoped_or_404(session, Escalation, escalation_id, staff)
-        errors = _check_reply(body)
-        if errors:
-            return await _detail_page(request, session, escalation, errors=errors, values={"body": body},
-                                      status_code=400)
-        row = await _reply(session, escalation, staff, body, as_template)
+async def reply_form(request: Request, escalation_id: int, session: SessionDep, actor: CurrentActor,
+                     escalation: EscalationDep, body: str = Form(""), as_template: bool = Form(False)) -> Response:
+    errors = _check_reply(body)
+    if errors:
+        return await _detail_page(request, session, escalation, errors=errors, values={"body": body},
+                                  status_code=400)
+    row = await _reply(session, escalation, actor, body, as_template)
     flash(request, "回复已发出，会通过公众号送到业主微信。" if row.channel == "custom"
           else "已超过微信 48 小时客服消息期限，回复以模板消息发送。", "ok" if row.channel == "custom" else "warn")
     return redirect(f"/admin/escalations/{escalation_id}")
 
 
-async def promote_to_faq(session: AsyncSession, *, escalation: Escalation, staff: StaffUser, question: str,
+async def promote_to_faq(session: AsyncSession, *, escalation: Escalation, actor: Actor, question: str,
                          answer: str) -> FaqEntry:
     """转为常见问题: a FAQ entry of the escalation's community, and the pair kept on the escalation."""
-    candidate = {"question": question.strip()[:300], "answer": answer.strip()[:2000], "staff_id": staff.id}
+    require(actor, "faq", escalation)
+    candidate = {"question": question.strip()[:300], "answer": answer.strip()[:2000], "staff_id": actor.staff_id}
     entry = await create_entry_from_staff_answer(session, community_id=escalation.community_id,
                                                  question=candidate["question"], answer=candidate["answer"],
-                                                 staff_id=staff.id)
+                                                 staff_id=actor.staff_id)
     escalation.faq_candidate = json.dumps({**candidate, "faq_entry_id": entry.id}, ensure_ascii=False)
     record_event(session, entity_type="escalation", entity_id=escalation.id, action="faq_entry",
-                 actor=f"staff:{staff.id}", community_id=escalation.community_id,
+                 actor=actor.audit_name, community_id=escalation.community_id,
                  data={**candidate, "faq_entry_id": entry.id})
     return entry
 
 
 @router.post("/escalations/{escalation_id}/faq", include_in_schema=False)
-async def faq(request: Request, escalation_id: int, faq_question: str = Form(""), faq_answer: str = Form(""),
-              staff: StaffUser = Depends(may_answer)) -> Response:
+async def faq(request: Request, escalation_id: int, actor: CurrentActor, faq_question: str = Form(""),
+              faq_answer: str = Form("")) -> Response:
     question, answer = faq_question, faq_answer
+    # Its own transaction, committed before the index is updated: the entry must exist when it is indexed.
     async with transaction(runtime_of(request).sessions) as session:
-        escalation = await get_scoped_or_404(session, Escalation, escalation_id, staff)
+        escalation = await get_scoped_or_404(session, Escalation, escalation_id, request.state.staff)
         errors = {k: "必填" for k, v in (("faq_question", question), ("faq_answer", answer)) if not v.strip()}
         if errors:
             return await _detail_page(request, session, escalation, errors=errors, status_code=400,
                                       values={"faq_question": question, "faq_answer": answer})
-        entry = await promote_to_faq(session, escalation=escalation, staff=staff, question=question, answer=answer)
+        entry = await promote_to_faq(session, escalation=escalation, actor=actor, question=question, answer=answer)
     try:  # the bot knows the answer at once; if indexing fails the entry is saved and `linli kb reindex` adds it
         await update_index(runtime_of(request).settings, upsert=[entry])
     except Exception:  # noqa: BLE001 - the entry is committed; only the search index lags
@@ -170,11 +174,11 @@ async def faq(request: Request, escalation_id: int, faq_question: str = Form("")
 
 
 @router.post("/escalations/{escalation_id}/{action}", include_in_schema=False)
-async def act(request: Request, escalation_id: int, action: str, note: str = Form(""),
-              staff: StaffUser = Depends(may_answer)) -> Response:
+async def act(request: Request, escalation_id: int, action: str, session: SessionDep, actor: CurrentActor,
+              escalation: EscalationDep, note: str = Form("")) -> Response:
     if action not in ACTION_DONE:
         raise HTTPException(status_code=404)
-    await _act(request, escalation_id, action, staff, note)
+    await _act(session, escalation, action, actor, note)
     flash(request, ACTION_DONE[action])
     return redirect(f"/admin/escalations/{escalation_id}")
 
@@ -196,21 +200,20 @@ def _as_json(escalation: Escalation) -> dict:
 
 
 @router.get("/api/escalations", tags=["escalations"])
-async def api_list(request: Request, status: str = "active", staff: StaffUser = Depends(may_answer)) -> dict:
+async def api_list(request: Request, session: SessionDep, staff: InboxStaff, status: str = "active") -> dict:
     """Escalations in your communities: status = active | open | claimed | overdue | resolved."""
-    async with transaction(runtime_of(request).sessions) as session:
-        rows = await q.list_escalations(session, staff=staff, settings=runtime_of(request).settings,
-                                        status=_status(status))
+    rows = await q.list_escalations(session, staff=staff, settings=runtime_of(request).settings,
+                                    status=_status(status))
     return {"items": [{**_as_json(r.escalation), "overdue": r.overdue, "households": r.households} for r in rows]}
 
 
 @router.get("/api/escalations/{escalation_id}", tags=["escalations"])
-async def api_detail(request: Request, escalation_id: int, staff: StaffUser = Depends(may_answer)) -> dict:
-    async with transaction(runtime_of(request).sessions) as session:
-        escalation = await get_scoped_or_404(session, Escalation, escalation_id, staff)
-        d = await q.escalation_detail(session, escalation=escalation, settings=runtime_of(request).settings)
+async def api_detail(request: Request, escalation_id: int, session: SessionDep, actor: CurrentActor,
+                     escalation: EscalationDep) -> dict:
+    d = await q.escalation_detail(session, escalation=escalation, settings=runtime_of(request).settings)
     return {**_as_json(escalation), "households": d.households, "in_wechat_window":
             service.within_wechat_window(escalation),
+            "actions": sorted(allowed_actions(actor, escalation)),
             "transcript": [{"direction": t["direction"], "content": t["content"],
                             "at": t["at"].isoformat() if t["at"] else None} for t in d.transcript],
             "replies": [{"id": r.reply.id, "body": r.reply.body, "channel": r.reply.channel, "staff": r.staff_name,
@@ -218,23 +221,22 @@ async def api_detail(request: Request, escalation_id: int, staff: StaffUser = De
 
 
 @router.post("/api/escalations/{escalation_id}/reply", tags=["escalations"])
-async def api_reply(request: Request, escalation_id: int, payload: ReplyIn,
-                    staff: StaffUser = Depends(may_answer)) -> dict:
+async def api_reply(escalation_id: int, payload: ReplyIn, session: SessionDep, actor: CurrentActor,
+                    escalation: EscalationDep) -> dict:
     """Answer the owner (customer-service message; a template message past WeChat's 48-hour window)."""
     if _check_reply(payload.body):
         raise HTTPException(status_code=422, detail=_check_reply(payload.body)["body"])
-    async with transaction(runtime_of(request).sessions) as session:
-        escalation = await get_scoped_or_404(session, Escalation, escalation_id, staff)
-        row = await _reply(session, escalation, staff, payload.body, payload.as_template)
-        return {"reply_id": row.id, "channel": row.channel, **_as_json(escalation)}
+    row = await _reply(session, escalation, actor, payload.body, payload.as_template)
+    return {"reply_id": row.id, "channel": row.channel, **_as_json(escalation)}
 
 
 @router.post("/api/escalations/{escalation_id}/{action}", tags=["escalations"])
-async def api_act(request: Request, escalation_id: int, action: str, staff: StaffUser = Depends(may_answer)) -> dict:
-    """action = claim | release | resolve."""
+async def api_act(escalation_id: int, action: str, session: SessionDep, actor: CurrentActor,
+                  escalation: EscalationDep) -> dict:
+    """action = claim | release | resolve; 409 when someone else changed the escalation first."""
     if action not in ACTION_DONE:
         raise HTTPException(status_code=404)
-    return _as_json(await _act(request, escalation_id, action, staff))
+    return _as_json(await _act(session, escalation, action, actor))
 
 
 section = Section(name="escalations", router=router, nav=[

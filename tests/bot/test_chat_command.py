@@ -52,7 +52,8 @@ async def test_a_staff_reply_arrives_in_the_chat(settings, tmp_path) -> None:
     try:
         async with transaction(runtime.sessions) as session:
             escalation = await session.scalar(select(Escalation).where(Escalation.openid == "chat-helper-b"))
-            await reply(session, escalation=escalation, actor=Actor(role="front_desk", staff_id=3),
+            await reply(session, escalation=escalation, actor=Actor(role="front_desk", staff_id=3,
+                                                                 community_ids={escalation.community_id}),
                         body="您好，我是客服小林，请问需要什么帮助？")
         out = run_chat(settings, "\n", openid="chat-helper-b")
         assert "[客服] 您好，我是客服小林，请问需要什么帮助？" in out

@@ -45,6 +45,9 @@ class Escalation(Timestamped, Base):
     last_owner_message_at: Mapped[datetime | None] = mapped_column(default=None)
     flagged_overdue: Mapped[bool] = mapped_column(default=False)
     faq_candidate: Mapped[str] = mapped_column(Text, default="")  # a staff answer marked to become a FAQ entry
+    version: Mapped[int] = mapped_column(default=1, server_default="1")  # two staff claiming at once: one wins
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class EscalationReply(Base):

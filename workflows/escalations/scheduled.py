@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflows.audit.service import record_event
@@ -58,7 +58,8 @@ async def find_and_flag_overdue(session: AsyncSession, *, now: datetime, tz: Zon
         Escalation.flagged_overdue.is_(False)))
     flagged = [e for e in candidates if is_overdue(e, now=now, tz=tz, hours=hours, overdue_minutes=overdue_minutes)]
     for escalation in flagged:
-        escalation.flagged_overdue = True
+        # A plain UPDATE: flagging never conflicts with a staff member's claim (no version check).
+        await session.execute(update(Escalation).where(Escalation.id == escalation.id).values(flagged_overdue=True))
         record_event(session, entity_type="escalation", entity_id=escalation.id, action="overdue", actor="system",
                      community_id=escalation.community_id,
                      reason=f"no reply within {overdue_minutes} working minutes")

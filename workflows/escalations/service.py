@@ -1,8 +1,10 @@
-"""The only code that changes escalations: open (from the bot), claim, reply, release, resolve (from staff)."""
+"""The only code that changes escalations: open (from the bot), claim, reply, release, resolve (from staff), each
+through the table in states.py and workflows.statemachine.apply_transition. The row has a version: of two staff
+claiming one escalation at once, one wins and the other gets EscalationTaken."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflows.access import Actor
@@ -13,12 +15,13 @@ from workflows.escalations.states import TRANSITIONS
 from workflows.messages.service import recent_transcript
 from workflows.numbering import next_ticket_number
 from workflows.outbox.service import enqueue
-from workflows.statemachine import next_state
+from workflows.statemachine import TransitionNotAllowed, apply_transition
 
 WECHAT_WINDOW_HOURS = 48  # customer-service messages may be sent within 48 h of the owner's last message
 
 
-__all__ = ["Actor", "claim", "open_escalation", "release", "reply", "resolve", "within_wechat_window"]
+__all__ = ["Actor", "EscalationTaken", "claim", "open_escalation", "release", "reply", "resolve",
+           "within_wechat_window"]  # Actor: workflows.access.Actor, re-exported for older imports
 
 
 async def open_escalation(session: AsyncSession, *, community_id: int, openid: str, reason: EscalationReason,
@@ -31,9 +34,10 @@ async def open_escalation(session: AsyncSession, *, community_id: int, openid: s
                   for m in await recent_transcript(session, openid=openid)]
     now = utcnow()
     if existing is not None:
-        existing.question = f"{existing.question}\n{question}".strip()[-4000:]
-        existing.transcript = transcript
-        existing.last_owner_message_at = now
+        # A plain UPDATE (no version check): the owner writing again never conflicts with a staff member's claim.
+        await session.execute(update(Escalation).where(Escalation.id == existing.id).values(
+            question=f"{existing.question}\n{question}".strip()[-4000:], transcript=transcript,
+            last_owner_message_at=now))
         return existing
     escalation = Escalation(
         number=await next_ticket_number(session, community_id=community_id, prefix="RG"),
@@ -46,24 +50,29 @@ async def open_escalation(session: AsyncSession, *, community_id: int, openid: s
     return escalation
 
 
-def _transition(session: AsyncSession, escalation: Escalation, action: str, actor: Actor, reason: str = "") -> None:
-    new = next_state(TRANSITIONS, escalation.status, action, actor.role)
-    old = escalation.status
-    escalation.status = new
-    record_event(session, entity_type="escalation", entity_id=escalation.id, action=action, actor=actor.audit_name,
-                 community_id=escalation.community_id, from_state=old, to_state=new, reason=reason)
+class EscalationTaken(TransitionNotAllowed):
+    """Another staff member claimed or changed the escalation first: reload and tell the actor."""
+
+
+async def _transition(session: AsyncSession, escalation: Escalation, action: str, actor: Actor, *,
+                      reason: str = "", changes: dict | None = None) -> None:
+    if actor.is_staff and not actor.serves(escalation.community_id):
+        raise TransitionNotAllowed("another community", current=escalation.status.value, action=action)
+    await apply_transition(session, escalation, table=TRANSITIONS, action=action, actor=actor,
+                           entity_type="escalation", conflict=EscalationTaken, reason=reason, changes=changes)
 
 
 async def claim(session: AsyncSession, *, escalation: Escalation, actor: Actor) -> Escalation:
-    """A staff member takes the escalation."""
-    _transition(session, escalation, "claim", actor)
-    escalation.claimed_by = actor.staff_id
+    """A staff member takes the escalation; if someone already has it, EscalationTaken."""
+    if escalation.status == EscalationStatus.CLAIMED and escalation.claimed_by != actor.staff_id:
+        raise EscalationTaken(f"{escalation.number} already claimed", current=escalation.status.value,
+                              action="claim")
+    await _transition(session, escalation, "claim", actor, changes={"claimed_by": actor.staff_id})
     return escalation
 
 
 async def release(session: AsyncSession, *, escalation: Escalation, actor: Actor) -> Escalation:
-    _transition(session, escalation, "release", actor)
-    escalation.claimed_by = None
+    await _transition(session, escalation, "release", actor, changes={"claimed_by": None})
     return escalation
 
 
@@ -76,12 +85,13 @@ def within_wechat_window(escalation: Escalation) -> bool:
 async def reply(session: AsyncSession, *, escalation: Escalation, actor: Actor, body: str,
                 as_template: bool = False) -> EscalationReply:
     """Answer the owner: the reply row, the state change and the outbox row in one transaction."""
-    _transition(session, escalation, "reply", actor)
     now = utcnow()
+    changes: dict = {}
     if escalation.claimed_by is None:
-        escalation.claimed_by = actor.staff_id
+        changes["claimed_by"] = actor.staff_id
     if escalation.first_response_at is None:
-        escalation.first_response_at = now
+        changes["first_response_at"] = now
+    await _transition(session, escalation, "reply", actor, changes=changes)
     row = EscalationReply(escalation_id=escalation.id, staff_id=actor.staff_id, body=body,
                           channel="template" if as_template else "custom", created_at=now)
     session.add(row)
@@ -94,6 +104,5 @@ async def reply(session: AsyncSession, *, escalation: Escalation, actor: Actor, 
 
 
 async def resolve(session: AsyncSession, *, escalation: Escalation, actor: Actor, note: str = "") -> Escalation:
-    _transition(session, escalation, "resolve", actor, reason=note)
-    escalation.resolved_at = utcnow()
+    await _transition(session, escalation, "resolve", actor, reason=note, changes={"resolved_at": utcnow()})
     return escalation

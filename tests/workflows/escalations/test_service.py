@@ -24,7 +24,7 @@ async def _open(runtime, openid="owner-1", question="电梯一直响怎么办"):
 async def _staff(runtime, username: str) -> service.Actor:
     async with runtime.sessions() as session:
         staff = await session.scalar(select(StaffUser).where(StaffUser.username == username))
-        return service.Actor(role=staff.role.value, staff_id=staff.id)
+        return service.Actor.of_staff(staff)
 
 
 async def test_reply_claims_writes_outbox_and_audits(any_runtime):
