@@ -1,4 +1,7 @@
-"""Export any staff table to xlsx (openpyxl): a header row, then the rows, as the page shows them."""
+"""Export any staff table to xlsx (openpyxl): a header row, then the rows, as the page shows them.
+
+Text is written as text: openpyxl turns a string starting with "=" into a formula, and owner text (a repair
+description, a question) must never become a live formula (=HYPERLINK(...)) in a staff member's Excel."""
 
 from __future__ import annotations
 
@@ -28,15 +31,22 @@ def _cell(value: Any) -> Any:
     return str(value)
 
 
+def _append_as_text(sheet: Any, values: list[Any]) -> None:
+    sheet.append(values)
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str):
+            cell.data_type = "s"  # a string cell, whatever its first character
+
+
 def xlsx_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]], title: str = "Sheet1") -> bytes:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = title[:31]
-    sheet.append(list(headers))
+    _append_as_text(sheet, list(headers))
     widths = [len(h) * 2 + 2 for h in headers]
     for row in rows:
         values = [_cell(v) for v in row]
-        sheet.append(values)
+        _append_as_text(sheet, values)
         for i, v in enumerate(values[: len(widths)]):
             widths[i] = min(60, max(widths[i], len(str(v or "")) + 2))
     for i, width in enumerate(widths, start=1):
