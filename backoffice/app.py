@@ -22,6 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 import backoffice
 from backoffice import messages as m
+from backoffice.headers import AdminSecurityHeaders
 from backoffice.rendering import Section, register_nav, render
 from backoffice.security import SESSION_COOKIE, SESSION_MAX_AGE_S, LoginRequired, current_staff, verify_csrf
 from workflows.runtime import Runtime
@@ -96,6 +97,7 @@ def install_backoffice(app: FastAPI, runtime: Runtime) -> list[BackgroundJob]:
     settings = runtime.settings
     app.add_middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie=SESSION_COOKIE,
                        max_age=SESSION_MAX_AGE_S, path="/admin", same_site="lax", https_only=settings.secure_cookies)
+    app.add_middleware(AdminSecurityHeaders)
     app.mount("/admin/static", StaticFiles(directory=str(STATIC_DIR)), name="admin-static")
     # FastAPI's own /docs and /openapi.json would be public: replace them with redirects to the staff-only copies.
     app.router.routes[:] = [r for r in app.router.routes

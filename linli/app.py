@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -40,6 +41,18 @@ class LinliApp(FastAPI):
 
 
 FAST_METHODS = frozenset({"GET", "HEAD", "POST"})
+LOOPBACK = frozenset({"127.0.0.1", "::1"})
+PROXY_HEADERS = ("x-forwarded-for", "x-real-ip", "forwarded")
+
+
+def metrics_allowed(request: Request, token: str) -> bool:
+    """With LINLI_METRICS_TOKEN: the bearer token, from anywhere. Without: a direct local request only (not one a
+    reverse proxy on the same host forwarded from outside)."""
+    if token:
+        sent = request.headers.get("authorization", "")
+        return hmac.compare_digest(sent.encode(), f"Bearer {token}".encode())
+    peer = request.client.host if request.client else ""
+    return peer in LOOPBACK and not any(h in request.headers for h in PROXY_HEADERS)
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,
@@ -89,7 +102,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         return JSONResponse({"status": "ok" if healthy else "degraded", **checks}, status_code=200 if healthy else 503)
 
     @app.get("/metrics", include_in_schema=False)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
+        if not metrics_allowed(request, settings.metrics_token):
+            return Response("forbidden", status_code=403)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return app

@@ -7,14 +7,19 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_VALUES = frozenset({"linli-dev-secret-change-me", "linli-dev-token", "wx0000000000linli", "changethis"})
 
 
 class Settings(BaseSettings):
     """Configuration of one Linli deployment; every field has an embedded default that `make run` uses."""
 
     model_config = SettingsConfigDict(env_prefix="LINLI_", env_file=".env", extra="ignore")
+
+    # "production" refuses the development defaults below (secret key, sample WeChat token and appid)
+    env: Literal["development", "production"] = "development"
 
     # Storage
     database_url: str = "sqlite+aiosqlite:///var/linli.db"
@@ -33,6 +38,8 @@ class Settings(BaseSettings):
     wechat_api_base: str = "https://api.weixin.qq.com"
     wechat_reply_budget_s: float = 3.5
     wechat_max_body_bytes: int = 64 * 1024
+    # A signed request whose timestamp is further than this from now is refused (replays of old captures)
+    wechat_max_timestamp_age_s: int = 300
     # Template message ids by Linli's template name, as JSON: {"service_reply": "tmpl-id", "repair_done": "…"};
     # a wechat.template outbox row whose template has no id here is sent as a customer-service text instead.
     wechat_template_ids: dict[str, str] = Field(default_factory=dict)
@@ -56,12 +63,32 @@ class Settings(BaseSettings):
     working_hours: str = "08:00-20:00"  # local time in which escalation minutes count toward overdue
     secret_key: str = "linli-dev-secret-change-me"
     secure_cookies: bool = False
+    # Peers whose X-Forwarded-For is believed (comma-separated IPs or networks, e.g. 127.0.0.1,10.0.0.0/8);
+    # empty: the TCP peer is the client, whatever the header says
+    trusted_proxies: str = ""
+    # Set: /metrics needs "Authorization: Bearer <token>"; empty: /metrics answers only direct local requests
+    metrics_token: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
     run_workers_in_process: bool = True
     payments_provider: str = "sandbox"
 
     debug_sql: bool = Field(default=False)
+
+    @model_validator(mode="after")
+    def _refuse_dev_values_in_production(self) -> Settings:
+        """Like fastapi's full-stack template: the development defaults must not reach production."""
+        if self.env != "production":
+            return self
+        problems = [name for name, value in (("LINLI_SECRET_KEY", self.secret_key),
+                                             ("LINLI_WECHAT_TOKEN", self.wechat_token),
+                                             ("LINLI_WECHAT_APPID", self.wechat_appid))
+                    if value in DEV_VALUES]
+        if len(self.secret_key) < 32:
+            problems.append("LINLI_SECRET_KEY (at least 32 characters)")
+        if problems:
+            raise ValueError("LINLI_ENV=production needs real values for: " + ", ".join(sorted(set(problems))))
+        return self
 
     @cached_property
     def tz(self) -> ZoneInfo:

@@ -16,6 +16,19 @@ MAX_PHOTO_BYTES = 8 * 1024 * 1024
 TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif"}
 
 
+def image_extension(data: bytes) -> str | None:
+    """The extension the bytes themselves show (magic numbers), whatever the browser claimed; None: not an image."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return ".jpg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return ".png"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return ".gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return ".webp"
+    return None
+
+
 class PhotoRejected(ValueError):
     """Not an image, empty or too large; the message is shown beside the field."""
 
@@ -32,6 +45,9 @@ async def save_upload(media_dir: str, upload: UploadFile | None) -> str | None:
         raise PhotoRejected("图片是空的")
     if len(data) > MAX_PHOTO_BYTES:
         raise PhotoRejected("图片太大了（最大 8 MB）")
+    extension = image_extension(data)
+    if extension is None:
+        raise PhotoRejected("这个文件不是图片，只能上传 JPG、PNG、WEBP 或 GIF 图片")
     relative = Path("staff") / local(utcnow()).strftime("%Y%m%d") / f"{uuid.uuid4().hex}{extension}"
     target = Path(media_dir) / relative
     await asyncio.to_thread(_write, target, data)

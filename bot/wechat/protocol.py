@@ -53,6 +53,15 @@ def signature_of(*parts: str) -> str:
     return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
 
 
+def check_timestamp(timestamp: str | None, max_age_s: int, now: float | None = None) -> None:
+    """Raise Forged unless the signed timestamp is within max_age_s of now: a captured request cannot be replayed
+    after its MsgId has left the dedup store."""
+    if not timestamp or not timestamp.isdigit():
+        raise Forged("missing_signature")
+    if abs((time.time() if now is None else now) - int(timestamp)) > max_age_s:
+        raise Forged("stale_timestamp")
+
+
 def check_signature(token: str, signature: str | None, timestamp: str | None, nonce: str | None,
                     *extra: str) -> None:
     """Raise Forged unless `signature` signs token, timestamp, nonce (and, for msg_signature, the Encrypt text)."""

@@ -23,6 +23,7 @@ from bot.wechat.protocol import (
     Refused,
     TooLarge,
     check_signature,
+    check_timestamp,
     encrypt_element,
     parse_inbound,
     text_reply_xml,
@@ -88,6 +89,7 @@ class WeChatWebhook:
     def __init__(self, *, settings: Settings, intake: Intake) -> None:
         self.token = settings.wechat_token
         self.limit = settings.wechat_max_body_bytes
+        self.max_age_s = settings.wechat_max_timestamp_age_s
         self.crypto = make_crypto(settings)
         self.intake = intake
 
@@ -96,6 +98,7 @@ class WeChatWebhook:
         try:
             if scope["method"] in ("GET", "HEAD"):
                 check_signature(self.token, params.get("signature"), params.get("timestamp"), params.get("nonce"))
+                check_timestamp(params.get("timestamp"), self.max_age_s)
                 await respond(send, 200, params.get("echostr", ""))
                 return
             await self.receive_message(scope, receive, send, params)
@@ -108,6 +111,7 @@ class WeChatWebhook:
         safe = params.get("encrypt_type", "raw").lower() == "aes"
         body = await read_limited(scope, receive, self.limit)
         check_signature(self.token, params.get("signature"), timestamp, nonce)
+        check_timestamp(timestamp, self.max_age_s)
         if safe:
             if self.crypto is None:
                 raise Refused("safe_mode_not_configured")

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import os
 import struct
+import time
 
 import pytest
 
@@ -221,3 +222,18 @@ async def test_bad_padding_inside_a_signed_envelope_is_refused(hook):
     response = await client.post("/wechat", params=params, content=envelope)
     assert (response.status_code, response.text) == (400, "bad_padding") and responder.calls == []
     assert runtime.state._values == {}
+
+
+async def test_a_signed_request_with_a_day_old_timestamp_is_refused(hook):
+    """Finding 6: replay is not stopped only while the MsgId is remembered — an old timestamp is refused."""
+    client, responder, wruntime = hook
+    day_old = str(int(time.time()) - 86400)
+    response = await client.post("/wechat", params=signed_params(timestamp=day_old),
+                                 content=inner_xml("owner-replay", content="你好").encode())
+    assert response.status_code == 403 and response.text == "stale_timestamp"
+    assert responder.calls == []
+    future = str(int(time.time()) + 86400)
+    assert (await client.get("/wechat", params=signed_params(timestamp=future) | {"echostr": "1"})).status_code == 403
+    fresh = await client.post("/wechat", params=signed_params(timestamp=str(int(time.time()) - 60)),
+                              content=inner_xml("owner-replay", content="你好").encode())
+    assert fresh.status_code == 200
