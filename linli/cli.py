@@ -113,3 +113,8 @@ app.add_typer(repairs_app, name="repairs")
 from linli.cli_community import community_app  # noqa: E402
 
 app.add_typer(community_app, name="community")
+
+
+from linli.cli_backup import backup_app  # noqa: E402
+
+app.add_typer(backup_app, name="backup")

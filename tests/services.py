@@ -112,6 +112,13 @@ class PostgresDatabases:
         self.created.append(name)
         return PG_ASYNC_BASE + name
 
+    def empty(self) -> str:
+        """A new database without tables (a restore target)."""
+        name = f"linli_e_{uuid.uuid4().hex[:12]}"
+        self._admin(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return PG_ASYNC_BASE + name
+
     def drop(self, name: str) -> None:
         self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
