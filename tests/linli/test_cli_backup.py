@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -52,4 +51,3 @@ async def test_backup_verify_and_restore_from_the_command_line(settings, chroma_
         restored.output
     again = await invoke("backup", "restore", "--database-url", target)
     assert again.exit_code == 1 and "not empty" in again.output
-    assert Path(new_machine / "linli.db").stat().st_size > 0
