@@ -117,7 +117,9 @@ async def warn_if_missing(runtime: Runtime, *, now: datetime | None = None) -> b
     now = now or utcnow()
     async with transaction(runtime.sessions) as session:
         health = await backup_health(session, runtime, now=now)
-        if not health.overdue:
+        running = await session.scalar(select(BackupRun.id).where(
+            BackupRun.status == BackupStatus.RUNNING, BackupRun.started_at > now - timedelta(hours=1)))
+        if not health.overdue or running is not None:  # another worker's backup may be about to succeed
             return False
         last = local(health.last_ok_at, runtime.settings.tz).strftime("%m月%d日 %H:%M") if health.last_ok_at \
             else "（从未成功）"
