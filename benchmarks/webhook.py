@@ -361,16 +361,19 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="linli-bench-") as tmp:
         production = f"linli_bench_{Path(tmp).name.replace('-', '_').lower()}" if args.production else ""
         env = prepare_database(Path(tmp), production) | {"BENCH_BOT": args.bot}
-        app = start_server("app", env)
-        echo = start_server("echo", env)
+        servers: list[tuple[subprocess.Popen, int]] = []
         try:
+            app = start_server("app", env)
+            servers.append(app)
+            echo = start_server("echo", env)
+            servers.append(echo)
             asyncio.run(drive(app[1], build_requests(20, FIRST + STEPS, "warm", app[1]), 5))
             asyncio.run(drive(echo[1], build_requests(20, FIRST + STEPS, "warm", echo[1]), 5))
             known = [(c, *run_level(app, echo, args.owners, c, False)) for c in args.concurrency]
             first = [(c, *run_level(app, echo, args.owners, c, True)) for c in args.concurrency]
             mix = [(c, *run_mix(app, echo, args.mix_owners, c)) for c in args.concurrency] if args.mix_owners else []
         finally:
-            for process, _ in (app, echo):
+            for process, _ in servers:
                 process.terminate()
                 process.wait(timeout=10)
             if production:
