@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench eval calibrate install browser clean
+.PHONY: run test lint bench eval calibrate install browser pgclient clean
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
@@ -24,6 +24,13 @@ browser:
 	  else echo "chromium is missing: run 'apt-get install -y chromium' as root"; fi; \
 	fi
 
+# Debian's postgresql-client for backups of PostgreSQL (pg_dump, pg_restore) and their tests.
+pgclient:
+	@if ! command -v pg_dump >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = "0" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-client >/dev/null; \
+	  else echo "pg_dump is missing: run 'apt-get install -y postgresql-client' as root"; fi; \
+	fi
+
 run: $(STAMP)
 	$(BIN)/linli db upgrade
 	$(BIN)/linli demo
@@ -32,7 +39,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 
-test: $(STAMP) browser
+test: $(STAMP) browser pgclient
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -p no:cacheprovider
 

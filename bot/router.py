@@ -320,6 +320,8 @@ class Bot:
 
     async def escalate(self, ctx: DialogContext, reason: EscalationReason, question: str) -> str:
         """Hand the owner to a person and say so, with the sayable number."""
+        if not ctx.owner.default_community_id:  # a fresh deployment: no community, so no staff to hand over to
+            return texts.NO_COMMUNITY_YET
         try:
             escalation = await self.open_escalation(ctx, reason, question)
         except Exception:  # noqa: BLE001
@@ -329,6 +331,8 @@ class Bot:
 
     async def _not_yet(self, ctx: DialogContext, what: str, question: str) -> str:
         """缴费/访客 are not open in the bot yet: say so honestly, give the phone, and have staff follow up."""
+        if not ctx.owner.default_community_id:
+            return texts.NO_COMMUNITY_YET
         phone = await self._community_phone(ctx.owner.default_community_id)
         try:
             escalation = await self.open_escalation(ctx, EscalationReason.NOT_YET_AVAILABLE, f"[{what}] {question}")

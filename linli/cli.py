@@ -108,3 +108,13 @@ app.add_typer(kb_app, name="kb")
 from linli.cli_repairs import repairs_app  # noqa: E402
 
 app.add_typer(repairs_app, name="repairs")
+
+
+from linli.cli_community import community_app  # noqa: E402
+
+app.add_typer(community_app, name="community")
+
+
+from linli.cli_backup import backup_app  # noqa: E402
+
+app.add_typer(backup_app, name="backup")

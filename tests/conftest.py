@@ -3,6 +3,7 @@ Redis with a key prefix of its own, and the runtime built from them."""
 
 from __future__ import annotations
 
+import subprocess
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -10,10 +11,12 @@ from pathlib import Path
 import pytest
 
 from tests.services import (
+    LINLI,
     REDIS_TEST_URL,
     PostgresDatabases,
     build_sqlite_template,
     copy_sqlite,
+    linli_env,
     require,
     test_settings,
 )
@@ -24,6 +27,19 @@ from workflows.settings import Settings
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_sqlite_template(tmp_path_factory.mktemp("sqlite-template"))
+
+
+@pytest.fixture(scope="session")
+def chroma_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A Chroma folder as `linli demo` leaves it (`linli kb reindex` in a process of its own): the FAQ index and the
+    labelled sentences' vectors. Each server starts on a copy and reads them back instead of embedding ~1,500
+    sentences at start-up."""
+    tmp_path = tmp_path_factory.mktemp("chroma-template")
+    settings = test_settings(tmp_path, database_url=copy_sqlite(sqlite_template, tmp_path))
+    done = subprocess.run([str(LINLI), "kb", "reindex"], env=linli_env(settings), capture_output=True, text=True,
+                          timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return Path(settings.chroma_path)
 
 
 @pytest.fixture(scope="session")

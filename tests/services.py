@@ -7,6 +7,7 @@ import asyncio
 import os
 import shutil
 import socket
+import sys
 import uuid
 from pathlib import Path
 
@@ -22,6 +23,7 @@ IN_CI = os.environ.get("CI", "").lower() == "true"
 PG_ADMIN_DSN = os.environ.get("LINLI_TEST_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_ASYNC_BASE = os.environ.get("LINLI_TEST_PG_BASE", "postgresql+asyncpg://postgres@127.0.0.1:5432/")
 REDIS_TEST_URL = os.environ.get("LINLI_TEST_REDIS", "redis://127.0.0.1:6379/0")
+LINLI = Path(sys.executable).with_name("linli")  # the command, as operators run it in subprocesses
 
 
 def require(service: str, host: str, port: int) -> None:
@@ -110,9 +112,23 @@ class PostgresDatabases:
         self.created.append(name)
         return PG_ASYNC_BASE + name
 
+    def empty(self) -> str:
+        """A new database without tables (a restore target)."""
+        name = f"linli_e_{uuid.uuid4().hex[:12]}"
+        self._admin(f'CREATE DATABASE "{name}"')
+        self.created.append(name)
+        return PG_ASYNC_BASE + name
+
     def drop(self, name: str) -> None:
         self._admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def drop_all(self) -> None:
         for name in [*self.created, self.template]:
             self.drop(name)
+
+
+def linli_env(settings: Settings) -> dict[str, str]:
+    """The same database and folders for the server and for `linli chat`; no real WeChat, no Redis."""
+    return {**os.environ, "LINLI_DATABASE_URL": settings.database_url, "LINLI_MEDIA_DIR": settings.media_dir,
+            "LINLI_CHROMA_PATH": settings.chroma_path, "LINLI_REDIS_URL": "", "LINLI_SECRET_KEY": "browser-test",
+            "LINLI_RUN_WORKERS_IN_PROCESS": "false", "LINLI_WECHAT_API_BASE": "http://127.0.0.1:9"}

@@ -73,6 +73,19 @@ class Settings(BaseSettings):
     run_workers_in_process: bool = True
     payments_provider: str = "sandbox"
 
+    # Backups (数据备份与灾备, docs/operations.md): where, the key, when, how many to keep
+    backup_destination: str = ""  # a folder (/var/backups/linli, file:///mnt/nas/linli) or s3://bucket/prefix
+    backup_key: str = ""  # 32 bytes, urlsafe base64 (`linli backup keygen`); keep a copy away from the server
+    backup_time: str = "03:00"  # local time of the daily backup, run by a worker
+    backup_max_age_hours: int = 26  # the dashboard and the admins are warned when the last good backup is older
+    backup_keep_daily: int = 7
+    backup_keep_weekly: int = 4
+    backup_keep_monthly: int = 6
+    backup_s3_endpoint: str = ""  # S3-compatible stores: https://oss-cn-shanghai.aliyuncs.com, a MinIO URL, …
+    backup_s3_region: str = ""
+    backup_s3_access_key: str = ""  # empty: boto3's usual chain (AWS_ACCESS_KEY_ID, instance roles)
+    backup_s3_secret_key: str = ""
+
     debug_sql: bool = Field(default=False)
 
     @model_validator(mode="after")

@@ -11,11 +11,43 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from typing import Protocol
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 
 class StateStoreUnavailable(Exception):
     """The state store did not answer; callers give an honest short reply and keep nothing half-done."""
+
+
+@dataclass
+class MessageClaim:
+    """The first round trip of a webhook message: the MsgId claimed (or not: a retry), and — when the owner's lock
+    was free — the lock taken and the owner's keys read, all in one call."""
+
+    first: bool
+    previous: str | None = None  # the stored value of a retry ("processing" or "done:<reply>")
+    token: str | None = None  # the lock's token when it was taken in the same round trip
+    prefetched: dict[str, str | None] = field(default_factory=dict)
+
+
+@dataclass
+class Turn:
+    """One owner's turn under their lock. Reads of the prefetched keys are answered from memory; writes of the
+    `deferrable` keys wait and go out with the unlock, in one pipeline, with the `after` writes (the answer kept for
+    WeChat's retries). Safe because no one else reads those keys while the lock is held."""
+
+    known: dict[str, str | None] = field(default_factory=dict)
+    deferrable: frozenset[str] = frozenset()
+    pending: dict[str, tuple[str, float | None]] = field(default_factory=dict)
+    after: list[tuple[str, str, float | None]] = field(default_factory=list)
+    open: bool = True  # a task spawned during the turn inherits it; after the turn it must write through again
+
+    def write_after(self, key: str, value: str, ttl_s: float | None) -> None:
+        self.after.append((key, value, ttl_s))
+
+
+_turn: ContextVar[tuple[object, Turn] | None] = ContextVar("linli_state_turn", default=None)
 
 
 class StateStore(Protocol):
@@ -29,6 +61,10 @@ class StateStore(Protocol):
     async def in_set(self, key: str, members: Sequence[str]) -> list[bool]: ...
     async def ping(self) -> bool: ...
     def lock(self, key: str, timeout_s: float = 10.0) -> AsyncIterator[None]: ...
+    async def claim_message(self, key: str, value: str, ttl_s: float, *, lock_key: str, lock_timeout_s: float,
+                            prefetch: Sequence[str]) -> MessageClaim: ...
+    def turn(self, lock_key: str, *, claim: MessageClaim | None, timeout_s: float,
+             defer: Sequence[str]) -> AsyncIterator[Turn]: ...
     async def close(self) -> None: ...
 
 
@@ -103,6 +139,21 @@ class MemoryStateStore:
             if not lock.locked() and not getattr(lock, "_waiters", None):
                 self._locks.pop(key, None)
 
+    async def claim_message(self, key: str, value: str, ttl_s: float, *, lock_key: str, lock_timeout_s: float,
+                            prefetch: Sequence[str]) -> MessageClaim:
+        if await self.set_if_absent(key, value, ttl_s):
+            return MessageClaim(first=True)
+        return MessageClaim(first=False, previous=self._alive(key))
+
+    @asynccontextmanager
+    async def turn(self, lock_key: str, *, claim: MessageClaim | None, timeout_s: float,
+                   defer: Sequence[str]) -> AsyncIterator[Turn]:
+        async with self.lock(lock_key, timeout_s):
+            turn = Turn()
+            yield turn
+            for key, value, ttl_s in turn.after:
+                await self.set(key, value, ttl_s)
+
     async def close(self) -> None:
         return None
 
@@ -111,6 +162,15 @@ class RedisStateStore:
     """Redis through redis.asyncio; errors become StateStoreUnavailable."""
 
     _UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
+    # KEYS: the MsgId's dedup key, the owner's lock, then the keys to read; ARGV: dedup value, its TTL (ms), the
+    # lock token, the lock's TTL (ms). {0, previous}: a retry; {1}: claimed, lock busy; {2, values...}: both taken.
+    _CLAIM = """
+if not redis.call('set', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {0, redis.call('get', KEYS[1])} end
+if not redis.call('set', KEYS[2], ARGV[3], 'NX', 'PX', ARGV[4]) then return {1} end
+local found = {2}
+for i = 3, #KEYS do found[#found + 1] = redis.call('get', KEYS[i]) end
+return found
+"""
 
     def __init__(self, url: str, prefix: str = "linli:") -> None:
         import redis.asyncio as redis
@@ -119,6 +179,8 @@ class RedisStateStore:
                                      health_check_interval=30)
         self._prefix = prefix
         self._errors = (redis.RedisError, OSError)
+        self._unlock = self._redis.register_script(self._UNLOCK)
+        self._claim = self._redis.register_script(self._CLAIM)
 
     def _k(self, key: str) -> str:
         return self._prefix + key
@@ -129,20 +191,40 @@ class RedisStateStore:
         except self._errors as exc:
             raise StateStoreUnavailable(str(exc)) from exc
 
+    def _current_turn(self) -> Turn | None:
+        current = _turn.get()
+        return current[1] if current is not None and current[0] is self and current[1].open else None
+
     async def get(self, key: str) -> str | None:
-        return await self._call("get", self._k(key))  # type: ignore[return-value]
+        return (await self.get_many([key]))[0]
 
     async def get_many(self, keys: Sequence[str]) -> list[str | None]:
-        """One MGET: several values in one round trip."""
-        return await self._call("mget", [self._k(key) for key in keys])  # type: ignore[return-value]
+        """One MGET: several values in one round trip (none for keys this turn already knows)."""
+        turn = self._current_turn()
+        missing = [key for key in keys if turn is None or key not in turn.known]
+        fetched: dict[str, Any] = {}
+        if missing:
+            values = await self._call("mget", [self._k(key) for key in missing])
+            fetched = dict(zip(missing, values, strict=True))  # type: ignore[arg-type]
+        known = turn.known if turn is not None else {}
+        return [fetched[key] if key in fetched else known[key] for key in keys]
 
     async def set(self, key: str, value: str, ttl_s: float | None = None) -> None:
+        turn = self._current_turn()
+        if turn is not None and key in turn.deferrable:
+            turn.pending[key] = (value, ttl_s)
+            turn.known[key] = value
+            return
         await self._call("set", self._k(key), value, px=None if ttl_s is None else int(ttl_s * 1000))
 
     async def set_if_absent(self, key: str, value: str, ttl_s: float) -> bool:
         return bool(await self._call("set", self._k(key), value, nx=True, px=int(ttl_s * 1000)))
 
     async def delete(self, key: str) -> None:
+        turn = self._current_turn()
+        if turn is not None:
+            turn.pending.pop(key, None)
+            turn.known[key] = None
         await self._call("delete", self._k(key))
 
     async def incr(self, key: str, ttl_s: float) -> int:
@@ -177,8 +259,21 @@ class RedisStateStore:
     @asynccontextmanager
     async def lock(self, key: str, timeout_s: float = 10.0) -> AsyncIterator[None]:
         """A lease lock (SET NX PX, released by compare-and-delete) that every worker respects."""
-        token = uuid.uuid4().hex
         name = self._k("lock:" + key)
+        token = await self._acquire(name, key, timeout_s)
+        try:
+            yield
+        finally:
+            await self._release(name, token)
+
+    async def _release(self, name: str, token: str) -> None:
+        try:
+            await self._unlock(keys=[name], args=[token])  # EVALSHA; loads the script when Redis lacks it
+        except self._errors as exc:
+            raise StateStoreUnavailable(str(exc)) from exc
+
+    async def _acquire(self, name: str, key: str, timeout_s: float) -> str:
+        token = uuid.uuid4().hex
         deadline = time.monotonic() + timeout_s
         delay = 0.002
         while not await self._call("set", name, token, nx=True, px=int(timeout_s * 1000) + 5000):
@@ -186,10 +281,63 @@ class RedisStateStore:
                 raise StateStoreUnavailable(f"lock {key} busy")
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.05)
+        return token
+
+    async def claim_message(self, key: str, value: str, ttl_s: float, *, lock_key: str, lock_timeout_s: float,
+                            prefetch: Sequence[str]) -> MessageClaim:
+        """One round trip (a Lua script): claim the MsgId, take the owner's lock, read the owner's keys."""
+        token = uuid.uuid4().hex
+        keys = [self._k(key), self._k("lock:" + lock_key), *(self._k(k) for k in prefetch)]
         try:
-            yield
+            found = await self._claim(keys=keys, args=[value, int(ttl_s * 1000), token,
+                                                       int(lock_timeout_s * 1000) + 5000])
+        except self._errors as exc:
+            raise StateStoreUnavailable(str(exc)) from exc
+        if found[0] == 0:
+            return MessageClaim(first=False, previous=found[1])
+        if found[0] == 1:
+            return MessageClaim(first=True)
+        values = list(found[1:]) + [None] * (len(prefetch) - len(found) + 1)  # trailing nils may be dropped
+        return MessageClaim(first=True, token=token, prefetched=dict(zip(prefetch, values, strict=True)))
+
+    @asynccontextmanager
+    async def turn(self, lock_key: str, *, claim: MessageClaim | None, timeout_s: float,
+                   defer: Sequence[str]) -> AsyncIterator[Turn]:
+        """The owner's lock (taken already by claim_message, or now); deferred writes, the `after` writes and the
+        unlock leave in one pipeline at the end. After an error only the unlock is sent."""
+        name = self._k("lock:" + lock_key)
+        taken = claim is not None and claim.token is not None
+        token = claim.token if taken else await self._acquire(name, lock_key, timeout_s)
+        turn = Turn(known=dict(claim.prefetched) if taken else {}, deferrable=frozenset(defer))
+        reset = _turn.set((self, turn))
+        finished = False
+        try:
+            yield turn
+            finished = True
         finally:
-            await self._call("eval", self._UNLOCK, 1, name, token)
+            turn.open = False
+            _turn.reset(reset)
+            await self._finish_turn(name, token, turn if finished else Turn())
+
+    async def _finish_turn(self, name: str, token: str, turn: Turn) -> None:
+        """SETs and the unlock's EVALSHA in one pipeline (not Script objects: a pipeline holding those asks Redis
+        SCRIPT EXISTS first, one more round trip every time). A Redis that lost the script gets a plain unlock."""
+        from redis.exceptions import NoScriptError
+
+        writes = [(key, value, ttl) for key, (value, ttl) in turn.pending.items()] + turn.after
+        if not writes:
+            await self._release(name, token)
+            return
+        try:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for key, value, ttl_s in writes:
+                    pipe.set(self._k(key), value, px=None if ttl_s is None else int(ttl_s * 1000))
+                pipe.evalsha(self._unlock.sha, 1, name, token)
+                await pipe.execute()
+        except NoScriptError:
+            await self._release(name, token)
+        except self._errors as exc:
+            raise StateStoreUnavailable(str(exc)) from exc
 
     async def close(self) -> None:
         await self._redis.aclose()

@@ -12,6 +12,7 @@ from backoffice.exports import xlsx_response
 from backoffice.rendering import NavLink, Section, render
 from backoffice.security import is_admin, runtime_of
 from workflows.analytics import queries as a
+from workflows.backups.runs import backup_health
 from workflows.clock import utcnow
 from workflows.db import transaction
 from workflows.staff.models import StaffUser
@@ -26,7 +27,9 @@ async def _figures(request: Request, staff: StaffUser) -> dict:
     now, tz = utcnow(), settings.tz
     async with transaction(runtime_of(request).sessions) as session:
         occupancy = await a.occupancy(session, community_ids=scope)
+        backup = await backup_health(session, runtime_of(request), now=now)
         return {
+            "backup": backup if is_admin(staff) or (staff.role == Role.MANAGER and backup.configured) else None,
             "escalations": await a.escalation_queue(session, community_ids=scope),
             "repairs": await a.repair_queue(session, community_ids=scope, now=now),
             "alarms_built": not a.not_built("workflows.alarms.models"),

@@ -8,7 +8,7 @@ import unicodedata
 
 from bot import directory, texts
 from bot.context import DialogContext
-from bot.dialogs.spec import Choice, Dialog, Invalid, Slot
+from bot.dialogs.spec import Abort, Choice, Dialog, Invalid, Slot
 from bot.owner import invalidate_profile
 from workflows.bindings.service import household_label, request_binding, request_reference, verify_and_bind
 from workflows.clock import local, utcnow
@@ -21,6 +21,18 @@ FAILED_KEY = "bindfail:{openid}:{day}"
 
 async def community_choices(ctx: DialogContext) -> list[Choice]:
     return [Choice(c.id, c.name, (c.code,)) for c in await directory.communities(ctx.runtime)]
+
+
+async def one_community(ctx: DialogContext) -> bool:
+    """A company with one community asks nobody to choose it; with none yet, there is nothing to bind to."""
+    places = await directory.communities(ctx.runtime)
+    if not places:
+        raise Abort(texts.BIND_NO_COMMUNITY)
+    return len(places) == 1
+
+
+async def the_only_community(ctx: DialogContext) -> int:
+    return (await directory.communities(ctx.runtime))[0].id
 
 
 async def building_choices(ctx: DialogContext) -> list[Choice]:
@@ -88,7 +100,8 @@ BIND = Dialog(
     triggers=("绑定房屋", "绑定", "绑房", "绑定房子"),
     description="绑定房屋：把微信和自己家的房号绑在一起（核对姓名和手机尾号）",
     slots=(
-        Slot("community", texts.BIND_COMMUNITY, choices=community_choices, label="小区"),
+        Slot("community", texts.BIND_COMMUNITY, choices=community_choices, skip_if=one_community,
+             default=the_only_community, label="小区"),
         Slot("building", texts.BIND_BUILDING, choices=building_choices, parse=parse_building, example="1栋",
              label="楼栋"),
         Slot("room", texts.BIND_ROOM, parse=parse_room, example="1单元101", label="房号"),

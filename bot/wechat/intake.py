@@ -4,6 +4,8 @@ what happens when the state store is down.
 - WeChat retries a delivery up to three times; `dedup:<Inbound.dedup_key>` is set once ("processing", ~60 s) and
   then holds the answer ("done:<text>", ~30 s) so a retry gets the same reply and nothing runs twice.
 - Messages of one openid run under the state store's lock `openid:<openid>`, in arrival order.
+- Redis round trips: one Lua call claims the MsgId, takes the lock and reads the conversation and profile; one
+  pipeline writes the conversation, the stored answer and releases the lock (workflows.statestore.Turn).
 - The bot gets `settings.wechat_reply_budget_s`; past it the request is answered at once ("success") and the reply
   is written to the outbox (kind wechat.text, dedup key `late:<dedup_key>`) when it is ready.
 - StateStoreUnavailable anywhere: the owner is told honestly (texts.BUSY) and the message is queued in the outbox
@@ -16,16 +18,19 @@ import asyncio
 import dataclasses
 import logging
 import time
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy.exc import IntegrityError
 
+from bot.conversation import KEY as CONV_KEY
 from bot.messages import Inbound, Location, Reply
 from bot.wechat import metrics, texts
+from workflows.bindings.service import PROFILE_CACHE_KEY
 from workflows.db import transaction
 from workflows.outbox.service import enqueue
 from workflows.runtime import Runtime
-from workflows.statestore import StateStoreUnavailable
+from workflows.statestore import MessageClaim, StateStoreUnavailable
 
 log = logging.getLogger("linli.wechat")
 
@@ -33,6 +38,25 @@ PROCESSING_TTL_S = 60.0
 DONE_TTL_S = 30.0
 LOCK_TIMEOUT_S = 10.0
 REPLAY_KIND = "bot.replay"
+
+
+@dataclass
+class _Progress:
+    """Between a request and its bot task: whether the request gave up waiting (late), and whether the answer
+    for retries was committed to the unlock's pipeline (then the request waits for it instead)."""
+
+    late: bool = False
+    committed: bool = False
+    remembered: bool = False
+
+
+def _lock_key(inbound: Inbound) -> str:
+    return f"openid:{inbound.openid}"
+
+
+def _owner_keys(inbound: Inbound) -> list[str]:
+    """What the bot reads first for every message: the conversation and the cached owner profile."""
+    return [CONV_KEY.format(openid=inbound.openid), PROFILE_CACHE_KEY.format(openid=inbound.openid)]
 
 
 class Responder(Protocol):
@@ -87,22 +111,33 @@ class Intake:
         self._background: set[asyncio.Task[Any]] = set()
 
     async def handle(self, inbound: Inbound) -> str:
+        """Two state-store round trips for a message in the usual case (benchmarks/webhook.py --production): one
+        claims the MsgId, takes the owner's lock and reads their conversation and profile; one writes the
+        conversation, the answer for retries and releases the lock (workflows.statestore: claim_message, turn)."""
         state = self.runtime.state
         key = "dedup:" + inbound.dedup_key
         try:
-            first = await state.set_if_absent(key, "processing", PROCESSING_TTL_S)
-            if not first:
+            claim = await state.claim_message(key, "processing", PROCESSING_TTL_S, lock_key=_lock_key(inbound),
+                                              lock_timeout_s=LOCK_TIMEOUT_S, prefetch=_owner_keys(inbound))
+            if not claim.first:
                 metrics.DEDUP_HITS.inc()
-                return await self._answer_of_retry(key)
+                return await self._answer_of_retry(key, claim.previous)
         except StateStoreUnavailable as exc:
             return await self._queue_replay(inbound, exc)
-        task = asyncio.create_task(self._respond(inbound))
+        progress = _Progress()
+        task = asyncio.create_task(self._respond(inbound, claim, key, progress))
         try:
             in_time = await _finished_within(task, self.budget_s)
+            if not in_time and progress.committed:  # the answer is being written with the unlock: moments away
+                await task
+                in_time = True
         except asyncio.CancelledError:  # the request went away (WeChat hung up): the reply still goes out
-            self._later(inbound, key, task)
+            if not progress.committed:  # committed: a retry will find the answer stored with the unlock
+                progress.late = True
+                self._later(inbound, key, task)
             raise
         if not in_time:
+            progress.late = True
             self._later(inbound, key, task)
             metrics.REPLIES.labels("async").inc()
             return ""
@@ -110,7 +145,7 @@ class Intake:
         if reply.extra and not queued:
             await enqueue_texts(self.runtime, openid=inbound.openid, texts_=reply.extra,
                                 dedup_key=f"extra:{inbound.dedup_key}")
-        if not queued:
+        if not queued and not progress.remembered:
             await self._remember(key, reply.text)
         metrics.REPLIES.labels("passive").inc()
         return reply.text
@@ -120,11 +155,19 @@ class Intake:
         self._background.add(late)
         late.add_done_callback(self._background.discard)
 
-    async def _respond(self, inbound: Inbound) -> tuple[Reply, bool]:
-        """Run the bot under the owner's lock; (reply, True) when the message was queued for replay instead."""
+    async def _respond(self, inbound: Inbound, claim: MessageClaim | None, key: str,
+                       progress: _Progress) -> tuple[Reply, bool]:
+        """Run the bot under the owner's lock; (reply, True) when the message was queued for replay instead.
+        Unless the request was answered "success" already (late), the answer for retries is written with the unlock."""
         try:
-            async with self.runtime.state.lock(f"openid:{inbound.openid}", timeout_s=LOCK_TIMEOUT_S):
-                return await self.bot.respond(inbound), False
+            async with self.runtime.state.turn(_lock_key(inbound), claim=claim, timeout_s=LOCK_TIMEOUT_S,
+                                               defer=_owner_keys(inbound)) as turn:
+                reply = await self.bot.respond(inbound)
+                if not progress.late:
+                    turn.write_after(key, "done:" + reply.text, DONE_TTL_S)
+                    progress.committed = True
+            progress.remembered = progress.committed
+            return reply, False
         except StateStoreUnavailable as exc:
             return Reply(await self._queue_replay(inbound, exc)), True
         except Exception:  # noqa: BLE001 - the owner gets an apology, never an error page
@@ -148,18 +191,18 @@ class Intake:
         except StateStoreUnavailable:
             log.warning("could not store the answer of %s for retries", key)
 
-    async def _answer_of_retry(self, key: str) -> str:
+    async def _answer_of_retry(self, key: str, value: str | None) -> str:
         """A retry: the stored answer, or, while the first delivery is still running, "success" after a short wait."""
         deadline = time.monotonic() + self.budget_s
         delay = 0.005
         while True:
-            value = await self.runtime.state.get(key)
             if value is not None and value.startswith("done:"):
                 return value[5:]
             if value is None or time.monotonic() + delay > deadline:
                 return ""
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.1)
+            value = await self.runtime.state.get(key)
 
     async def _queue_replay(self, inbound: Inbound, exc: Exception) -> str:
         log.warning("state store unavailable (%s); queueing %s for replay", exc, inbound.dedup_key)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,21 +13,13 @@ from pathlib import Path
 import pytest
 
 from linli.localhost import free_port, wait_for_health
-from tests.services import IN_CI, copy_sqlite, test_settings
+from tests.services import IN_CI, LINLI, copy_sqlite, linli_env, test_settings
 from workflows.settings import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
-LINLI = Path(sys.executable).with_name("linli")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
                  "--disable-sync"]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-
-
-def linli_env(settings: Settings) -> dict[str, str]:
-    """The same database and folders for the server and for `linli chat`; no real WeChat, no Redis."""
-    return {**os.environ, "LINLI_DATABASE_URL": settings.database_url, "LINLI_MEDIA_DIR": settings.media_dir,
-            "LINLI_CHROMA_PATH": settings.chroma_path, "LINLI_REDIS_URL": "", "LINLI_SECRET_KEY": "browser-test",
-            "LINLI_RUN_WORKERS_IN_PROCESS": "false", "LINLI_WECHAT_API_BASE": "http://127.0.0.1:9"}
 
 
 def linli_chat(settings: Settings, lines: str, *, openid: str) -> str:
@@ -43,19 +34,6 @@ def linli_chat(settings: Settings, lines: str, *, openid: str) -> str:
 class Server:
     base_url: str
     settings: Settings
-
-
-@pytest.fixture(scope="session")
-def chroma_template(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A Chroma folder as `linli demo` leaves it (`linli kb reindex` in a process of its own): the FAQ index and the
-    labelled sentences' vectors. Each server starts on a copy and reads them back instead of embedding ~1,500
-    sentences at start-up."""
-    tmp_path = tmp_path_factory.mktemp("chroma-template")
-    settings = test_settings(tmp_path, database_url=copy_sqlite(sqlite_template, tmp_path))
-    done = subprocess.run([str(LINLI), "kb", "reindex"], env=linli_env(settings), capture_output=True, text=True,
-                          timeout=600, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
-    return Path(settings.chroma_path)
 
 
 @pytest.fixture(scope="module")

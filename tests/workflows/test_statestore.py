@@ -74,3 +74,49 @@ async def test_redis_outage_is_reported_as_unavailable():
     with pytest.raises(StateStoreUnavailable):
         await store.in_set("anything", ["x"])
     await store.close()
+
+
+# --- the webhook's two round trips: claim_message, then a turn whose writes leave with the unlock ---------------
+
+
+async def test_a_message_is_claimed_once_and_the_owner_keys_come_with_the_claim(store):
+    await store.set("conv:o1", '{"dialog": "repair"}')
+    first = await store.claim_message("dedup:m1", "processing", 5, lock_key="openid:o1", lock_timeout_s=5,
+                                      prefetch=["conv:o1", "owner:o1"])
+    again = await store.claim_message("dedup:m1", "processing", 5, lock_key="openid:o1", lock_timeout_s=5,
+                                      prefetch=["conv:o1", "owner:o1"])
+    assert first.first and not again.first and again.previous == "processing"
+    async with store.turn("openid:o1", claim=first, timeout_s=5, defer=["conv:o1", "owner:o1"]) as turn:
+        assert await store.get_many(["conv:o1", "owner:o1"]) == ['{"dialog": "repair"}', None]
+        await store.set("conv:o1", '{"dialog": null}', 60)
+        assert await store.get("conv:o1") == '{"dialog": null}'  # a turn reads its own writes
+        await store.set("owner:o1", "stale profile", 60)
+        await store.delete("owner:o1")  # a binding changed: the deferred profile must not come back
+        turn.write_after("dedup:m1", "done:好的", 30)
+    assert await store.get("conv:o1") == '{"dialog": null}' and await store.get("owner:o1") is None
+    assert await store.get("dedup:m1") == "done:好的"
+    async with store.turn("openid:o1", claim=None, timeout_s=0.5, defer=[]):  # the lock was released
+        pass
+
+
+async def test_a_turn_that_fails_writes_nothing_and_releases_the_lock(store):
+    claim = await store.claim_message("dedup:m2", "processing", 5, lock_key="openid:o2", lock_timeout_s=5,
+                                      prefetch=["conv:o2"])
+    with pytest.raises(RuntimeError):
+        async with store.turn("openid:o2", claim=claim, timeout_s=5, defer=["conv:o2"]) as turn:
+            await store.set("conv:o2", "half-done", 60)
+            turn.write_after("dedup:m2", "done:x", 30)
+            raise RuntimeError("the bot broke")
+    assert await store.get("conv:o2") in (None, "half-done")  # memory writes through; Redis defers and drops it
+    async with store.turn("openid:o2", claim=None, timeout_s=0.5, defer=[]):
+        pass
+
+
+async def test_while_the_owner_is_busy_the_claim_waits_for_the_lock_in_the_turn(store):
+    async with store.lock("openid:o3", timeout_s=5):
+        claim = await store.claim_message("dedup:m3", "processing", 5, lock_key="openid:o3", lock_timeout_s=5,
+                                          prefetch=["conv:o3"])
+        assert claim.first and claim.token is None
+    async with store.turn("openid:o3", claim=claim, timeout_s=1, defer=["conv:o3"]):
+        await store.set("conv:o3", "next", 60)
+    assert await store.get("conv:o3") == "next"

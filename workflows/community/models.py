@@ -36,6 +36,8 @@ class Community(Timestamped, Base):
     latitude: Mapped[float | None] = mapped_column(default=None)
     longitude: Mapped[float | None] = mapped_column(default=None)
     radius_m: Mapped[int] = mapped_column(default=500)
+    # 物业办公时间 "08:00-18:00": when escalation minutes count toward overdue; empty: LINLI_WORKING_HOURS.
+    working_hours: Mapped[str] = mapped_column(String(16), default="", server_default="")
 
     buildings: Mapped[list[Building]] = relationship(back_populates="community", order_by="Building.sort_key")
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflows.audit.service import record_event
 from workflows.clock import as_utc, utcnow
+from workflows.community.models import Community
 from workflows.db import transaction
 from workflows.escalations.models import Escalation, EscalationStatus
 from workflows.outbox.service import enqueue
@@ -56,7 +57,11 @@ async def find_and_flag_overdue(session: AsyncSession, *, now: datetime, tz: Zon
     candidates = await session.scalars(select(Escalation).where(
         Escalation.status != EscalationStatus.RESOLVED, Escalation.first_response_at.is_(None),
         Escalation.flagged_overdue.is_(False)))
-    flagged = [e for e in candidates if is_overdue(e, now=now, tz=tz, hours=hours, overdue_minutes=overdue_minutes)]
+    # A community's own office hours (小区设置) replace the deployment's default `hours`.
+    own_hours = {community_id: parse_working_hours(spec) for community_id, spec in await session.execute(
+        select(Community.id, Community.working_hours).where(Community.working_hours != ""))}
+    flagged = [e for e in candidates if is_overdue(e, now=now, tz=tz, hours=own_hours.get(e.community_id, hours),
+                                                    overdue_minutes=overdue_minutes)]
     for escalation in flagged:
         # A plain UPDATE: flagging never conflicts with a staff member's claim (no version check).
         await session.execute(update(Escalation).where(Escalation.id == escalation.id).values(flagged_overdue=True))

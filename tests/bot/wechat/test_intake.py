@@ -213,3 +213,56 @@ async def test_same_message_three_times_during_an_outage_is_queued_once(tmp_path
     finally:
         await runtime.close()
     assert replies == [texts.BUSY] * 3 and len(queued) == 1
+
+
+# --- the answer stored with the unlock (two Redis round trips a message) and the late path never both --------------
+
+
+@pytest.fixture
+async def redis_runtime(tmp_path, sqlite_template, redis_url, redis_prefix):
+    runtime = Runtime.from_settings(wechat_settings(tmp_path, sqlite_template, redis_url=redis_url,
+                                                    redis_prefix=redis_prefix))
+    yield runtime
+    await runtime.close()
+
+
+async def test_an_answer_committed_with_the_unlock_is_given_passively_even_past_the_budget(redis_runtime,
+                                                                                       monkeypatch):
+    """The bot finished in time, but writing its answer and the unlock took past the budget: the request waits
+    for that write and answers passively; nothing goes to the outbox, and a retry gets the same answer."""
+    store = redis_runtime.state
+    finish = store._finish_turn
+
+    async def slow_finish(*args, **kwargs):
+        await asyncio.sleep(0.3)
+        await finish(*args, **kwargs)
+
+    monkeypatch.setattr(store, "_finish_turn", slow_finish)
+    intake = Intake(runtime=redis_runtime, bot=RecordingResponder(redis_runtime), budget_s=0.1)
+    message = Inbound(openid="o-commit", msg_type="text", content="你好", msg_id="5151")
+    assert await intake.handle(message) == "收到：你好"
+    await intake.drain()
+    assert await _outbox(redis_runtime, "wechat.text") == []
+    monkeypatch.setattr(store, "_finish_turn", finish)
+    assert await intake.handle(message) == "收到：你好"
+
+
+async def test_a_late_answer_goes_through_the_outbox_only_and_retries_get_success(redis_runtime):
+    intake = Intake(runtime=redis_runtime, bot=RecordingResponder(redis_runtime, delay_s=0.3), budget_s=0.05)
+    message = Inbound(openid="o-late", msg_type="text", content="物业电话", msg_id="5252")
+    assert await intake.handle(message) == ""
+    await intake.drain()
+    assert await intake.handle(message) == ""  # stored "" with the late reply: never the text a second time
+    rows = await _outbox(redis_runtime, "wechat.text")
+    assert [r.dedup_key for r in rows] == ["late:msg:5252"]
+
+
+async def test_messages_of_one_owner_keep_their_order_and_state_through_the_pipelined_turns(redis_runtime):
+    bot = CountingBot(make_bot(redis_runtime, assistant=TinyAssistant()))
+    intake = Intake(runtime=redis_runtime, bot=bot)
+    try:
+        replies = [await intake.handle(Inbound(openid="o-pipe", msg_type="text", content=line, msg_id=f"53{n}"))
+                   for n, line in enumerate(("绑定房屋", "1", "1", "1单元101", "张伟", "1234", "我的房屋"))]
+    finally:
+        await bot.bot.transcript.stop()
+    assert "绑定成功" in replies[5] and "1栋1单元101" in replies[6]
