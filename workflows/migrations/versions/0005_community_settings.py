@@ -1,14 +1,14 @@
 """Community settings: the property office's working hours per community (小区设置)
 
 Revision ID: 0005_community_settings
-Revises: 0004_knowledge
+Revises: 0005_access
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_community_settings"
-down_revision = "0004_knowledge"
+down_revision = "0005_access"
 branch_labels = None
 depends_on = None
 
