@@ -14,6 +14,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from workflows.billing.demo import seed_billing
 from workflows.community.models import Building, Community, Household, Occupancy, Resident, ResidentRole
 from workflows.staff.models import Role, StaffCommunity, StaffUser
 from workflows.staff.passwords import hash_password
@@ -128,6 +129,8 @@ async def seed_demo(session: AsyncSession) -> dict[str, int]:
     if new:
         created["communities"] += 1
         created["households"] += await _populate(session, second, buildings=2, floors=4, rng=rng)
+    created["bill_lines"] = await seed_billing(session, main, spaces=24) + await seed_billing(session, second,
+                                                                                                spaces=4)
     for seed in STAFF:
         if await session.scalar(select(StaffUser).where(StaffUser.username == seed.username)) is not None:
             continue
