@@ -83,7 +83,7 @@ async def handle_payment_notification(sessions: async_sessionmaker[AsyncSession]
                                       now: datetime | None = None) -> NotifyResult:
     """One notification from `provider`, raw body bytes as received."""
     try:
-        note = provider.verify_notification(headers, body, now=now or utcnow())
+        note = await provider.verify_notification(headers, body, now=now or utcnow())
     except NotificationRefused as exc:
         log.warning("payment notification refused: %s", exc)
         return NotifyResult(Answer.REFUSED, f"refused: {exc}")

@@ -116,5 +116,5 @@ class PaymentProvider(ABC):
         """申请退款."""
 
     @abstractmethod
-    def verify_notification(self, headers: Mapping[str, str], body: bytes, *, now: datetime) -> Notification:
+    async def verify_notification(self, headers: Mapping[str, str], body: bytes, *, now: datetime) -> Notification:
         """Check the signature over the raw body, the timestamp and decrypt; NotificationRefused otherwise."""

@@ -102,7 +102,7 @@ class SandboxProvider(PaymentProvider):
         timestamp, nonce = str(int(now.timestamp())), secrets.token_hex(16)
         return {TIMESTAMP: timestamp, NONCE: nonce, SIGNATURE: self._sign(timestamp, nonce, body)}, body
 
-    def verify_notification(self, headers: Mapping[str, str], body: bytes, *, now: datetime) -> Notification:
+    async def verify_notification(self, headers: Mapping[str, str], body: bytes, *, now: datetime) -> Notification:
         lowered = {key.lower(): value for key, value in headers.items()}
         timestamp, nonce = lowered.get(TIMESTAMP.lower(), ""), lowered.get(NONCE.lower(), "")
         signature = lowered.get(SIGNATURE.lower(), "")
