@@ -69,6 +69,7 @@ def default_dialogs() -> list[Dialog]:
     from bot.dialogs.help import HELP
     from bot.dialogs.my_households import MY_HOUSEHOLDS
     from bot.dialogs.my_repairs import TICKET_DIALOGS
+    from bot.dialogs.pay import PAY_DIALOGS
     from bot.dialogs.repair import REPAIR
     from bot.dialogs.repair_staff import STAFF_DIALOGS
     from bot.dialogs.staff_bind import STAFF_BIND
@@ -85,6 +86,7 @@ def default_dialogs() -> list[Dialog]:
         COMPLAINT,
         *TICKET_DIALOGS,  # my_repairs, a typed ticket number, 评价/重修, 满意/不满意
         *STAFF_DIALOGS,  # 接单/出发/完工 for technicians bound to WeChat
+        *PAY_DIALOGS,  # 缴费 (unpaid bills → a signed payment link), 收据 NUMBER
     ]
 
 

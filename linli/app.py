@@ -13,6 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from backoffice.app import install_backoffice
 from linli.loops import Loop, LoopRunner
+from linli.payments import install_payments
 from linli.wechat import install_wechat, settle_heap
 from workflows.backups.runs import run_scheduled_backup
 from workflows.repairs.scheduled import run_repair_timers
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     repair_policy = RepairPolicy.from_settings(settings)
     loops.append(Loop("repair-timers", 60.0, lambda: run_repair_timers(runtime.sessions, repair_policy)))
     loops.append(Loop("backup", 60.0, lambda: run_scheduled_backup(runtime)))  # daily, at LINLI_BACKUP_TIME
+    loops.extend(install_payments(app, runtime))
     settle_heap()  # keep last: after every package has loaded what it keeps
 
     @app.get("/healthz", include_in_schema=False)

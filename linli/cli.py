@@ -118,3 +118,8 @@ app.add_typer(community_app, name="community")
 from linli.cli_backup import backup_app  # noqa: E402
 
 app.add_typer(backup_app, name="backup")
+
+
+from linli.cli_bills import bills_app  # noqa: E402
+
+app.add_typer(bills_app, name="bills")

@@ -14,7 +14,9 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from workflows.billing.demo import seed_billing
 from workflows.community.models import Building, Community, Household, Occupancy, Resident, ResidentRole
+from workflows.payments.demo import seed_payments
 from workflows.staff.models import Role, StaffCommunity, StaffUser
 from workflows.staff.passwords import hash_password
 
@@ -128,6 +130,10 @@ async def seed_demo(session: AsyncSession) -> dict[str, int]:
     if new:
         created["communities"] += 1
         created["households"] += await _populate(session, second, buildings=2, floors=4, rng=rng)
+    created["bill_lines"] = await seed_billing(session, main, spaces=24) + await seed_billing(session, second,
+                                                                                                spaces=4)
+    if created["bill_lines"]:
+        created["payments"] = await seed_payments(session, main) + await seed_payments(session, second)
     for seed in STAFF:
         if await session.scalar(select(StaffUser).where(StaffUser.username == seed.username)) is not None:
             continue

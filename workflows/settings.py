@@ -71,7 +71,19 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     run_workers_in_process: bool = True
-    payments_provider: str = "sandbox"
+    payments_provider: str = "sandbox"  # "wechatpay" with the wechatpay_* settings below; else the 沙箱
+    public_base_url: str = ""  # where owners' phones reach Linli (payment links); empty: http://host:port
+    # WeChat Pay API v3 (微信支付, direct merchant, JSAPI). The app is wechat_appid.
+    wechatpay_mchid: str = ""
+    wechatpay_cert_serial_no: str = ""  # the merchant API certificate's serial number
+    wechatpay_private_key_path: str = ""  # apiclient_key.pem
+    wechatpay_apiv3_key: str = ""  # 32 characters
+    # Verifying WeChat Pay's signatures: its public key (PUB_KEY_ID_…) and/or platform certificates; configure both
+    # while WeChat moves a merchant from certificates to the public key.
+    wechatpay_public_key_path: str = ""
+    wechatpay_public_key_id: str = ""
+    wechatpay_cert_dir: str = ""  # a folder of platform certificates (PEM), named by anything
+    wechatpay_api_base: str = "https://api.mch.weixin.qq.com"
 
     # Backups (数据备份与灾备, docs/operations.md): where, the key, when, how many to keep
     backup_destination: str = ""  # a folder (/var/backups/linli, file:///mnt/nas/linli) or s3://bucket/prefix
@@ -106,6 +118,10 @@ class Settings(BaseSettings):
     @cached_property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def base_url(self) -> str:
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
 
     @property
     def is_sqlite(self) -> bool:

@@ -1,4 +1,4 @@
-"""Routing outside a dialog: events, trigger words, 转人工, 缴费/访客, the FAQ assistant, and bad input."""
+"""Routing outside a dialog: events, trigger words, 转人工, 缴费 (a dialog now), 访客, the FAQ assistant, bad input."""
 
 from __future__ import annotations
 
@@ -47,20 +47,26 @@ async def test_view_and_location_events_get_an_empty_reply(owner: Owner) -> None
     assert await owner.event("LOCATION") == ""
 
 
-@pytest.mark.parametrize(("word", "what"), [("缴费", "线上缴费"), ("交物业费", "线上缴费"), ("交费", "线上缴费"),
-                                            ("访客", "访客登记"), ("访客登记", "访客登记"), ("来访", "访客登记")])
-async def test_payment_and_visitors_are_honestly_not_open_yet_and_staff_follow_up(owner: Owner, runtime, word: str,
-                                                                                   what: str) -> None:
+@pytest.mark.parametrize(("word", "what"), [("访客", "访客登记"), ("访客登记", "访客登记"), ("来访", "访客登记")])
+async def test_visitors_are_honestly_not_open_yet_and_staff_follow_up(owner: Owner, runtime, word: str,
+                                                                      what: str) -> None:
     reply = await owner.say(word)
     assert f"{what}功能还没有在这里开通" in reply and "021-5888 1234" in reply
     [escalation] = await escalations_of(runtime, owner.openid)
     assert escalation.reason == "not_yet_available" and escalation.number in reply
 
 
-async def test_pay_and_visitor_menu_clicks_answer_the_same_way(owner: Owner, runtime) -> None:
-    assert "线上缴费功能还没有" in await owner.event("CLICK", "PAY")
+@pytest.mark.parametrize("word", ["缴费", "交物业费", "交费"])
+async def test_paying_starts_the_pay_dialog_which_asks_an_unbound_owner_to_bind(owner: Owner, runtime,
+                                                                                word: str) -> None:
+    assert "缴费需要先绑定房屋" in await owner.say(word)  # the dialog itself: tests/bot/dialogs/test_pay.py
+    assert await escalations_of(runtime, owner.openid) == []
+
+
+async def test_pay_and_visitor_menu_clicks(owner: Owner, runtime) -> None:
+    assert "缴费需要先绑定房屋" in await owner.event("CLICK", "PAY")
     assert "访客登记功能还没有" in await owner.event("CLICK", "VISITOR")
-    assert len(await escalations_of(runtime, owner.openid)) == 1  # one open escalation collects both
+    assert len(await escalations_of(runtime, owner.openid)) == 1
 
 
 @pytest.mark.parametrize("word", ["转人工", "人工", "人工客服"])
@@ -233,7 +239,7 @@ async def test_routing_on_postgres_and_redis_too(any_runtime) -> None:
     bot = make_bot(any_runtime, assistant=assistant)
     owner = Owner(bot, "chat-router-any")
     try:
-        assert "线上缴费功能还没有" in await owner.say("缴费")
+        assert "访客登记功能还没有" in await owner.say("访客")
         assert "有帮助吗" in await owner.say("快递放哪？")
         assert "抱歉没帮上忙" in await owner.say("2")
         assert await owner.event("unsubscribe") == ""

@@ -1,7 +1,7 @@
 """Dashboard figures (数据分析), read from whatever the other modules have recorded.
 
 Every function takes the staff member's community ids (None: all) and returns plain data. A module that is not
-built (billing, alarms, visitors) gives None, so the page can say 暂未开通 instead of showing made-up numbers; a module
+built (alarms, visitors) gives None, so the page can say 暂未开通 instead of showing made-up numbers; a module
 with no rows gives an empty series, so the chart is empty rather than an error.
 """
 
@@ -14,9 +14,10 @@ from datetime import date, datetime, timedelta
 from types import ModuleType
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from workflows.billing.models import Bill, BillStatus
 from workflows.clock import local
 from workflows.community.models import Household
 from workflows.escalations.models import Escalation, EscalationStatus
@@ -155,10 +156,16 @@ def _months(now: datetime, tz: ZoneInfo, months: int) -> list[str]:
 
 async def payment_rate_by_month(session: AsyncSession, *, community_ids: set[int] | None, now: datetime,
                                 tz: ZoneInfo) -> Series:
-    """缴费率 per month; billing is another issue: until its module exists the chart says 暂未开通."""
-    if _module("workflows.billing.models") is None:
-        return Series("缴费率（按月）", _months(now, tz, 6), [None] * 6, "%", available=False)
-    return Series("缴费率（按月）", _months(now, tz, 6), [None] * 6, "%")  # wired when billing lands
+    """缴费率 per billing month (账期): paid bill lines' principal over all lines' principal (作废 excluded), in %."""
+    labels = _months(now, tz, 6)
+    paid = func.sum(case((Bill.status == BillStatus.PAID, Bill.amount_fen), else_=0))
+    query = (select(Bill.period, func.sum(Bill.amount_fen), paid)
+             .where(Bill.period.in_(labels), Bill.status != BillStatus.CANCELLED).group_by(Bill.period))
+    if community_ids is not None:
+        query = query.where(Bill.community_id.in_(community_ids))
+    rates = {period: round(100 * int(done or 0) / int(total), 1)
+             for period, total, done in (await session.execute(query)).all() if total}
+    return Series("缴费率（按账期）", labels, [rates.get(label) for label in labels], "%")
 
 
 def not_built(module: str) -> bool:

@@ -86,5 +86,6 @@ class Resident(Timestamped, Base):
     role: Mapped[ResidentRole] = mapped_column(str_enum(ResidentRole, 16),
                                                default=ResidentRole.OWNER)
     move_in: Mapped[date | None] = mapped_column(default=None)
+    move_out: Mapped[date | None] = mapped_column(default=None)  # 迁出: billing prorates the last period
 
     household: Mapped[Household] = relationship(back_populates="residents")

@@ -1,0 +1,139 @@
+"""Bill runs: rows unique per (subject, fee item, period), reruns and interrupted runs add no duplicates, proration
+for move-in/move-out, rented spaces and meter readings; on SQLite and PostgreSQL."""
+
+import asyncio
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select, update
+
+from tests.workflows.billing.factories import billing_demo
+from workflows.billing.generation import generate_bills, plan_lines, preview_run
+from workflows.billing.models import Bill, BillRun, FeeItem
+from workflows.community.models import Household, Resident, ResidentRole
+from workflows.db import transaction
+
+
+async def _count(runtime, **where) -> int:
+    async with runtime.sessions() as session:
+        query = select(func.count(Bill.id))
+        for name, value in where.items():
+            query = query.where(getattr(Bill, name) == value)
+        return await session.scalar(query)
+
+
+async def test_the_demo_has_bills_for_zhang_weis_household(runtime):
+    demo = await billing_demo(runtime)
+    async with runtime.sessions() as session:
+        bills = list(await session.scalars(select(Bill).where(Bill.household_id == demo.household_id,
+                                                              Bill.period == "2026-12")))
+    names = sorted(bill.fee_item.name for bill in bills)
+    assert names == ["垃圾处理费", "月租车位", "水费", "物业费"]
+    water = next(bill for bill in bills if bill.fee_item.name == "水费")
+    assert (water.service_start, water.service_end) == (date(2026, 11, 1), date(2026, 11, 30))  # 后付
+    assert all(isinstance(bill.amount_fen, int) and bill.amount_fen > 0 for bill in bills)
+
+
+async def test_a_rerun_creates_nothing_new(any_runtime):
+    before = await _count(any_runtime, period="2027-01")
+    assert before == 0
+    first = await generate_bills(any_runtime.sessions, period="2027-01")
+    created = await _count(any_runtime, period="2027-01")
+    assert created == sum(run.bills_created for run in first) > 0
+    again = await generate_bills(any_runtime.sessions, period="2027-01")
+    assert await _count(any_runtime, period="2027-01") == created
+    assert [run.bills_created for run in again] == [run.bills_created for run in first]
+    async with any_runtime.sessions() as session:
+        assert await session.scalar(select(func.count(BillRun.id)).where(BillRun.period == "2027-01")) == 2
+
+
+async def test_an_interrupted_run_completes_on_rerun_without_duplicates(any_runtime):
+    class Interrupted(Exception):
+        pass
+
+    batches = []
+
+    def stop_after_two(done: int) -> None:
+        batches.append(done)
+        if len(batches) == 2:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        await generate_bills(any_runtime.sessions, period="2027-01", batch_size=50, on_progress=stop_after_two)
+    assert await _count(any_runtime, period="2027-01") == 100  # two batches committed
+    async with any_runtime.sessions() as session:
+        run = await session.scalar(select(BillRun).where(BillRun.period == "2027-01"))
+        assert run.status == "running"
+    await generate_bills(any_runtime.sessions, period="2027-01", batch_size=50)
+    async with any_runtime.sessions() as session:
+        planned = sum([len(await plan_lines(session, community_id=c, period="2027-01"))
+                       for c in (await billing_demo(any_runtime)).__dict__.values() if isinstance(c, int)][:2])
+        duplicates = await session.scalar(select(func.count()).select_from(
+            select(Bill.fee_item_id, Bill.subject).where(Bill.period == "2027-01")
+            .group_by(Bill.fee_item_id, Bill.subject, Bill.period).having(func.count() > 1).subquery()))
+    assert await _count(any_runtime, period="2027-01") == planned
+    assert duplicates == 0
+
+
+async def test_two_runs_racing_create_each_line_once(any_runtime):
+    await asyncio.gather(generate_bills(any_runtime.sessions, period="2027-02", batch_size=40),
+                         generate_bills(any_runtime.sessions, period="2027-02", batch_size=40))
+    async with any_runtime.sessions() as session:
+        demo = await billing_demo(any_runtime)
+        planned = len(await plan_lines(session, community_id=demo.community_id, period="2027-02"))
+    assert await _count(any_runtime, period="2027-02", community_id=demo.community_id) == planned
+
+
+async def test_move_in_and_move_out_prorate_the_period(runtime):
+    demo = await billing_demo(runtime)
+    async with transaction(runtime.sessions) as session:
+        await session.execute(update(Resident).where(Resident.household_id == demo.household_id,
+                                                     Resident.role == ResidentRole.OWNER)
+                              .values(move_in=date(2027, 1, 22), move_out=None))
+        household = await session.get(Household, demo.household_id)
+        area = household.area_m2
+    await generate_bills(runtime.sessions, period="2027-01")
+    async with runtime.sessions() as session:
+        fee = await session.scalar(select(Bill).where(Bill.household_id == demo.household_id, Bill.period == "2027-01",
+                                                      Bill.fee_item_id == demo.items["物业费"]))
+    # 10 of January's 31 days: area × 2.80 × 10/31, rounded once
+    expected = int((area * Decimal("2.80") * 10 / 31 * 100).quantize(Decimal("1"), rounding="ROUND_HALF_UP"))
+    assert (fee.service_start, fee.service_end, fee.amount_fen) == (date(2027, 1, 22), date(2027, 1, 31), expected)
+
+    async with transaction(runtime.sessions) as session:
+        await session.execute(update(Resident).where(Resident.household_id == demo.household_id,
+                                                     Resident.role == ResidentRole.OWNER)
+                              .values(move_out=date(2027, 2, 13)))
+    await generate_bills(runtime.sessions, period="2027-02")
+    await generate_bills(runtime.sessions, period="2027-03")
+    async with runtime.sessions() as session:
+        garbage = (Bill.household_id == demo.household_id, Bill.fee_item_id == demo.items["垃圾处理费"])
+        february = await session.scalar(select(Bill).where(*garbage, Bill.period == "2027-02"))
+        march = await session.scalar(select(Bill).where(*garbage, Bill.period == "2027-03"))
+    assert (february.service_end, february.amount_fen) == (date(2027, 2, 13), 371)  # 8 元 × 13/28 = 3.714…
+    assert march is None
+
+
+async def test_a_space_rented_mid_month_pays_its_share(runtime):
+    async with runtime.sessions() as session:
+        demo = await billing_demo(runtime)
+        november = await session.scalar(select(Bill).where(
+            Bill.fee_item_id == demo.items["月租车位"], Bill.period == "2026-11", Bill.space_id.is_not(None),
+            Bill.service_start == date(2026, 11, 16)))
+    assert november is not None and november.amount_fen == 15000  # 300 元 × 15/30
+
+
+async def test_a_fee_item_ending_stops_its_bills_and_the_preview_says_so(runtime):
+    demo = await billing_demo(runtime)
+    async with transaction(runtime.sessions) as session:
+        await session.execute(update(FeeItem).where(FeeItem.id == demo.items["垃圾处理费"])
+                              .values(effective_to=date(2027, 1, 15)))
+        preview = await preview_run(session, community_id=demo.community_id, period="2027-01")
+    assert preview.existing_lines == 0 and preview.new_lines > 0
+    garbage_lines, garbage_fen = preview.by_item["垃圾处理费"]
+    assert garbage_fen == garbage_lines * 387  # 8 元 × 15/31 = 3.870…
+    await generate_bills(runtime.sessions, period="2027-01")
+    async with runtime.sessions() as session:
+        again = await preview_run(session, community_id=demo.community_id, period="2027-01")
+    assert (again.new_lines, again.existing_lines) == (0, preview.new_lines)

@@ -1,0 +1,1 @@
+"""Billing and payments (缴费): fee items, bills, orders, settling, receipts."""
