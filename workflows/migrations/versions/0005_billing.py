@@ -10,7 +10,7 @@ from alembic import op
 import workflows.db
 
 revision = '0005_billing'
-down_revision = '0004_knowledge'
+down_revision = '0006_backups'
 branch_labels = None
 depends_on = None
 
