@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from backoffice.app import install_backoffice
+from linli.devices import install_devices
 from linli.loops import Loop, LoopRunner
 from linli.wechat import install_wechat, settle_heap
 from workflows.repairs.scheduled import run_repair_timers
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     loops.extend(Loop(name, interval, step) for name, interval, step in install_backoffice(app, runtime))
     repair_policy = RepairPolicy.from_settings(settings)
     loops.append(Loop("repair-timers", 60.0, lambda: run_repair_timers(runtime.sessions, repair_policy)))
+    loops.extend(install_devices(app, runtime))
     settle_heap()  # keep last: after every package has loaded what it keeps
 
     @app.get("/healthz", include_in_schema=False)

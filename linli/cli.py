@@ -108,3 +108,8 @@ app.add_typer(kb_app, name="kb")
 from linli.cli_repairs import repairs_app  # noqa: E402
 
 app.add_typer(repairs_app, name="repairs")
+
+
+from linli.cli_devices import devices_app  # noqa: E402
+
+app.add_typer(devices_app, name="devices")

@@ -1,0 +1,38 @@
+"""Wiring devices into a process: the gateway inside the server (LINLI_MQTT_URL set and
+LINLI_MQTT_GATEWAY_IN_PROCESS true) or alone (`linli devices gateway`), with the event handlers of every package."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from devices.gateway import DeviceGateway, EventHandler
+from linli.loops import Loop
+from workflows.runtime import Runtime
+
+
+def event_handlers(runtime: Runtime) -> dict[str, EventHandler]:
+    """What access codes and alarms do (visitor passes, alarm linkage); readings are stored by the gateway."""
+    return {}
+
+
+def build_gateway(runtime: Runtime, *, name: str = "default") -> DeviceGateway | None:
+    settings = runtime.settings
+    if not settings.mqtt_url:
+        return None
+    return DeviceGateway(runtime=runtime, url=settings.mqtt_url, root=settings.mqtt_topic_root, name=name,
+                         handlers=event_handlers(runtime))
+
+
+def install_devices(app: Any, runtime: Runtime) -> list[Loop]:
+    """The in-process gateway as a process loop of the server; app.state.device_gateway is None when devices are
+    off or handled by a separate `linli devices gateway`."""
+    app.state.device_gateway = None
+    if not runtime.settings.mqtt_gateway_in_process:
+        return []
+    gateway = build_gateway(runtime)
+    if gateway is None:
+        return []
+    app.state.device_gateway = gateway
+    never = asyncio.Event()  # the loop runner cancels the task at shutdown
+    return [Loop("device-gateway", 1.0, lambda: gateway.run(never), scope="process")]
