@@ -69,9 +69,11 @@ def default_dialogs() -> list[Dialog]:
     from bot.dialogs.help import HELP
     from bot.dialogs.my_households import MY_HOUSEHOLDS
     from bot.dialogs.my_repairs import TICKET_DIALOGS
+    from bot.dialogs.my_visitors import MY_VISITORS
     from bot.dialogs.repair import REPAIR
     from bot.dialogs.repair_staff import STAFF_DIALOGS
     from bot.dialogs.staff_bind import STAFF_BIND
+    from bot.dialogs.visitor import VISITOR
 
     return [
         BIND,
@@ -85,6 +87,8 @@ def default_dialogs() -> list[Dialog]:
         COMPLAINT,
         *TICKET_DIALOGS,  # my_repairs, a typed ticket number, 评价/重修, 满意/不满意
         *STAFF_DIALOGS,  # 接单/出发/完工 for technicians bound to WeChat
+        VISITOR,  # 访客登记
+        MY_VISITORS,  # 我的访客 → 取消
     ]
 
 

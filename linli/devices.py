@@ -13,7 +13,9 @@ from workflows.runtime import Runtime
 
 def event_handlers(runtime: Runtime) -> dict[str, EventHandler]:
     """What access codes and alarms do (visitor passes, alarm linkage); readings are stored by the gateway."""
-    return {}
+    from devices.access import PassCheckAtGate
+
+    return {"access": PassCheckAtGate(runtime)}
 
 
 def build_gateway(runtime: Runtime, *, name: str = "default") -> DeviceGateway | None:
