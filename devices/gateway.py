@@ -66,6 +66,15 @@ class BrokerAddress:
         return f"mqtt://{self.hostname}:{self.port}"
 
 
+@dataclass(frozen=True)
+class KnownDevice:
+    id: int
+    community_id: int
+    household_id: int | None
+    subtype: str
+    adapter: str
+
+
 @dataclass
 class GatewayCounters:
     received: int = 0
@@ -87,10 +96,14 @@ class DeviceGateway:
     counters: GatewayCounters = field(default_factory=GatewayCounters)
     connected: asyncio.Event = field(default_factory=asyncio.Event)
 
+    flush_s: float = 0.2  # readings are written in batches at least this often
+    batch: int = 500  # … or when this many are waiting
+
     def __post_init__(self) -> None:
         self.broker = BrokerAddress.parse(self.url)
         self.topics = Topics(self.root)
-        self._devices: dict[tuple[str, str], int] = {}  # (community code, device code) -> Device.id
+        self._devices: dict[tuple[str, str], KnownDevice] = {}  # (community code, device code) -> what it is
+        self._readings: list[devices.IncomingReading] = []
         self._wake = asyncio.Event()
 
     def wake(self) -> None:
@@ -135,7 +148,7 @@ class DeviceGateway:
         self.connected.set()
         log.info("gateway %s connected to %s under %s/", self.name, self.broker, self.root)
         tasks = [asyncio.create_task(self._receive(client)), asyncio.create_task(self._send(client, stop)),
-                 asyncio.create_task(stop.wait())]
+                 asyncio.create_task(self._flush_readings_every(stop)), asyncio.create_task(stop.wait())]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
@@ -145,6 +158,7 @@ class DeviceGateway:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await self.flush_readings()
         if stop.is_set():
             with contextlib.suppress(aiomqtt.MqttError):
                 await client.publish(self.topics.gateway_status(self.name), b'{"status":"offline"}', qos=1,
@@ -224,16 +238,42 @@ class DeviceGateway:
                 log.exception("message on %s failed; dropped", message.topic.value)
 
     async def handle(self, topic_text: str, payload: bytes) -> None:
-        """One inbound message: topic → device → adapter → rows (and the handlers for access and alarms)."""
+        """One inbound message: topic → device → adapter → rows (and the handlers for access and alarms).
+        Readings only join the next batch write; everything else is handled in a transaction of its own."""
         topic = self.topics.parse(topic_text)
         if topic.kind == "cmd" or topic.community == "_gateway":
             return  # our own commands and gateway statuses
+        known = await self._known(topic.community, topic.device)
+        message = adapter_for(known.adapter).decode(topic.kind, payload)
+        if isinstance(message, ReadingEvent):
+            self._readings.append(devices.IncomingReading(
+                device_id=known.id, community_id=known.community_id, household_id=known.household_id,
+                meter_type=known.subtype, event_id=message.id, value=message.data.value, read_at=message.at))
+            if len(self._readings) >= self.batch:
+                await self.flush_readings()
+            return
         async with transaction(self.runtime.sessions) as session:
-            device = await self._device(session, topic.community, topic.device)
-            if device is None:
-                raise MalformedMessage(f"unknown device {topic.community}/{topic.device}")
-            message = adapter_for(device.adapter).decode(topic.kind, payload)
+            device = await session.get(Device, known.id)
             await self._apply(session, device, topic.command_id, message)
+
+    async def flush_readings(self) -> int:
+        """Write the buffered readings in one transaction. A reading lost to a crash before its batch is written
+        is covered by the next one (readings are cumulative)."""
+        batch, self._readings = self._readings, []
+        if not batch:
+            return 0
+        try:
+            async with transaction(self.runtime.sessions) as session:
+                return await devices.record_readings(session, readings=batch)
+        except Exception:  # noqa: BLE001 - a failed batch is logged; the subscriber keeps running
+            self.counters.dropped += len(batch)
+            log.exception("writing %d readings failed; dropped", len(batch))
+            return 0
+
+    async def _flush_readings_every(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await asyncio.sleep(self.flush_s)
+            await self.flush_readings()
 
     async def _apply(self, session: AsyncSession, device: Device, command_id: str | None, message: BaseModel) -> None:
         if isinstance(message, AckPayload):
@@ -249,28 +289,28 @@ class DeviceGateway:
             await devices.record_status(session, device=device, online=message.status == "online")
         elif isinstance(message, StatePayload):
             await devices.record_state(session, device=device, state=message.model_dump(mode="json"))
-        elif isinstance(message, AccessEvent | AlarmEvent | ReadingEvent):
+        elif isinstance(message, AccessEvent | AlarmEvent):
             await self._event(session, device, message)
 
-    async def _event(self, session: AsyncSession, device: Device, event: AccessEvent | AlarmEvent | ReadingEvent
-                     ) -> None:
+    async def _event(self, session: AsyncSession, device: Device, event: AccessEvent | AlarmEvent) -> None:
         stored = await devices.record_device_event(session, device=device, event_id=event.id, kind=event.type,
                                                    payload=event.data.model_dump(mode="json"), occurred_at=event.at)
         if stored is None:
             return  # a redelivered event: handled the first time
-        if isinstance(event, ReadingEvent):
-            await devices.record_reading(session, device=device, value=event.data.value, read_at=event.at)
-            return
         handler = self.handlers.get(event.type)
         if handler is not None:
             await handler(session, device, event)
 
-    async def _device(self, session: AsyncSession, community: str, code: str) -> Device | None:
-        device_id = self._devices.get((community, code))
-        if device_id is not None:
-            return await session.get(Device, device_id)
-        device = await devices.find_device(session, community_code=community, device_code=code)
-        if device is not None:
-            self._devices[(community, code)] = device.id
-        return device
+    async def _known(self, community: str, code: str) -> KnownDevice:
+        """What a topic's device is, read from the registry once per gateway run; unknown devices are malformed."""
+        known = self._devices.get((community, code))
+        if known is None:
+            async with self.runtime.sessions() as session:
+                device = await devices.find_device(session, community_code=community, device_code=code)
+            if device is None or not device.active:
+                raise MalformedMessage(f"unknown device {community}/{code}")
+            known = KnownDevice(id=device.id, community_id=device.community_id, household_id=device.household_id,
+                                subtype=device.subtype, adapter=device.adapter)
+            self._devices[(community, code)] = known
+        return known
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -195,6 +196,38 @@ async def record_reading(session: AsyncSession, *, device: Device, value: Decima
                              household_id=device.household_id, meter_type=device.subtype, value=value,
                              unit=UNITS.get(device.subtype, ""), read_at=read_at))
     return True
+
+
+@dataclass(frozen=True)
+class IncomingReading:
+    """One reading event as the gateway buffers it before a batch write."""
+
+    device_id: int
+    community_id: int
+    household_id: int | None
+    meter_type: str
+    event_id: str
+    value: Decimal
+    read_at: datetime
+
+
+async def record_readings(session: AsyncSession, *, readings: list[IncomingReading]) -> int:
+    """Store a batch of reading events and readings in two statements; repeats (same device and event id, or same
+    meter and moment) are skipped by the unique constraints. Returns how many readings were new."""
+    if not readings:
+        return 0
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = utcnow()
+    await session.execute(insert(DeviceEvent).values([
+        {"community_id": r.community_id, "device_id": r.device_id, "event_id": r.event_id[:64], "kind": "reading",
+         "payload": {"value": str(r.value), "unit": UNITS.get(r.meter_type, "")}, "occurred_at": r.read_at,
+         "received_at": now} for r in readings]).on_conflict_do_nothing(index_elements=["device_id", "event_id"]))
+    result = await session.execute(insert(MeterReading).values([
+        {"community_id": r.community_id, "device_id": r.device_id, "household_id": r.household_id,
+         "meter_type": r.meter_type, "value": r.value, "unit": UNITS.get(r.meter_type, ""), "read_at": r.read_at,
+         "received_at": now} for r in readings]).on_conflict_do_nothing(index_elements=["device_id", "read_at"]))
+    return max(result.rowcount or 0, 0)
 
 
 async def meter_readings(session: AsyncSession, *, community_id: int, since: datetime, until: datetime,
