@@ -14,8 +14,10 @@ from workflows.runtime import Runtime
 def event_handlers(runtime: Runtime) -> dict[str, EventHandler]:
     """What access codes and alarms do (visitor passes, alarm linkage); readings are stored by the gateway."""
     from devices.access import PassCheckAtGate
+    from devices.alarms import AlarmLinkage
 
-    return {"access": PassCheckAtGate(runtime)}
+    linkage = AlarmLinkage(runtime)
+    return {"access": PassCheckAtGate(runtime), "alarm": linkage, "alarm_clear": linkage}
 
 
 def build_gateway(runtime: Runtime, *, name: str = "default") -> DeviceGateway | None:
@@ -26,15 +28,25 @@ def build_gateway(runtime: Runtime, *, name: str = "default") -> DeviceGateway |
                          handlers=event_handlers(runtime))
 
 
+async def escalate_alarms(runtime: Runtime) -> int:
+    """One pass of the alarm timer: unacknowledged incidents go to the next person on duty."""
+    from workflows.alarms.service import escalate_unacknowledged
+    from workflows.db import transaction
+
+    async with transaction(runtime.sessions) as session:
+        return len(await escalate_unacknowledged(session, ack_minutes=runtime.settings.alarm_ack_minutes))
+
+
 def install_devices(app: Any, runtime: Runtime) -> list[Loop]:
-    """The in-process gateway as a process loop of the server; app.state.device_gateway is None when devices are
-    off or handled by a separate `linli devices gateway`."""
+    """The alarm timer (a worker loop), and the in-process gateway as a process loop of the server;
+    app.state.device_gateway is None when devices are off or handled by a separate `linli devices gateway`."""
     app.state.device_gateway = None
+    loops = [Loop("alarm-escalation", 30.0, lambda: escalate_alarms(runtime))]
     if not runtime.settings.mqtt_gateway_in_process:
-        return []
+        return loops
     gateway = build_gateway(runtime)
     if gateway is None:
-        return []
+        return loops
     app.state.device_gateway = gateway
     never = asyncio.Event()  # the loop runner cancels the task at shutdown
-    return [Loop("device-gateway", 1.0, lambda: gateway.run(never), scope="process")]
+    return [*loops, Loop("device-gateway", 1.0, lambda: gateway.run(never), scope="process")]

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     mqtt_gateway_in_process: bool = True  # the server holds the broker connection; false: run `linli devices gateway`
     device_command_timeout_s: float = 8.0  # how long a caller waits for a device's acknowledgement
     visitor_pass_secret: str = ""  # HMAC key for visitor passes; empty: derived from secret_key
+    alarm_ack_minutes: int = 5  # an alarm nobody acknowledged goes to the next person on duty after this
 
     # WeChat official account (公众号)
     wechat_token: str = "linli-dev-token"

@@ -46,3 +46,17 @@ async def seed_demo_devices(session: AsyncSession, *, community_code: str = "YGH
     for spec in specs:
         await register_device(session, community_id=community.id, **spec)
     return len(specs)
+
+
+async def seed_demo_linkage(session: AsyncSession, *, community_code: str = "YGHY") -> None:
+    """消防联动: a fire or smoke alarm releases the doors of the sensor's building (recorded when it fires)."""
+    from workflows.alarms.models import LinkageRule
+    from workflows.alarms.service import add_rule
+
+    community = await session.scalar(select(Community).where(Community.code == community_code))
+    if community is None or await session.scalar(select(LinkageRule.id).where(
+            LinkageRule.community_id == community.id)) is not None:
+        return
+    for alarm in ("fire", "smoke"):
+        await add_rule(session, community_id=community.id, alarm=alarm, action="release", scope="building",
+                       description="消防联动：释放本楼门禁")
