@@ -37,11 +37,21 @@ async def escalate_alarms(runtime: Runtime) -> int:
         return len(await escalate_unacknowledged(session, ack_minutes=runtime.settings.alarm_ack_minutes))
 
 
+async def time_out_walk_ins(runtime: Runtime) -> int:
+    """One pass of the walk-in timer: owners who did not answer in time → the guard is told to call."""
+    from workflows.db import transaction
+    from workflows.visitors.walkins import time_out_unanswered
+
+    async with transaction(runtime.sessions) as session:
+        return len(await time_out_unanswered(session))
+
+
 def install_devices(app: Any, runtime: Runtime) -> list[Loop]:
     """The alarm timer (a worker loop), and the in-process gateway as a process loop of the server;
     app.state.device_gateway is None when devices are off or handled by a separate `linli devices gateway`."""
     app.state.device_gateway = None
-    loops = [Loop("alarm-escalation", 30.0, lambda: escalate_alarms(runtime))]
+    loops = [Loop("alarm-escalation", 30.0, lambda: escalate_alarms(runtime)),
+             Loop("walk-in-timeouts", 15.0, lambda: time_out_walk_ins(runtime))]
     if not runtime.settings.mqtt_gateway_in_process:
         return loops
     gateway = build_gateway(runtime)

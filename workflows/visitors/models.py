@@ -95,3 +95,41 @@ class VisitorPolicy(Base):
     approval_required: Mapped[bool] = mapped_column(default=True)
     approval_timeout_minutes: Mapped[int] = mapped_column(default=3)
     free_parking_minutes: Mapped[int] = mapped_column(default=120)
+
+
+class WalkInStatus(enum.StrEnum):
+    PENDING = "pending"  # 等待业主答复
+    APPROVED = "approved"  # 业主同意 (or no approval needed in this community)
+    DENIED = "denied"  # 业主拒绝
+    TIMED_OUT = "timed_out"  # 业主未答复：门岗电话联系
+
+
+WALK_IN_LABELS = {WalkInStatus.PENDING: "等待业主答复", WalkInStatus.APPROVED: "已同意", WalkInStatus.DENIED: "已拒绝",
+                  WalkInStatus.TIMED_OUT: "业主未答复"}
+
+
+class WalkIn(Timestamped, Base):
+    """A visitor registered at the gate by a guard (门岗登记), waiting for, or decided by, the household's owner."""
+
+    __tablename__ = "visitor_walk_ins"
+    __table_args__ = (Index("ix_visitor_walk_ins_household_status", "household_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True)  # LF-20261207-0002
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("households.id"))
+    gate_device_id: Mapped[int | None] = mapped_column(ForeignKey("devices.id"), default=None)
+    guard_staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"))
+    visitor_name: Mapped[str] = mapped_column(String(40))
+    plate: Mapped[str] = mapped_column(String(10), default="")
+    people: Mapped[int] = mapped_column(default=1)
+    status: Mapped[WalkInStatus] = mapped_column(str_enum(WalkInStatus, 12), default=WalkInStatus.PENDING)
+    deadline_at: Mapped[datetime] = mapped_column()
+    decided_by: Mapped[str] = mapped_column(String(80), default="")  # owner:<openid> | policy | system
+    decided_at: Mapped[datetime | None] = mapped_column(default=None)
+    command_id: Mapped[str | None] = mapped_column(String(32), default=None)  # the gate's open command
+    gate_result: Mapped[str] = mapped_column(String(40), default="")  # opened | broker_down | no_ack | refused:…
+
+    @property
+    def status_label(self) -> str:
+        return WALK_IN_LABELS[self.status]
