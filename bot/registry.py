@@ -59,6 +59,10 @@ class DialogRegistry:
     def all(self) -> list[Dialog]:
         return list(self._by_name.values())
 
+    def claimants(self) -> list[Dialog]:
+        """Dialogs that may take a bare reply to something Linli asked unprompted (Dialog.claims)."""
+        return [dialog for dialog in self._by_name.values() if dialog.claims is not None]
+
 
 def default_dialogs() -> list[Dialog]:
     """Every dialog of the product; one import and one entry per feature."""
@@ -70,9 +74,12 @@ def default_dialogs() -> list[Dialog]:
     from bot.dialogs.my_households import MY_HOUSEHOLDS
     from bot.dialogs.my_repairs import TICKET_DIALOGS
     from bot.dialogs.pay import PAY_DIALOGS
+    from bot.dialogs.my_visitors import MY_VISITORS
     from bot.dialogs.repair import REPAIR
     from bot.dialogs.repair_staff import STAFF_DIALOGS
     from bot.dialogs.staff_bind import STAFF_BIND
+    from bot.dialogs.visit_approval import VISIT_APPROVAL
+    from bot.dialogs.visitor import VISITOR
 
     return [
         BIND,
@@ -87,6 +94,9 @@ def default_dialogs() -> list[Dialog]:
         *TICKET_DIALOGS,  # my_repairs, a typed ticket number, 评价/重修, 满意/不满意
         *STAFF_DIALOGS,  # 接单/出发/完工 for technicians bound to WeChat
         *PAY_DIALOGS,  # 缴费 (unpaid bills → a signed payment link), 收据 NUMBER
+        VISITOR,  # 访客登记
+        MY_VISITORS,  # 我的访客 → 取消
+        VISIT_APPROVAL,  # 1 同意 / 2 拒绝 to a walk-in visitor at the gate
     ]
 
 

@@ -170,6 +170,9 @@ class Bot:
             if reply is not None:
                 return reply
         conv.pending = None
+        for claimant in self.registry.claimants():
+            if await claimant.claims(text, ctx):
+                return await self.engine.start(conv, ctx, claimant, text=text[:MAX_QUESTION])
         dialog = self.registry.by_trigger(text)
         if dialog is not None:
             exact = word in {normalize(t) for t in dialog.triggers}

@@ -1,4 +1,4 @@
-"""Doors, gates, visitor passes, meters and alarms over MQTT (adapters in devices/mqtt/, vendor mappings beside them).
-
-Not built yet: it arrives with its own issue. Until then the bot answers device questions honestly and hands over.
-"""
+"""Devices over MQTT: the vendor-neutral topic and payload schema (schema.py), vendor adapters (adapters.py), the one
+gateway process that holds the broker connection (gateway.py), sending commands from any process through the
+database (commands.py), what events do (handlers.py) and the simulator (simulator.py). Rows live in
+workflows.devices; this package imports workflows and never the reverse."""

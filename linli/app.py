@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from backoffice.app import install_backoffice
+from linli.devices import install_devices
 from linli.loops import Loop, LoopRunner
 from linli.payments import install_payments
 from linli.wechat import install_wechat, settle_heap
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     loops.append(Loop("repair-timers", 60.0, lambda: run_repair_timers(runtime.sessions, repair_policy)))
     loops.append(Loop("backup", 60.0, lambda: run_scheduled_backup(runtime)))  # daily, at LINLI_BACKUP_TIME
     loops.extend(install_payments(app, runtime))
+    loops.extend(install_devices(app, runtime))
     settle_heap()  # keep last: after every package has loaded what it keeps
 
     @app.get("/healthz", include_in_schema=False)

@@ -65,7 +65,16 @@ async def deliver_chat_messages(runtime: Runtime, openid: str) -> list[str]:
         mine = [row for row in rows if (row.payload or {}).get("openid") == openid]
         for row in mine:
             await mark_sent(session, message_id=row.id)
-        return [str((row.payload or {}).get("text", "")) for row in mine]
+        return [_chat_line(runtime, row) for row in mine]
+
+
+def _chat_line(runtime: Runtime, row: OutboxMessage) -> str:
+    """A text as is; an image (a visitor pass's QR code) as the path of the PNG saved for the chat."""
+    payload = row.payload or {}
+    if row.kind == "wechat.image":
+        path = (Path(runtime.settings.media_dir) / str(payload.get("path", ""))).resolve()
+        return f"[图片] 二维码已保存：{path}"
+    return str(payload.get("text", ""))
 
 
 async def database_ready(runtime: Runtime) -> bool:

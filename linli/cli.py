@@ -123,3 +123,8 @@ app.add_typer(backup_app, name="backup")
 from linli.cli_bills import bills_app  # noqa: E402
 
 app.add_typer(bills_app, name="bills")
+
+
+from linli.cli_devices import devices_app  # noqa: E402
+
+app.add_typer(devices_app, name="devices")

@@ -144,4 +144,9 @@ async def seed_demo(session: AsyncSession) -> dict[str, int]:
             staff.assignments.append(StaffCommunity(community_id=home.id))
         session.add(staff)
         created["staff"] += 1
+    from workflows.devices.demo import seed_demo_devices, seed_demo_linkage
+
+    await session.flush()
+    created["devices"] = await seed_demo_devices(session)
+    await seed_demo_linkage(session)
     return created

@@ -28,7 +28,13 @@ class Settings(BaseSettings):
     chroma_path: str = "var/chroma"
     chroma_url: str = ""  # set: a Chroma server through its HTTP client
     media_dir: str = "var/media"
-    mqtt_url: str = ""  # devices arrive with their own issue; empty means off
+    # Devices over MQTT (docs/devices.md): empty means off; mqtt://user:password@host:1883 connects the gateway.
+    mqtt_url: str = ""
+    mqtt_topic_root: str = "linli"  # linli/{community}/{device}/…; tests use a unique root per run
+    mqtt_gateway_in_process: bool = True  # the server holds the broker connection; false: run `linli devices gateway`
+    device_command_timeout_s: float = 8.0  # how long a caller waits for a device's acknowledgement
+    visitor_pass_secret: str = ""  # HMAC key for visitor passes; empty: derived from secret_key
+    alarm_ack_minutes: int = 5  # an alarm nobody acknowledged goes to the next person on duty after this
 
     # WeChat official account (公众号)
     wechat_token: str = "linli-dev-token"

@@ -76,3 +76,6 @@ class Dialog:
     extract: Callable[[str, DialogContext], Awaitable[dict[str, Any]]] | None = None  # fill several slots at once
     description: str = ""  # one line for 帮助 and for intent routing (what the dialog is for)
     in_help: bool = True  # listed by 帮助; False for staff-only dialogs and follow-ups the bot itself prompts
+    # A bare reply (1 / 2 / 同意) to a question Linli sent on its own through the outbox (a walk-in visitor waiting
+    # for the owner's approval): the router asks `claims` before trigger words and starts the dialog if it says yes.
+    claims: Callable[[str, DialogContext], Awaitable[bool]] | None = None

@@ -158,6 +158,30 @@ class WeChatApi:
             body["url"] = url
         await self._call("POST", "/cgi-bin/message/template/send", body=body)
 
+    async def upload_image(self, *, data: bytes, filename: str) -> str:
+        """Upload a temporary image (临时素材, kept 3 days by WeChat) and return its media_id."""
+        for attempt in (1, 2):
+            token = await self.access_token()
+            try:
+                answer = await self._request("POST", "/cgi-bin/media/upload",
+                                             params={"access_token": token, "type": "image"},
+                                             files={"media": (filename, data, "image/png")})
+            except WeChatApiError as exc:
+                if exc.errcode in TOKEN_ERRORS and attempt == 1:
+                    await self._drop_token(token)
+                    continue
+                raise
+            media_id = str(answer.get("media_id", ""))
+            if not media_id:
+                raise WeChatApiError(-1, "no media_id in the upload answer")
+            return media_id
+        raise AssertionError("unreachable")
+
+    async def send_image(self, *, openid: str, media_id: str) -> None:
+        """A customer-service image message (e.g. a visitor pass's QR code)."""
+        await self._call("POST", "/cgi-bin/message/custom/send",
+                         body={"touser": openid, "msgtype": "image", "image": {"media_id": media_id}})
+
     async def create_menu(self, menu: dict[str, Any]) -> None:
         await self._call("POST", "/cgi-bin/menu/create", body=menu)
 

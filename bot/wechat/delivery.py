@@ -9,14 +9,18 @@ Rules:
   configured, the payload's "text" is sent as a customer-service text instead (logged).
 - Without an AppSecret (the embedded default) WeChat cannot be reached at all: nothing is leased, the rows wait in
   the outbox untouched, and the loop says so once, instead of burning their attempts on a call that cannot succeed.
+- wechat.image: payload["path"] (relative to settings.media_dir) is uploaded as temporary media, then sent as an
+  image message (a visitor pass's QR code); a missing file is a permanent failure.
 - Rows addressed to `linli chat` owners (openid starting with "chat-") are never sent to WeChat: the delivery loop
   hands them back as pending (not due for a day) and `linli chat` prints them and marks them sent.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
+from pathlib import Path
 
 from bot.wechat import metrics
 from bot.wechat.api import WeChatApi, WeChatApiError
@@ -27,7 +31,7 @@ from workflows.runtime import Runtime
 
 log = logging.getLogger("linli.wechat.delivery")
 
-DELIVERED_KINDS = ("wechat.text", "wechat.template")
+DELIVERED_KINDS = ("wechat.text", "wechat.template", "wechat.image")
 CHAT_PREFIX = "chat-"
 CHAT_HOLD = timedelta(days=1)
 
@@ -83,6 +87,9 @@ class OutboxDelivery:
         payload = delivery.payload
         if not openid:
             raise WeChatApiError(40003, "no openid in the payload")
+        if delivery.kind == "wechat.image":
+            await self._send_image(payload, openid)
+            return
         text = str(payload.get("text", ""))
         if delivery.kind == "wechat.template":
             template_id = self.runtime.settings.wechat_template_ids.get(str(payload.get("template", "")))
@@ -95,3 +102,16 @@ class OutboxDelivery:
         if not text.strip():
             raise WeChatApiError(44002, "empty text")
         await self.api.send_text(openid=openid, text=text)
+
+    async def _send_image(self, payload: dict, openid: str) -> None:
+        data, name = await asyncio.to_thread(self._read_image, str(payload.get("path", "")))
+        media_id = await self.api.upload_image(data=data, filename=name)
+        await self.api.send_image(openid=openid, media_id=media_id)
+
+    def _read_image(self, relative: str) -> tuple[bytes, str]:
+        """The PNG under the media folder (never outside it); a missing file is a permanent failure."""
+        media_dir = Path(self.runtime.settings.media_dir).resolve()
+        path = (media_dir / relative).resolve()
+        if media_dir not in path.parents or not path.is_file():
+            raise WeChatApiError(40007, f"image {relative!r} is missing")
+        return path.read_bytes(), path.name

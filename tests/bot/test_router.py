@@ -47,15 +47,6 @@ async def test_view_and_location_events_get_an_empty_reply(owner: Owner) -> None
     assert await owner.event("LOCATION") == ""
 
 
-@pytest.mark.parametrize(("word", "what"), [("访客", "访客登记"), ("访客登记", "访客登记"), ("来访", "访客登记")])
-async def test_visitors_are_honestly_not_open_yet_and_staff_follow_up(owner: Owner, runtime, word: str,
-                                                                      what: str) -> None:
-    reply = await owner.say(word)
-    assert f"{what}功能还没有在这里开通" in reply and "021-5888 1234" in reply
-    [escalation] = await escalations_of(runtime, owner.openid)
-    assert escalation.reason == "not_yet_available" and escalation.number in reply
-
-
 @pytest.mark.parametrize("word", ["缴费", "交物业费", "交费"])
 async def test_paying_starts_the_pay_dialog_which_asks_an_unbound_owner_to_bind(owner: Owner, runtime,
                                                                                 word: str) -> None:
@@ -63,10 +54,10 @@ async def test_paying_starts_the_pay_dialog_which_asks_an_unbound_owner_to_bind(
     assert await escalations_of(runtime, owner.openid) == []
 
 
-async def test_pay_and_visitor_menu_clicks(owner: Owner, runtime) -> None:
+async def test_pay_and_visitor_menu_clicks_start_their_dialogs(owner: Owner, runtime) -> None:
     assert "缴费需要先绑定房屋" in await owner.event("CLICK", "PAY")
-    assert "访客登记功能还没有" in await owner.event("CLICK", "VISITOR")
-    assert len(await escalations_of(runtime, owner.openid)) == 1
+    assert "访客登记" in await owner.event("CLICK", "VISITOR")  # an unbound owner is invited to bind first
+    assert await escalations_of(runtime, owner.openid) == []
 
 
 @pytest.mark.parametrize("word", ["转人工", "人工", "人工客服"])

@@ -37,6 +37,7 @@ class FakeWeChatApi:
         self.template_sends: list[dict[str, Any]] = []
         self.menus: list[dict[str, Any]] = []
         self.media: dict[str, tuple[bytes, str]] = {}
+        self.uploads: dict[str, tuple[bytes, str]] = {}  # media_id -> (bytes, content type) uploaded by Linli
         self.closed_window: set[str] = set()
         self.token_delay_s = 0.0
         self._http_failures = 0
@@ -102,10 +103,33 @@ class FakeWeChatApi:
             if body.get("touser") in self.closed_window:
                 return JSONResponse({"errcode": 45015, "errmsg": "response out of time limit or subscription is "
                                                                 "canceled"})
+            if body.get("msgtype") == "image":
+                if body.get("image", {}).get("media_id") not in self.uploads:
+                    return JSONResponse({"errcode": 40007, "errmsg": "invalid media_id"})
+                self.custom_sends.append(body)
+                return JSONResponse(OK)
             if body.get("msgtype") != "text" or not body.get("text", {}).get("content"):
                 return JSONResponse({"errcode": 44002, "errmsg": "empty post data"})
             self.custom_sends.append(body)
             return JSONResponse(OK)
+
+        @app.post("/cgi-bin/media/upload")
+        async def media_upload(request: Request) -> JSONResponse:
+            """Temporary media (临时素材): multipart field "media"; images are PNG/JPEG up to 10 MB."""
+            if (refused := self._checked(request)) is not None:
+                return refused
+            if request.query_params.get("type") != "image":
+                return JSONResponse({"errcode": 40004, "errmsg": "invalid media type"})
+            form = await request.form()
+            upload = form.get("media")
+            if upload is None or isinstance(upload, str):
+                return JSONResponse({"errcode": 41005, "errmsg": "media data missing"})
+            data = await upload.read()
+            if not (data.startswith(b"\x89PNG") or data.startswith(b"\xff\xd8")) or len(data) > 10 * 1024 * 1024:
+                return JSONResponse({"errcode": 40005, "errmsg": "invalid file type"})
+            media_id = f"MEDIA_{next(self._serial)}"
+            self.uploads[media_id] = (data, upload.content_type or "")
+            return JSONResponse({"type": "image", "media_id": media_id, "created_at": int(time.time())})
 
         @app.post("/cgi-bin/message/template/send")
         async def template_send(request: Request) -> JSONResponse:

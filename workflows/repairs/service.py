@@ -117,15 +117,17 @@ async def open_repair(session: AsyncSession, *, community_id: int, openid: str, 
                       latitude: float | None = None, longitude: float | None = None, photos: list[str] | None = None,
                       preferred_from: datetime | None = None, preferred_to: datetime | None = None,
                       contact_phone: str = "", submission_key: str | None = None, duplicate_of_id: int | None = None,
-                      now: datetime | None = None, auto_dispatch: bool = True) -> RepairTicket:
-    """Create a ticket (numbered, SLA set) and dispatch it; the same submission_key twice gives the same ticket."""
+                      now: datetime | None = None, auto_dispatch: bool = True,
+                      priority: Priority | None = None) -> RepairTicket:
+    """Create a ticket (numbered, SLA set) and dispatch it; the same submission_key twice gives the same ticket.
+    `priority` overrides the one read from the words (an alarm is urgent whatever it says)."""
     if submission_key is not None:
         existing = await ticket_by_submission(session, submission_key=submission_key)
         if existing is not None:
             return existing
     now = now or utcnow()
     spec = await category_spec(session, community_id=community_id, category=category)
-    priority = priority_for(category, description)
+    priority = priority or priority_for(category, description)
     respond_by, resolve_by = sla_targets(created_at=now, priority=priority, resolve_hours=spec.resolve_hours)
     # The number is allocated first: its upsert opens the transaction, so on SQLite the savepoint below is nested in
     # it (a SAVEPOINT opening the transaction would commit at its RELEASE). A lost race only skips a number.

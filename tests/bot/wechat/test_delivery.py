@@ -127,3 +127,28 @@ async def test_without_an_app_secret_messages_wait_untouched(wsettings, fake_wec
         await runtime.close()
     assert fake_wechat_api.token_fetches == 0 and fake_wechat_api.custom_sends == []
     assert row.status == OutboxStatus.PENDING and row.attempts == 0
+
+
+async def test_a_visitor_pass_qr_is_uploaded_as_media_and_sent_as_an_image(wsettings, fake_wechat_api):
+    from pathlib import Path
+
+    from bot.qr import save_pass_qr
+
+    runtime, delivery = await _delivery(wsettings, fake_wechat_api)
+    try:
+        path = save_pass_qr(runtime.settings.media_dir, number="FK-20261207-0001", token="LP1.1.2.3.nonce.mac")
+        assert (Path(runtime.settings.media_dir) / path).read_bytes().startswith(b"\x89PNG")
+        row_id = await _queue(runtime, "wechat.image", {"openid": "o-visitor-host", "path": path})
+        missing = await _queue(runtime, "wechat.image", {"openid": "o1", "path": "passes/none.png"})
+        escape = await _queue(runtime, "wechat.image", {"openid": "o1", "path": "../../etc/passwd"})
+        assert await delivery.run_once() == 1
+        [(media_id, (data, _))] = fake_wechat_api.uploads.items()
+        assert data.startswith(b"\x89PNG")
+        assert fake_wechat_api.custom_sends[-1] == {"touser": "o-visitor-host", "msgtype": "image",
+                                                    "image": {"media_id": media_id}}
+        assert (await _row(runtime, row_id)).status == OutboxStatus.SENT
+        for dead in (missing, escape):  # a missing file is permanent; nothing outside the media folder is read
+            assert (await _row(runtime, dead)).status == OutboxStatus.DEAD
+    finally:
+        await delivery.api.close()
+        await runtime.close()

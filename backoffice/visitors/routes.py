@@ -1,0 +1,139 @@
+"""访客 for staff (a guard's phone is the main screen): today's expected visitors, arrivals and refusals, walk-in
+registration (门岗登记 → the owner is asked in WeChat, or admitted at once where the community needs no approval),
+and the community's visitor rules (managers). Pages under /admin/visitors, JSON under /admin/api/visitors."""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi.responses import Response
+from sqlalchemy import and_, select
+
+from backoffice.rendering import NavLink, Section, flash, redirect, render
+from backoffice.security import require_community, require_roles, runtime_of, visible_communities
+from devices.walk_ins import open_for_walk_in
+from workflows.clock import utcnow
+from workflows.community.models import Building, Household
+from workflows.db import transaction
+from workflows.devices.models import Device, DeviceKind
+from workflows.staff.models import Role, StaffUser
+from workflows.visitors import walkins
+from workflows.visitors.models import EntryResult, PassStatus, VisitorEntry, VisitorPass, WalkIn, WalkInStatus
+from workflows.visitors.policy import set_visitor_policy, visitor_policy
+from workflows.visitors.service import REFUSALS
+
+router = APIRouter()
+DESK = (Role.SECURITY, Role.FRONT_DESK, Role.MANAGER)
+may_see = require_roles(*DESK)
+may_set_rules = require_roles(Role.MANAGER)
+REGISTERED = "已登记访客 {name}（{number}），{next}"
+ASKED = "正在等待业主答复。"
+NO_HOUSEHOLD = "没有找到这个房号，请检查楼栋和房号。"
+
+
+def _today(tz) -> tuple[datetime, datetime]:  # noqa: ANN001 - a ZoneInfo
+    start = datetime.combine(utcnow().astimezone(tz).date(), time.min, tzinfo=tz)
+    return start, start + timedelta(days=1)
+
+
+async def _page_data(request: Request, staff: StaffUser) -> dict:
+    runtime = runtime_of(request)
+    start, end = _today(runtime.settings.tz)
+    async with runtime.sessions() as session:
+        communities = await visible_communities(session, staff)
+        ids = [c.id for c in communities]
+        expected = list(await session.scalars(select(VisitorPass).where(
+            VisitorPass.community_id.in_(ids), VisitorPass.status != PassStatus.REVOKED,
+            and_(VisitorPass.valid_from < end, VisitorPass.valid_until > start)).order_by(VisitorPass.valid_from)))
+        entries = list(await session.scalars(select(VisitorEntry).where(
+            VisitorEntry.community_id.in_(ids), VisitorEntry.created_at >= start).order_by(VisitorEntry.id.desc())
+            .limit(200)))
+        walk_ins = list(await session.scalars(select(WalkIn).where(
+            WalkIn.community_id.in_(ids), WalkIn.created_at >= start).order_by(WalkIn.id.desc()).limit(100)))
+        buildings = [(b.id, f"{c.name} {b.name}") for c in communities
+                     for b in await session.scalars(select(Building).where(Building.community_id == c.id)
+                                                    .order_by(Building.sort_key, Building.name))]
+        gates = list(await session.scalars(select(Device).where(Device.community_id.in_(ids),
+                                                                Device.kind == DeviceKind.GATE)))
+        policies = {c.id: await visitor_policy(session, community_id=c.id) for c in communities}
+        passes = {p.id: p for p in expected}
+    return {"expected": expected, "arrivals": [e for e in entries if e.result == EntryResult.ADMITTED],
+            "refusals": [e for e in entries if e.result == EntryResult.REFUSED], "walk_ins": walk_ins,
+            "buildings": buildings, "gates": gates, "communities": communities, "policies": policies,
+            "passes": passes, "reasons": REFUSALS, "pending": WalkInStatus.PENDING}
+
+
+@router.get("/visitors", include_in_schema=False)
+async def visitor_page(request: Request, staff: StaffUser = Depends(may_see)) -> Response:
+    return render(request, "visitors/index.html", await _page_data(request, staff))
+
+
+@router.post("/visitors/walk-in", include_in_schema=False)
+async def register_walk_in(request: Request, building_id: int = Form(...), room: str = Form(...),
+                           visitor_name: str = Form(...), plate: str = Form(""), people: int = Form(1),
+                           gate_id: str = Form(""), staff: StaffUser = Depends(may_see)) -> Response:
+    runtime = runtime_of(request)
+    async with transaction(runtime.sessions) as session:
+        building = await session.get(Building, building_id)
+        if building is None:
+            raise HTTPException(status_code=404)
+        community_id = require_community(staff, building.community_id)
+        household = await session.scalar(select(Household).where(Household.building_id == building.id,
+                                                                  Household.room == room.strip()))
+        if household is None or not visitor_name.strip():
+            flash(request, NO_HOUSEHOLD if household is None else "请填写访客称呼。", "error")
+            return redirect("/admin/visitors")
+        gate = None
+        if gate_id.isdigit():
+            gate = await session.get(Device, int(gate_id))
+            if gate is None or gate.community_id != community_id:
+                raise HTTPException(status_code=404)
+        walk_in = await walkins.register_walk_in(
+            session, community_id=community_id, household_id=household.id, guard=staff,
+            visitor_name=visitor_name.strip(), plate=plate.strip().upper(), people=max(1, min(people, 50)),
+            gate_device_id=gate.id if gate else None)
+        walk_in_id, number, status = walk_in.id, walk_in.number, walk_in.status
+    if status == WalkInStatus.APPROVED:  # no approval needed here: open now
+        gateway = getattr(request.app.state, "device_gateway", None)
+        result = await open_for_walk_in(runtime, walk_in_id=walk_in_id, wake=gateway.wake if gateway else None)
+        flash(request, REGISTERED.format(name=visitor_name, number=number, next=walkins.gate_sentence(result)))
+    elif status == WalkInStatus.TIMED_OUT:
+        flash(request, REGISTERED.format(name=visitor_name, number=number, next="该户没有绑定微信，请电话联系业主。"),
+              "warn")
+    else:
+        flash(request, REGISTERED.format(name=visitor_name, number=number, next=ASKED))
+    return redirect("/admin/visitors")
+
+
+@router.post("/visitors/rules", include_in_schema=False)
+async def save_rules(request: Request, community_id: int = Form(...), approval_required: str = Form(""),
+                     approval_timeout_minutes: int = Form(3), free_parking_minutes: int = Form(120),
+                     staff: StaffUser = Depends(may_set_rules)) -> Response:
+    require_community(staff, community_id)
+    try:
+        async with transaction(runtime_of(request).sessions) as session:
+            await set_visitor_policy(session, community_id=community_id, approval_required=bool(approval_required),
+                                     approval_timeout_minutes=approval_timeout_minutes,
+                                     free_parking_minutes=free_parking_minutes)
+    except ValueError:
+        flash(request, "等待时间 1–60 分钟，免费停车 0–1440 分钟。", "error")
+        return redirect("/admin/visitors")
+    flash(request, "访客规则已保存。")
+    return redirect("/admin/visitors")
+
+
+@router.get("/api/visitors/today", tags=["visitors"])
+async def api_today(request: Request, staff: StaffUser = Depends(may_see)) -> dict:
+    """Today's expected visitors, arrivals, refusals and walk-ins in your communities."""
+    data = await _page_data(request, staff)
+    return {"expected": [{"number": p.number, "name": p.visitor_name, "plate": p.plate, "people": p.people,
+                          "from": p.valid_from.isoformat(), "until": p.valid_until.isoformat(),
+                          "status": p.status.value} for p in data["expected"]],
+            "arrivals": len(data["arrivals"]),
+            "refusals": [{"reason": e.reason, "at": e.created_at.isoformat()} for e in data["refusals"]],
+            "walk_ins": [{"number": w.number, "name": w.visitor_name, "status": w.status.value,
+                          "gate": w.gate_result} for w in data["walk_ins"]]}
+
+
+section = Section(name="visitors", router=router, nav=[NavLink("访客", "/admin/visitors", roles=DESK, order=55)])

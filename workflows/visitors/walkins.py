@@ -1,0 +1,167 @@
+"""Walk-in visitors (门岗登记): a guard registers a visitor for a household; the owner is asked in WeChat
+「访客 X 到访 Y，是否同意？」 and answers 1 同意 / 2 拒绝; only an openid bound to that household can answer; no answer
+before the deadline tells the guard to call the owner. Communities that need no approval admit at once. Opening the
+gate is the caller's (bot.visit_approval / the back office through devices.commands); the result is recorded here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from workflows.audit.service import record_event
+from workflows.bindings.models import WechatBinding
+from workflows.clock import as_utc, utcnow
+from workflows.community.models import Building, Household, Resident
+from workflows.numbering import next_ticket_number
+from workflows.outbox.service import enqueue
+from workflows.repairs.notify import tell_staff
+from workflows.staff.models import StaffUser
+from workflows.statemachine import next_state
+from workflows.visitors.models import EntryResult, VisitorEntry, WalkIn, WalkInStatus
+from workflows.visitors.policy import visitor_policy
+from workflows.visitors.states import WALK_IN_TRANSITIONS
+
+ASK_OWNER = ("【访客到访】访客 {name}{plate}{people} 到访 {home}，是否同意进入？\n"
+             "回复 1 同意，2 拒绝（{minutes} 分钟内有效）。")
+TO_GUARD = {
+    "approved": "【{number}】业主已同意访客 {name} 进入 {home}。{gate}",
+    "denied": "【{number}】业主拒绝了访客 {name}（{home}），请勿放行。",
+    "timed_out": "【{number}】业主 {minutes} 分钟内没有答复访客 {name}（{home}），请电话联系业主：{phones}。",
+    "no_approval": "【{number}】本小区访客无需业主同意：访客 {name}（{home}）可以进入。{gate}",
+}
+GATE_OPENED = "闸机已开启。"
+GATE_NOT_OPENED = "闸机未能远程开启（{why}），请人工放行。"
+GATE_NONE = "请人工放行。"
+WHY = {"broker_down": "设备网关未连接", "no_ack": "闸机没有回应"}
+
+
+def _transition(session: AsyncSession, walk_in: WalkIn, action: str, role: str, actor: str) -> None:
+    old = walk_in.status
+    walk_in.status = next_state(WALK_IN_TRANSITIONS, old, action, role)
+    record_event(session, entity_type="walk_in", entity_id=walk_in.id, action=action, actor=actor,
+                 community_id=walk_in.community_id, from_state=old, to_state=walk_in.status,
+                 data={"number": walk_in.number})
+
+
+async def owner_openids(session: AsyncSession, *, household_id: int) -> list[str]:
+    return list(await session.scalars(select(WechatBinding.openid).where(WechatBinding.household_id == household_id)
+                                      .order_by(WechatBinding.id)))
+
+
+async def _home(session: AsyncSession, household_id: int) -> str:
+    household = await session.get(Household, household_id)
+    building = await session.get(Building, household.building_id)
+    return f"{building.name}{household.room}"
+
+
+async def register_walk_in(session: AsyncSession, *, community_id: int, household_id: int, guard: StaffUser,
+                           visitor_name: str, plate: str = "", people: int = 1, gate_device_id: int | None = None,
+                           now: datetime | None = None) -> WalkIn:
+    """门岗登记: ask the household's owners (or admit at once where the community needs no approval)."""
+    now = now or utcnow()
+    household = await session.get(Household, household_id)
+    if household is None or household.community_id != community_id:
+        raise LookupError("no such household in this community")
+    policy = await visitor_policy(session, community_id=community_id)
+    walk_in = WalkIn(number=await next_ticket_number(session, community_id=community_id, prefix="LF", at=now),
+                     community_id=community_id, household_id=household_id, gate_device_id=gate_device_id,
+                     guard_staff_id=guard.id, visitor_name=visitor_name[:40], plate=plate[:10], people=max(1, people),
+                     deadline_at=now + timedelta(minutes=policy.approval_timeout_minutes))
+    session.add(walk_in)
+    await session.flush()
+    record_event(session, entity_type="walk_in", entity_id=walk_in.id, action="register", actor=f"staff:{guard.id}",
+                 community_id=community_id, to_state=WalkInStatus.PENDING, data={"number": walk_in.number})
+    openids = await owner_openids(session, household_id=household_id)
+    if not policy.approval_required:
+        _transition(session, walk_in, "approve", "system", "policy")
+        walk_in.decided_by, walk_in.decided_at = "policy", now
+        return walk_in
+    home = await _home(session, household_id)
+    text = ASK_OWNER.format(name=walk_in.visitor_name, plate=f"（车牌 {plate}）" if plate else "",
+                            people=f"等 {people} 人" if people > 1 else "", home=home,
+                            minutes=policy.approval_timeout_minutes)
+    for openid in openids:
+        await enqueue(session, kind="wechat.text", community_id=community_id,
+                      dedup_key=f"walk-in:{walk_in.id}:{openid}",
+                      payload={"openid": openid, "text": text, "template": "visitor_approval", "ref": walk_in.number})
+    if not openids:  # nobody to ask: the guard calls at once
+        await time_out(session, walk_in=walk_in, now=now)
+    return walk_in
+
+
+async def pending_for_owner(session: AsyncSession, *, openid: str, now: datetime | None = None) -> WalkIn | None:
+    """The newest walk-in still waiting for an answer from a household this openid is bound to."""
+    now = now or utcnow()
+    households = select(WechatBinding.household_id).where(WechatBinding.openid == openid)
+    return await session.scalar(select(WalkIn).where(WalkIn.household_id.in_(households),
+                                                     WalkIn.status == WalkInStatus.PENDING, WalkIn.deadline_at > now)
+                                .order_by(WalkIn.id.desc()).limit(1))
+
+
+async def decide(session: AsyncSession, *, walk_in_id: int, openid: str, approve: bool,
+                 now: datetime | None = None) -> WalkIn | None:
+    """The owner's answer; None when this openid may not answer it (another household) or it is no longer open."""
+    now = now or utcnow()
+    walk_in = await session.get(WalkIn, walk_in_id)
+    if walk_in is None or walk_in.status != WalkInStatus.PENDING or as_utc(walk_in.deadline_at) <= now:
+        return None
+    if openid not in await owner_openids(session, household_id=walk_in.household_id):
+        return None
+    _transition(session, walk_in, "approve" if approve else "deny", "owner", f"owner:{openid}")
+    walk_in.decided_by, walk_in.decided_at = f"owner:{openid}", now
+    if not approve:
+        session.add(VisitorEntry(community_id=walk_in.community_id, device_id=walk_in.gate_device_id,
+                                 method="walk_in", result=EntryResult.REFUSED, reason="denied"))
+        await tell_guard(session, walk_in=walk_in, event="denied")
+    return walk_in
+
+
+async def record_gate(session: AsyncSession, *, walk_in: WalkIn, command_id: str | None, result: str) -> None:
+    """After an approval: what the gate did (opened, broker_down, no_ack, refused:…, none), the entry, the guard."""
+    walk_in.command_id, walk_in.gate_result = command_id, result[:40]
+    session.add(VisitorEntry(community_id=walk_in.community_id, device_id=walk_in.gate_device_id, method="walk_in",
+                             result=EntryResult.ADMITTED, command_id=command_id))
+    await tell_guard(session, walk_in=walk_in, event="approved" if walk_in.decided_by != "policy" else "no_approval")
+
+
+async def time_out(session: AsyncSession, *, walk_in: WalkIn, now: datetime | None = None) -> None:
+    _transition(session, walk_in, "time_out", "system", "system")
+    walk_in.decided_by, walk_in.decided_at = "system", now or utcnow()
+    await tell_guard(session, walk_in=walk_in, event="timed_out")
+
+
+async def time_out_unanswered(session: AsyncSession, *, now: datetime | None = None) -> list[WalkIn]:
+    """Walk-ins past their deadline: the guard is told to call the owner."""
+    now = now or utcnow()
+    due = list(await session.scalars(select(WalkIn).where(WalkIn.status == WalkInStatus.PENDING,
+                                                          WalkIn.deadline_at <= now)))
+    for walk_in in due:
+        await time_out(session, walk_in=walk_in, now=now)
+    return due
+
+
+def gate_sentence(result: str, why: str = "") -> str:
+    if result == "opened":
+        return GATE_OPENED
+    if result == "none":
+        return GATE_NONE
+    return GATE_NOT_OPENED.format(why=WHY.get(result, "闸机拒绝执行" if result.startswith("refused") else why))
+
+
+async def tell_guard(session: AsyncSession, *, walk_in: WalkIn, event: str) -> None:
+    guard = await session.get(StaffUser, walk_in.guard_staff_id)
+    policy = await visitor_policy(session, community_id=walk_in.community_id)
+    phones = [r.phone for r in await session.scalars(select(Resident).where(
+        Resident.household_id == walk_in.household_id)) if r.phone]
+    text = TO_GUARD[event].format(number=walk_in.number, name=walk_in.visitor_name,
+                                  home=await _home(session, walk_in.household_id),
+                                  minutes=policy.approval_timeout_minutes, phones="、".join(phones) or "（无登记电话）",
+                                  gate=gate_sentence(walk_in.gate_result or "none", walk_in.gate_result))
+    record_event(session, entity_type="walk_in", entity_id=walk_in.id, action=f"tell_guard:{event}", actor="system",
+                 community_id=walk_in.community_id, reason=text[:500], data={"number": walk_in.number})
+    if guard is not None:
+        await tell_staff(session, staff=guard, community_id=walk_in.community_id, text=text, ref=walk_in.number,
+                         dedup=f"walk-in:{walk_in.id}:guard:{event}")
