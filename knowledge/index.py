@@ -252,6 +252,8 @@ class KnowledgeIndex:
         if collection is None:
             return [], np.zeros((0, 0), dtype=np.float32)
         stored = collection.get(include=["embeddings"])
+        if not stored["ids"]:  # a scope emptied by deletions: numpy cannot reshape nothing into rows
+            return [], np.zeros((0, 0), dtype=np.float32)
         matrix = np.asarray(stored["embeddings"], dtype=np.float32).reshape(len(stored["ids"]), -1)
         matrix = normalised(matrix)
         cached = (list(stored["ids"]), matrix)

@@ -11,8 +11,9 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from backoffice.app import install_backoffice
+from linli.knowledge_sync import IndexSync
 from linli.loops import Loop, LoopRunner
-from linli.wechat import install_wechat, settle_heap
+from linli.wechat import build_assistant, install_wechat, settle_heap
 from workflows.repairs.scheduled import run_repair_timers
 from workflows.repairs.service import RepairPolicy
 from workflows.runtime import Runtime
@@ -67,8 +68,15 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.runtime = runtime
     app.state.loops = loops
 
+    # --- the FAQ assistant (knowledge/): built once, handed to the bot, its index kept in step with the table ---
+    assistant = build_assistant(settings)
+    app.state.knowledge = assistant
+    app.state.index_sync = IndexSync(runtime.sessions, assistant) if assistant is not None else None
+    if app.state.index_sync is not None:
+        loops.append(Loop("faq-index", 1.0, app.state.index_sync.run_once, scope="process"))
+
     # --- mounts: each package adds its routers, loops and shutdown steps here ---
-    loops.extend(install_wechat(app, runtime, shutdown))
+    loops.extend(install_wechat(app, runtime, shutdown, assistant=assistant))
     loops.extend(Loop(name, interval, step) for name, interval, step in install_backoffice(app, runtime))
     repair_policy = RepairPolicy.from_settings(settings)
     loops.append(Loop("repair-timers", 60.0, lambda: run_repair_timers(runtime.sessions, repair_policy)))
@@ -87,6 +95,16 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             checks["state_store"] = f"error: {exc}"[:200]
         healthy = all(v == "ok" for v in checks.values())
         return JSONResponse({"status": "ok" if healthy else "degraded", **checks}, status_code=200 if healthy else 503)
+
+    @app.get("/healthz/knowledge", include_in_schema=False)
+    async def knowledge_health() -> JSONResponse:
+        """Whether this process's FAQ index holds exactly the FAQ table (count and checksum of both)."""
+        status = app.state.index_sync.status if app.state.index_sync is not None else None
+        if status is None:
+            return JSONResponse({"status": "not checked yet"}, status_code=503)
+        return JSONResponse({"status": "ok" if status.in_step else "out of step", "entries": status.entries,
+                             "checksum": status.checksum, "indexed": status.indexed,
+                             "index_checksum": status.index_checksum}, status_code=200 if status.in_step else 503)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics() -> Response:

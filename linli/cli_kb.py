@@ -115,23 +115,17 @@ async def warm_assistant(settings: Settings) -> None:
 
 
 async def reindex(settings: Settings) -> tuple[int, int]:
-    """Make the index exactly the FAQ table: upsert every entry, drop ids the table no longer has."""
+    """Make the index exactly the FAQ table (linli.knowledge_sync): (re)index what is missing or changed, drop ids
+    the table no longer has. Returns (entries (re)indexed, entries removed)."""
     from knowledge.assistant import build_assistant
-    from knowledge.entries import KnowledgeEntry
-    from workflows.faq.service import list_entries
+    from linli.knowledge_sync import IndexSync
     from workflows.runtime import Runtime
 
-    assistant = build_assistant(settings)
     runtime = Runtime.from_settings(settings)
     try:
-        async with runtime.sessions() as session:
-            rows = await list_entries(session)
+        changed, removed = await IndexSync(runtime.sessions, build_assistant(settings)).sync()
     finally:
         await runtime.close()
-    entries = [KnowledgeEntry.from_row(row) for row in rows]
-    changed = await assistant.index_entries(entries)
-    stale = {e.id for e in assistant.index.entries()} - {e.id for e in entries}
-    removed = await assistant.remove_entries(sorted(stale))
     await warm_assistant(settings)
     return changed, removed
 

@@ -72,13 +72,14 @@ def bound_openids_loader(runtime: Runtime) -> Callable[[], Awaitable[object]]:
     return load
 
 
-def install_wechat(app: FastAPI, runtime: Runtime,
-                   shutdown: list[Callable[[], Awaitable[object]]] | None = None) -> list[Loop]:
-    """Build the Bot once (app.state.bot), mount /wechat, and return the channel's loops; `shutdown` receives the
-    steps to run when the app stops (write the last message-log entries, close the API client)."""
+def install_wechat(app: FastAPI, runtime: Runtime, shutdown: list[Callable[[], Awaitable[object]]] | None = None, *,
+                   assistant: Any = None) -> list[Loop]:
+    """Build the Bot once (app.state.bot) around the process's FAQ assistant, mount /wechat, and return the
+    channel's loops; `shutdown` receives the steps to run when the app stops (write the last message-log entries,
+    close the API client)."""
     settings = runtime.settings
     api = WeChatApi(settings, runtime.state)
-    bot = Bot(runtime, BotServices(assistant=build_assistant(settings), media=CompositeMediaStore(settings, api)),
+    bot = Bot(runtime, BotServices(assistant=assistant, media=CompositeMediaStore(settings, api)),
               default_registry())
     intake = Intake(runtime=runtime, bot=bot)
     app.state.bot, app.state.wechat_api, app.state.wechat_intake = bot, api, intake
