@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,7 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from backoffice.app import install_backoffice
 from linli.knowledge_sync import IndexSync
 from linli.loops import Loop, LoopRunner
-from linli.wechat import build_assistant, install_wechat, settle_heap
+from linli.wechat import build_assistant, install_wechat, settle_heap, warm_assistant
 from workflows.repairs.scheduled import run_repair_timers
 from workflows.repairs.service import RepairPolicy
 from workflows.runtime import Runtime
@@ -55,7 +56,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runner = LoopRunner(loops, include_worker_loops=run_worker_loops)
-        if start_loops is not False:
+        if start_loops is not False:  # a server: the first owner's message should not wait for the warm-up
+            await asyncio.to_thread(warm_assistant, app.state.knowledge)
             runner.start()
         yield
         await runner.stop()

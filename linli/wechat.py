@@ -43,18 +43,31 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+_ASSISTANTS: dict[tuple[str, str, str], Any] = {}
+
+
 def build_assistant(settings: Any) -> Any:
-    """The FAQ assistant (knowledge/), or None when it cannot be built (the bot then hands over honestly)."""
+    """The process's FAQ assistant (knowledge/), or None when it cannot be built (the bot then hands over honestly).
+    One per process and Chroma location: a process that builds several apps (the test suite) shares it, and with it
+    the model, the index in memory and the fitted intent model. The app warms it when it starts (warm_assistant)."""
+    key = (settings.chroma_url or settings.chroma_path, settings.embeddings_base_url, settings.llm_base_url)
+    if key in _ASSISTANTS:
+        return _ASSISTANTS[key]
     try:
         from knowledge.assistant import build_assistant as build
     except ImportError:
         return None
-    assistant = build(settings)
+    _ASSISTANTS[key] = build(settings)
+    return _ASSISTANTS[key]
+
+
+def warm_assistant(assistant: Any) -> None:
+    """Load what the first message would otherwise wait for (the intent examples' vectors and model)."""
     try:
-        assistant.warm()
+        if assistant is not None:
+            assistant.warm()
     except Exception:  # noqa: BLE001 - only a warm-up: the first question pays instead
         log.warning("could not warm the FAQ assistant", exc_info=True)
-    return assistant
 
 
 BOUND_OPENIDS_REFRESH_S = 300.0
