@@ -1,5 +1,9 @@
-"""The FAQ assistant the bot calls: grounded answers with citations, numbered choices, honest "I don't know",
-and intent routing. Built once per process by build_assistant(settings).
+"""The FAQ assistant's one interface — answer, route, index — built once per process in linli/app.py (or once by a
+CLI command) and handed to the bot and the back office.
+
+    question ─► embed (knowledge.embeddings) ─► candidates: Chroma's nearest units, word coverage (knowledge.index)
+             ─► one fusion and one confidence (knowledge.ranking) ─► answer | numbered choices | "I don't know"
+             ─► with an LLM configured: a grounded rewording of the top passages (knowledge.llm)
 
 Nothing here raises to the caller because an LLM or an endpoint failed: the retrieval-only path always answers.
 """
@@ -13,18 +17,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge import messages
-from knowledge.calibration import Calibrator, default_calibrator
 from knowledge.embeddings import Embedder, build_embedder
 from knowledge.entries import KnowledgeEntry
-from knowledge.index import Hit, KnowledgeIndex, open_chroma
+from knowledge.index import Candidate, KnowledgeIndex, open_chroma, sentences
 from knowledge.intents import IntentGuess, IntentSpec, OfflineIntentClassifier
-from knowledge.off_topic import OffTopicBank
+from knowledge.ranking import rank
 from knowledge.small_talk import small_talk_reply
 from knowledge.text import MAX_QUESTION_CHARS
 from workflows.settings import Settings
 
 log = logging.getLogger(__name__)
+DEFAULTS = Settings.model_fields
 MAX_ANSWER_CHARS = 600
+EXCERPT_CHARS = 160  # a document chunk is answered with its sentences nearest the question, up to this length
 
 
 @dataclass
@@ -40,21 +45,15 @@ class Answer:
 
 class Assistant:
     def __init__(self, *, index: KnowledgeIndex, classifier: OfflineIntentClassifier, llm: Any = None,
-                 off_topic: OffTopicBank | None = None, calibrator: Calibrator | None = None) -> None:
+                 answer_at: float = DEFAULTS["faq_answer_at"].default,
+                 choices_at: float = DEFAULTS["faq_choices_at"].default) -> None:
         self.index = index
-        self._calibrator = calibrator  # the shipped one is loaded at first use: `linli kb calibrate` needs none
         self.classifier = classifier
-        self.off_topic = off_topic or OffTopicBank(index.embedder, store=index.store)
         self.llm = llm  # knowledge.llm.LlmClient, or None (retrieval-only)
+        self.answer_at, self.choices_at = answer_at, choices_at
         self._embed_lock = threading.Lock()  # one embedding at a time: the model is shared
 
-    @property
-    def calibrator(self) -> Calibrator:
-        if self._calibrator is None:
-            self._calibrator = default_calibrator()
-        return self._calibrator
-
-    # --- answering ---
+    # --- answer ---
 
     async def answer(self, *, community_id: int, question: str) -> Answer:
         """Answer an owner's question from the community's knowledge (own + shared entries)."""
@@ -66,24 +65,20 @@ class Assistant:
         too_long = len(text) > MAX_QUESTION_CHARS
         text = text[:MAX_QUESTION_CHARS]
         try:
-            hits, off_topic_sim = await asyncio.to_thread(self.search_with_off_topic, community_id, text)
+            ranked = await asyncio.to_thread(self.search, community_id, text)
         except Exception:  # noqa: BLE001 - an embeddings endpoint or Chroma down must not break the chat
             log.exception("knowledge search failed")
             return Answer(kind="unknown", text=messages.UNKNOWN)
-        sure = self.calibrator.probability(text, hits, off_topic_sim)
-        if self.llm is not None and hits and sure >= self.calibrator.choices_at:
-            grounded = await self.llm.grounded_answer(question=text, hits=hits[:3])
+        sure = ranked[0].confidence if ranked else 0.0
+        if self.llm is not None and ranked and sure >= self.choices_at:
+            grounded = await self.llm.grounded_answer(question=text, hits=ranked[:3])
             if grounded is not None:
                 grounded.confidence = max(sure, grounded.confidence)
                 return grounded
-        return self.retrieval_answer(hits, sure, too_long=too_long)
-
-    def retrieval_answer(self, hits: list[Hit], sure: float, *, too_long: bool = False) -> Answer:
-        """The no-LLM answer: the FAQ's own answer, numbered choices, or an honest "I don't know"."""
-        if hits and sure >= self.calibrator.answer_at:
-            return entry_answer(hits[0].entry, confidence=sure)
-        if hits and sure >= self.calibrator.choices_at:
-            choices = [(h.entry.question, h.entry.id) for h in hits[:3]]
+        if ranked and sure >= self.answer_at:
+            return entry_answer(ranked[0].entry, confidence=sure, sentence=ranked[0].best_sentence)
+        if ranked and sure >= self.choices_at:
+            choices = [(c.entry.question, c.entry.id) for c in ranked[:3]]
             lines = [messages.CHOICES_INTRO] + [f"{i}. {q}" for i, (q, _) in enumerate(choices, 1)]
             return Answer(kind="choices", text="\n".join([*lines, messages.CHOICES_OUTRO]), choices=choices,
                           confidence=sure)
@@ -97,20 +92,18 @@ class Assistant:
             return Answer(kind="unknown", text=messages.ENTRY_GONE)
         return entry_answer(entry, confidence=1.0)
 
-    def search_with_off_topic(self, community_id: int, question: str) -> tuple[list[Hit], float]:
-        """The ranked entries and the similarity of the nearest out-of-scope example (one embedding for both)."""
+    def search(self, community_id: int, question: str) -> list[Candidate]:
+        """The community's entries for this question, best first, each with its confidence."""
         with self._embed_lock:
-            vector = self.index.query_vector(question)
-            hits = self.index.search(community_id, question, limit=10, vector=vector)
-            return hits, (self.off_topic.similarity(question, vector) if hits else 0.0)
+            candidates = self.index.candidates(community_id, question)
+        return rank(candidates)
 
     def warm(self) -> None:
-        """Load what the first message would otherwise wait for: the labelled sentences' vectors."""
+        """Load what the first message would otherwise wait for: the intent examples' vectors."""
         with self._embed_lock:
-            self.off_topic.matrix()
             self.classifier.warm()
 
-    # --- intent routing ---
+    # --- route ---
 
     async def route(self, *, text: str, intents: list[IntentSpec]) -> IntentGuess:
         """Which of the given intents the text is for (LLM tool call, else the offline classifier)."""
@@ -122,16 +115,12 @@ class Assistant:
             if guess is not None:
                 return guess
         try:
-            return await asyncio.to_thread(self._classify, text, intents)
+            return await asyncio.to_thread(self._locked, self.classifier.classify, text, intents)
         except Exception:  # noqa: BLE001 - routing falls back to the FAQ answerer
             log.exception("offline intent classification failed")
             return IntentGuess(intent=None, confidence=0.0)
 
-    def _classify(self, text: str, intents: list[IntentSpec]) -> IntentGuess:
-        with self._embed_lock:
-            return self.classifier.classify(text, intents)
-
-    # --- keeping the index in step (used by the import glue and the back office) ---
+    # --- index (the import glue, the back office and linli.knowledge_sync keep it in step with the FAQ table) ---
 
     async def index_entries(self, entries: list[KnowledgeEntry]) -> int:
         """Add or update entries in the index (unchanged content hashes cost nothing)."""
@@ -146,8 +135,9 @@ class Assistant:
             return function(*args)
 
 
-def entry_answer(entry: KnowledgeEntry, *, confidence: float) -> Answer:
-    body = entry.answer.strip()
+def entry_answer(entry: KnowledgeEntry, *, confidence: float, sentence: int | None = None) -> Answer:
+    """The entry's own answer with its citation; of a document chunk, only its sentences nearest the question."""
+    body = excerpt(entry.answer, sentence) if entry.kind == "doc" and sentence else entry.answer.strip()
     if len(body) > MAX_ANSWER_CHARS:
         body = body[:MAX_ANSWER_CHARS].rstrip() + "…"
     citation = entry.citation or entry.question
@@ -155,35 +145,41 @@ def entry_answer(entry: KnowledgeEntry, *, confidence: float) -> Answer:
                   confidence=confidence, citations=[citation])
 
 
-_ASSISTANTS: dict[tuple[str, str, str], Assistant] = {}
-_BUILD_LOCK = threading.Lock()
+def excerpt(text: str, sentence: int, limit: int = EXCERPT_CHARS) -> str:
+    """Sentence number `sentence` (1-based, as knowledge.index numbers them) and its neighbours while they fit."""
+    parts = sentences(text)
+    if not 1 <= sentence <= len(parts):
+        return text.strip()
+    first = last = sentence - 1
+    while True:
+        grown = False
+        for candidate in (last + 1, first - 1):
+            if 0 <= candidate < len(parts) and sum(map(len, parts[min(first, candidate):max(last, candidate) + 1])
+                                                   ) <= limit:
+                first, last, grown = min(first, candidate), max(last, candidate), True
+        if not grown:
+            return "".join(parts[first:last + 1])
 
 
 def build_assistant(settings: Settings, *, embedder: Embedder | None = None) -> Assistant:
-    """The assistant for these settings; one per process and Chroma location, so the bot and the back office
-    (which updates the index after a staff answer becomes a FAQ entry) share one in-memory BM25 side."""
-    key = (settings.chroma_url or settings.chroma_path, settings.embeddings_base_url, settings.llm_base_url)
-    with _BUILD_LOCK:
-        if key in _ASSISTANTS and embedder is None:
-            return _ASSISTANTS[key]
-        embedder = embedder or build_embedder(settings)
-        if not settings.chroma_url:
-            settings.ensure_local_dirs()
-        index = KnowledgeIndex(store=open_chroma(settings, embedder.name), embedder=embedder)
-        llm = None
-        if settings.llm_enabled:
-            from knowledge.llm import LlmClient
+    """The assistant for these settings (call once per process: linli/app.py, or a CLI command)."""
+    embedder = embedder or build_embedder(settings)
+    index = KnowledgeIndex(store=open_chroma(settings, embedder.name), embedder=embedder)
+    llm = None
+    if settings.llm_enabled:
+        from knowledge.llm import LlmClient
 
-            llm = LlmClient(settings)
-        assistant = Assistant(index=index, classifier=OfflineIntentClassifier(embedder, store=index.store), llm=llm)
-        _ASSISTANTS[key] = assistant
-        return assistant
+        llm = LlmClient(settings)
+    return Assistant(index=index, classifier=OfflineIntentClassifier(embedder, store=index.store), llm=llm,
+                     answer_at=settings.faq_answer_at, choices_at=settings.faq_choices_at)
 
 
-async def update_index(settings: Settings, *, upsert: list[Any] = (), remove: list[Any] = ()) -> None:
-    """For callers without an assistant at hand (the back office after 转为常见问题, `linli kb import`): index these
-    entries (KnowledgeEntry or FAQ rows) and drop those ids, in this process's shared index."""
-    assistant = build_assistant(settings)
+async def update_index(assistant: Assistant | None, *, upsert: list[Any] = (), remove: list[Any] = ()) -> None:
+    """For the back office after a FAQ change (转为常见问题, edits): index these entries (KnowledgeEntry or FAQ rows)
+    and drop those ids in this process's index at once (the other processes follow within a second:
+    linli.knowledge_sync)."""
+    if assistant is None:
+        return
     entries = [e if isinstance(e, KnowledgeEntry) else KnowledgeEntry.from_row(e) for e in upsert]
     if entries:
         await assistant.index_entries(entries)

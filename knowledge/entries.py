@@ -50,3 +50,10 @@ def entry_hash(question: str, answer: str, alternatives: tuple[str, ...] | list[
     payload = json.dumps([question.strip(), answer.strip(), [a.strip() for a in alternatives], category.strip(),
                           citation.strip()], ensure_ascii=False)
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
+
+
+def fingerprint(versions: dict[str, tuple[int | None, str]]) -> str:
+    """A checksum of what an index holds (entry id -> (community, content hash)): the index and the FAQ table agree
+    when their counts and fingerprints are equal."""
+    lines = "\n".join(f"{entry_id}:{community}:{digest}" for entry_id, (community, digest) in sorted(versions.items()))
+    return hashlib.sha256(lines.encode()).hexdigest()[:16]

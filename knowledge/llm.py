@@ -2,7 +2,8 @@
 grounded only in retrieved passages, and intent routing by tool calling over exactly the intents the bot passes.
 
 Owner text and document text are data, never instructions: a fixed system prompt, every piece of data inside
-delimiters it cannot close, and the output validated (JSON shape, cited passages exist, every number in the answer
+delimiters it cannot close, the reply parsed by langchain's structured output (GroundedReply, JSON mode) and then
+validated (cited passages exist, every number in the answer
 appears in the passages, no links, no talk of instructions). Anything else (timeout, error, garbage, an invalid
 tool call) returns None and the caller uses the retrieval-only path. The LLM sees the question and FAQ passages
 only, never owners' data.
@@ -11,13 +12,14 @@ only, never owners' data.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 from typing import Any
 
+from pydantic import BaseModel
+
 from knowledge import messages
-from knowledge.index import Hit
+from knowledge.index import Candidate
 from knowledge.intents import IntentGuess, IntentSpec
 from workflows.settings import Settings
 
@@ -46,12 +48,20 @@ _STEERED = re.compile(r"忽略|系统提示|提示词|指令|system prompt|ignor
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 
 
+class GroundedReply(BaseModel):
+    """What the answer prompt asks the model for."""
+
+    supported: bool
+    answer: str = ""
+    sources: list[int] = []
+
+
 def delimit(text: str) -> str:
     """Data inside our tags cannot open or close a tag: angle brackets become full-width."""
     return text.replace("<", "＜").replace(">", "＞")
 
 
-def answer_prompt(question: str, hits: list[Hit]) -> str:
+def answer_prompt(question: str, hits: list[Candidate]) -> str:
     passages = "\n".join(
         f'<passage id="{i}" source="{delimit(h.entry.citation or h.entry.question)}">\n'
         f"{delimit(h.entry.question)}\n{delimit(h.entry.answer)}\n</passage>"
@@ -68,20 +78,21 @@ class LlmClient:
         self.chat = ChatOpenAI(base_url=settings.llm_base_url, api_key=settings.llm_api_key or "not-needed",
                                model=settings.llm_model, temperature=0, timeout=settings.llm_timeout_s,
                                max_retries=0, max_tokens=400)
+        self.answerer = self.chat.with_structured_output(GroundedReply, method="json_mode")
 
     async def _invoke(self, runnable: Any, prompt: list[Any]) -> Any:
         return await asyncio.wait_for(runnable.ainvoke(prompt), timeout=self.timeout_s)
 
-    async def grounded_answer(self, *, question: str, hits: list[Hit]) -> Any:
+    async def grounded_answer(self, *, question: str, hits: list[Candidate]) -> Any:
         """A short answer from these passages only, with its citations; None when it cannot be trusted."""
         from langchain_core.messages import HumanMessage, SystemMessage
 
         from knowledge.assistant import Answer
 
         try:
-            reply = await self._invoke(self.chat, [SystemMessage(ANSWER_SYSTEM),
-                                                   HumanMessage(answer_prompt(question, hits))])
-            parsed = validate_answer(str(reply.content), hits)
+            reply = await self._invoke(self.answerer, [SystemMessage(ANSWER_SYSTEM),
+                                                       HumanMessage(answer_prompt(question, hits))])
+            parsed = validate_answer(reply, hits)
         except Exception as exc:  # noqa: BLE001 - timeouts, HTTP errors, garbage: the retrieval answer is used
             log.warning("LLM answer unavailable (%s: %s); using retrieval", type(exc).__name__, exc)
             return None
@@ -145,31 +156,17 @@ def validate_tool_call(reply: Any, intents: list[IntentSpec]) -> IntentGuess | N
     return IntentGuess(intent=spec.name, confidence=LLM_CONFIDENCE, slots=slots, source="llm")
 
 
-def validate_answer(content: str, hits: list[Hit]) -> tuple[str, list[Hit]] | None:
-    """The answer text and the passages it cites, or None when the output breaks any rule."""
-    match = re.search(r"\{.*\}", content, re.DOTALL)
-    if not match:
+def validate_answer(reply: GroundedReply, hits: list[Candidate]) -> tuple[str, list[Candidate]] | None:
+    """The answer text and the passages it cites, or None when the reply breaks any rule."""
+    text = reply.answer.strip()
+    if not reply.supported or not text or len(text) > MAX_LLM_ANSWER or not reply.sources:
         return None
-    try:
-        data = json.loads(match.group(0))
-    except json.JSONDecodeError:
-        return None
-    if not isinstance(data, dict) or data.get("supported") is not True:
-        return None
-    text, sources = data.get("answer"), data.get("sources")
-    if not isinstance(text, str) or not text.strip() or len(text) > MAX_LLM_ANSWER:
-        return None
-    if not isinstance(sources, list) or not sources:
-        return None
-    try:
-        used = [hits[int(i) - 1] for i in dict.fromkeys(sources) if 1 <= int(i) <= len(hits)]
-    except (TypeError, ValueError):
-        return None
-    if len(used) != len(set(sources)):
-        return None
+    if any(not 1 <= i <= len(hits) for i in reply.sources):
+        return None  # a passage that was never given
+    used = [hits[i - 1] for i in dict.fromkeys(reply.sources)]
     grounding = " ".join(f"{h.entry.question} {h.entry.answer}" for h in used)
     if _URL.search(text) or _STEERED.search(text):
         return None  # owners never get links from the model, nor talk about instructions
     if any(number not in grounding for number in _NUMBER.findall(text)):
         return None  # a price, time or phone number the passages do not contain
-    return text.strip(), used
+    return text, used

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -13,9 +14,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from backoffice.app import install_backoffice
 from linli.devices import install_devices
+from linli.knowledge_sync import IndexSync
 from linli.loops import Loop, LoopRunner
 from linli.payments import install_payments
-from linli.wechat import install_wechat, settle_heap
+from linli.wechat import build_assistant, install_wechat, settle_heap, warm_assistant
 from workflows.backups.runs import run_scheduled_backup
 from workflows.repairs.scheduled import run_repair_timers
 from workflows.repairs.service import RepairPolicy
@@ -70,7 +72,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runner = LoopRunner(loops, include_worker_loops=run_worker_loops)
-        if start_loops is not False:
+        if start_loops is not False:  # a server: the first owner's message should not wait for the warm-up
+            await asyncio.to_thread(warm_assistant, app.state.knowledge)
             runner.start()
         yield
         await runner.stop()
@@ -83,8 +86,15 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.runtime = runtime
     app.state.loops = loops
 
+    # --- the FAQ assistant (knowledge/): built once, handed to the bot, its index kept in step with the table ---
+    assistant = build_assistant(settings)
+    app.state.knowledge = assistant
+    app.state.index_sync = IndexSync(runtime.sessions, assistant) if assistant is not None else None
+    if app.state.index_sync is not None:
+        loops.append(Loop("faq-index", 1.0, app.state.index_sync.run_once, scope="process"))
+
     # --- mounts: each package adds its routers, loops and shutdown steps here ---
-    loops.extend(install_wechat(app, runtime, shutdown))
+    loops.extend(install_wechat(app, runtime, shutdown, assistant=assistant))
     loops.extend(Loop(name, interval, step) for name, interval, step in install_backoffice(app, runtime))
     repair_policy = RepairPolicy.from_settings(settings)
     loops.append(Loop("repair-timers", 60.0, lambda: run_repair_timers(runtime.sessions, repair_policy)))
@@ -106,6 +116,16 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             checks["state_store"] = f"error: {exc}"[:200]
         healthy = all(v == "ok" for v in checks.values())
         return JSONResponse({"status": "ok" if healthy else "degraded", **checks}, status_code=200 if healthy else 503)
+
+    @app.get("/healthz/knowledge", include_in_schema=False)
+    async def knowledge_health() -> JSONResponse:
+        """Whether this process's FAQ index holds exactly the FAQ table (count and checksum of both)."""
+        status = app.state.index_sync.status if app.state.index_sync is not None else None
+        if status is None:
+            return JSONResponse({"status": "not checked yet"}, status_code=503)
+        return JSONResponse({"status": "ok" if status.in_step else "out of step", "entries": status.entries,
+                             "checksum": status.checksum, "indexed": status.indexed,
+                             "index_checksum": status.index_checksum}, status_code=200 if status.in_step else 503)
 
     @app.get("/metrics", include_in_schema=False)
     async def metrics(request: Request) -> Response:

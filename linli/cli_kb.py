@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -49,8 +50,10 @@ class ImportOutcome:
 
 async def import_knowledge_file(settings: Settings, path: str | Path, *, community_code: str | None,
                                 title: str | None = None,
-                                on_progress: Callable[[int, int], None] | None = None) -> ImportOutcome:
-    """Parse, store (one transaction) and index one file for a community (None: shared by every community)."""
+                                on_progress: Callable[[int, int], None] | None = None,
+                                assistant: Any = None) -> ImportOutcome:
+    """Parse, store (one transaction) and index one file for a community (None: shared by every community);
+    `assistant`: the process's knowledge.assistant.Assistant (default: one built for this import)."""
     from knowledge.assistant import build_assistant
     from knowledge.entries import KnowledgeEntry
     from knowledge.importers import parse_file
@@ -63,7 +66,7 @@ async def import_knowledge_file(settings: Settings, path: str | Path, *, communi
         raise ImportRefused(parsed.problems)
     drafts = [FaqDraft(question=d.question, answer=d.answer, category=d.category, alternatives=d.alternatives,
                        citation=d.citation, kind=d.kind) for d in parsed.drafts]
-    assistant = build_assistant(settings)
+    assistant = assistant or build_assistant(settings)
     runtime = Runtime.from_settings(settings)
     try:
         async with transaction(runtime.sessions) as session:
@@ -96,43 +99,40 @@ async def _community_id(session, code: str | None) -> int | None:
 
 async def seed_demo_knowledge(settings: Settings) -> int:
     """The demo FAQ and documents (阳光花园, 翠湖苑, shared); returns how many entries were added. Idempotent."""
+    from knowledge.assistant import build_assistant
+
+    assistant = build_assistant(settings)
     added = 0
     for code, files in DEMO_FILES.items():
         for name, title in files:
-            outcome = await import_knowledge_file(settings, DEMO / name, community_code=code, title=title)
+            outcome = await import_knowledge_file(settings, DEMO / name, community_code=code, title=title,
+                                                  assistant=assistant)
             added += outcome.added
-    # Unchanged entries cost nothing here; after the embedder changed (e.g. its engine), its new collection is filled.
-    await reindex(settings)
+    # Unchanged entries cost nothing here; after the embedder changed, its new collection is filled.
+    await reindex(settings, assistant)
+    await warm_assistant(assistant)
     return added
 
 
-async def warm_assistant(settings: Settings) -> None:
+async def warm_assistant(assistant: Any) -> None:
     """Embed the labelled sentences (intent examples, out-of-scope class) now and keep them in Chroma, so a server
     started afterwards reads them back instead of spending its first seconds on them."""
+    await asyncio.to_thread(assistant.warm)
+
+
+async def reindex(settings: Settings, assistant: Any = None) -> tuple[int, int]:
+    """Make the index exactly the FAQ table (linli.knowledge_sync): (re)index what is missing or changed, drop ids
+    the table no longer has. Returns (entries (re)indexed, entries removed)."""
     from knowledge.assistant import build_assistant
-
-    await asyncio.to_thread(build_assistant(settings).warm)
-
-
-async def reindex(settings: Settings) -> tuple[int, int]:
-    """Make the index exactly the FAQ table: upsert every entry, drop ids the table no longer has."""
-    from knowledge.assistant import build_assistant
-    from knowledge.entries import KnowledgeEntry
-    from workflows.faq.service import list_entries
+    from linli.knowledge_sync import IndexSync
     from workflows.runtime import Runtime
 
-    assistant = build_assistant(settings)
+    assistant = assistant or build_assistant(settings)
     runtime = Runtime.from_settings(settings)
     try:
-        async with runtime.sessions() as session:
-            rows = await list_entries(session)
+        changed, removed = await IndexSync(runtime.sessions, assistant).sync()
     finally:
         await runtime.close()
-    entries = [KnowledgeEntry.from_row(row) for row in rows]
-    changed = await assistant.index_entries(entries)
-    stale = {e.id for e in assistant.index.entries()} - {e.id for e in entries}
-    removed = await assistant.remove_entries(sorted(stale))
-    await warm_assistant(settings)
     return changed, removed
 
 
@@ -167,121 +167,62 @@ def import_command(
 
 @kb_app.command("reindex")
 def reindex_command() -> None:
-    """Rebuild the vector/keyword index from the FAQ table (after changing the embedder, or a lost Chroma folder)."""
-    changed, removed = asyncio.run(reindex(Settings()))
+    """Make the index the FAQ table (a new embedder, a lost Chroma folder) and store the intent examples' vectors."""
+    from knowledge.assistant import build_assistant
+
+    async def run() -> tuple[int, int]:
+        assistant = build_assistant(Settings())
+        synced = await reindex(Settings(), assistant)
+        await warm_assistant(assistant)
+        return synced
+
+    changed, removed = asyncio.run(run())
     console.print(f"index synced: {changed} entries (re)indexed, {removed} stale removed")
 
 
-@kb_app.command("eval")
-def eval_command(
-    dataset: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON lines dev set"),
-    community: str = typer.Option("YGHY", help="community code the questions are asked in"),
-    show_misses: bool = typer.Option(False, "--misses", help="list the dev split's misses of the configured retrieval"),
-    intents: str = typer.Option("bot", help="bot: the intents the bot really passes (its dialogs + pseudo-intents); "
-                                            "default: knowledge's 13 reference intents"),
+@kb_app.command("eval-communities")
+def eval_communities_command(
+    folder: Path = typer.Argument(None, help="the communities (default: knowledge/eval/communities)"),
+    chroma: Path = typer.Option(Path("var/eval/chroma"), help="where the communities are indexed (kept between runs: "
+                                                              "unchanged entries are not embedded again)"),
+    misses: bool = typer.Option(False, "--misses", help="list the configured assistant's misses"),
 ) -> None:
-    """recall@1, recall@3, MRR, out-of-scope refusal and intent accuracy: configured retrieval vs BM25 baselines."""
-    asyncio.run(_eval(Settings(), dataset, community, show_misses, intents))
+    """Right entry first, right in the top 3, answered right and out-of-scope refused per blind community,
+    everything fitted leave-one-community-out, beside plain e5 and jieba BM25 (knowledge/evaluation.py)."""
+    import numpy as np
 
-
-def bot_intents() -> list:
-    """The IntentSpecs the bot builds (bot/router.py Bot.intent_specs): registered dialogs plus pseudo-intents."""
-    from bot.registry import default_registry
-    from bot.router import PSEUDO_INTENTS
-    from knowledge.intents import IntentSpec
-
-    registry = default_registry()
-    specs = [IntentSpec(name=d.name, description=d.description or d.title, examples=list(d.triggers),
-                        slots=[(s.name, s.label or (s.prompt if isinstance(s.prompt, str) else s.name))
-                               for s in d.slots]) for d in registry.all()]
-    return specs + [IntentSpec(name=name, description=description, examples=list(examples))
-                    for name, (description, examples) in PSEUDO_INTENTS.items() if registry.get(name) is None]
-
-
-async def _prepared(settings: Settings, community: str) -> tuple:
-    """The assistant and the community's id, or a clear message when the database was not prepared."""
-    from sqlalchemy.exc import DBAPIError
-
+    from knowledge import evaluation
     from knowledge.assistant import build_assistant
-    from workflows.runtime import Runtime
 
-    runtime = Runtime.from_settings(settings)
-    try:
-        async with runtime.sessions() as session:
-            community_id = await _community_id(session, community)
-    except DBAPIError as exc:
-        console.print(f"[red]the database is not ready ({type(exc.orig).__name__}): run `linli db upgrade` and "
-                      f"`linli demo` first (or `make eval`, which does both)[/red]")
-        raise typer.Exit(1) from None
-    finally:
-        await runtime.close()
-    return build_assistant(settings), community_id
-
-
-async def _eval(settings: Settings, dataset: Path, community: str, show_misses: bool, intents: str) -> None:
-    from knowledge.evaluation import evaluate, load_dataset
-    from knowledge.intents import default_intents
-
-    assistant, community_id = await _prepared(settings, community)
-    rows = load_dataset(dataset)
-    specs = bot_intents() if intents == "bot" else None
-    console.print(f"embedder: {assistant.index.embedder.name}; LLM: {'on' if assistant.llm else 'off'}; "
-                  f"{len(assistant.index.entries(community_id))} entries for {community}; intents: "
-                  f"{len(specs) if specs else len(default_intents())} ({intents})")
-    present = [split for split in ("dev", "test", "long") if any(row.get("split", "dev") == split for row in rows)]
-    for split in present + (["all"] if len(present) > 1 else []):
-        report = await evaluate(assistant, rows, community_id=community_id, split=split, intents=specs)
-        table = Table(title=f"split {split}: {report.counts}")
-        for column in ("method", "recall@1", "recall@3", "MRR", "OOS refusal", "answered right", "intent acc."):
-            table.add_column(column)
-        for m in report.methods:
-            table.add_row(m.name, _pct(m.recall_at_1), _pct(m.recall_at_3), f"{m.mrr:.3f}", _pct(m.oos_refusal),
-                          _pct(m.in_scope_answered), _pct(m.intent_accuracy))
-        console.print(table)
-        if show_misses and split == "dev":  # tune on dev only; the test split stays unseen
-            for miss in report.methods[0].misses:
-                console.print(f"  [yellow]{miss}[/yellow]")
-
-
-@kb_app.command("calibrate")
-def calibrate_command(
-    dataset: Path = typer.Argument(..., exists=True, dir_okay=False, help="JSON lines dev set"),
-    community: str = typer.Option("YGHY", help="community code the questions are asked in"),
-    split: str = typer.Option("dev", help="the split fitted on (never the held-out test split)"),
-    refuse: float = typer.Option(0.92, help="share of the out-of-scope questions the unknown threshold refuses"),
-    precision: float = typer.Option(0.95, help="share of direct answers that must be right"),
-    out: Path = typer.Option(None, help="where to write (default: knowledge/data/calibration.json; the reranker "
-                                        "goes beside it as reranker.json)"),
-) -> None:
-    """Fit the reranker (knowledge/reranking.py), then the calibrated confidence over its top entries
-    (knowledge/calibration.py), on a labelled split; write both JSON files to knowledge/data/."""
-    asyncio.run(_calibrate(Settings(), dataset, community, split, refuse, precision, out))
-
-
-async def _calibrate(settings: Settings, dataset: Path, community: str, split: str, refuse: float, precision: float,
-                     out: Path | None) -> None:
-    from knowledge import reranking
-    from knowledge.calibration import CALIBRATION_FILE, FEATURES, fit
-    from knowledge.evaluation import calibration_rows, load_dataset, reranking_rows
-
-    assistant, community_id = await _prepared(settings, community)
-    rows = [r for r in load_dataset(dataset) if r.get("split", "dev") == split]
-    lists, flags = reranking_rows(assistant, rows, community_id=community_id)
-    reranker = reranking.fit(lists, flags, fitted_on=f"{dataset.name} split {split}: {len(lists)} questions")
-    reranker.save(out.with_name("reranker.json") if out else reranking.RERANKER_FILE)
-    assistant.index.reranker = reranker
-    console.print("reranker: " + ", ".join(f"{name} {weight:+.2f}" for name, weight
-                                           in zip(reranking.FEATURES, reranker.weights, strict=True)))
-    features, right, out_of_scope = calibration_rows(assistant, rows, community_id=community_id)
-    calibrator = fit(features, right, out_of_scope, refuse=refuse, precision=precision,
-                     fitted_on=f"{dataset.name} split {split}: {len(right) - sum(out_of_scope)} in-scope, "
-                               f"{sum(out_of_scope)} out-of-scope questions")
-    calibrator.save(out or CALIBRATION_FILE)
-    for name, weight in zip(FEATURES, calibrator.weights, strict=True):
-        console.print(f"  {name:16s} {weight:+.2f}")
-    console.print(f"answer at ≥ {calibrator.answer_at:.3f}, choices at ≥ {calibrator.choices_at:.3f}; "
-                  f"{calibrator.fitted_on}; written to {out or CALIBRATION_FILE}")
-
-
-def _pct(value: float | None) -> str:
-    return "—" if value is None else f"{value:.3f}"
+    settings = Settings(chroma_path=str(chroma), embeddings_base_url="", llm_base_url="")
+    communities = evaluation.load_communities(folder or evaluation.COMMUNITIES)
+    assistant = build_assistant(settings)
+    asked = {}
+    for community in communities:
+        changed = assistant.index.upsert(community.entries)
+        console.print(f"{community.code} {community.name} ({community.shape}): {len(community.entries)} entries "
+                      f"({changed} embedded now), {sum(1 for _, r in community.questions if r)} in-scope and "
+                      f"{sum(1 for _, r in community.questions if not r)} out-of-scope questions")
+        asked[community.code] = evaluation.ask_all(assistant, community)
+    report = evaluation.leave_one_out(communities, asked)
+    table = Table(title="leave-one-community-out, no LLM")
+    console.width = max(console.width, 130)
+    for column in ("community", "method", "right first", "right in top 3", "answered right", "choices",
+                   "out-of-scope refused"):
+        table.add_column(column)
+    for community in communities:
+        for f in report.figures[community.code]:
+            table.add_row(f"{community.code} ({community.shape})", f.method, f"{f.right_first:.3f}",
+                          f"{f.right_top3:.3f}", f"{f.answered_right:.3f}", f"{f.choices:.3f}", f"{f.refused:.3f}")
+    for position, method in enumerate(report.figures[communities[0].code]):
+        rows = [report.figures[c.code][position] for c in communities]
+        table.add_row("mean", method.method, *(f"{np.mean([getattr(r, name) for r in rows]):.3f}" for name in
+                                               ("right_first", "right_top3", "answered_right", "choices", "refused")))
+    console.print(table)
+    console.print("fitted on every community (what ships, knowledge/ranking.py and Settings):")
+    console.print(f"  {report.ranking}")
+    console.print(f"  faq_answer_at = {report.answer_at:.3f}, faq_choices_at = {report.choices_at:.3f}")
+    if misses:
+        for community in communities:
+            for question, miss in evaluation.misses(community, asked[community.code], report):
+                console.print(f"  [yellow]{community.code}: {question} -> {miss}[/yellow]")

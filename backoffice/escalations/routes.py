@@ -164,7 +164,7 @@ async def faq(request: Request, escalation_id: int, actor: CurrentActor, faq_que
                                       values={"faq_question": question, "faq_answer": answer})
         entry = await promote_to_faq(session, escalation=escalation, actor=actor, question=question, answer=answer)
     try:  # the bot knows the answer at once; if indexing fails the entry is saved and `linli kb reindex` adds it
-        await update_index(runtime_of(request).settings, upsert=[entry])
+        await update_index(getattr(request.app.state, "knowledge", None), upsert=[entry])
     except Exception:  # noqa: BLE001 - the entry is committed; only the search index lags
         log.exception("FAQ entry %s saved but not indexed", entry.id)
         flash(request, "已加入常见问题，但搜索索引暂未更新，请稍后运行 linli kb reindex。", "warn")

@@ -110,7 +110,7 @@ def read_entry(question: str, answer: str, category: str, alternatives: str | li
 async def _reindex(request: Request, *, upsert: list[FaqEntry] = (), remove: list[int] = ()) -> bool:
     """After the commit: the bot answers with the change at once. False if only the index lags (logged)."""
     try:
-        await update_index(runtime_of(request).settings, upsert=list(upsert), remove=list(remove))
+        await update_index(getattr(request.app.state, "knowledge", None), upsert=list(upsert), remove=list(remove))
         return True
     except Exception:  # noqa: BLE001 - the change is committed; `linli kb reindex` catches the index up
         log.exception("FAQ change saved but not indexed (upsert %s, remove %s)", [e.id for e in upsert], remove)

@@ -57,3 +57,11 @@ def assistant(demo_index: KnowledgeIndex, classifier: OfflineIntentClassifier) -
 
 def entry_by_question(index: KnowledgeIndex, question: str) -> KnowledgeEntry:
     return next(e for e in index.entries() if e.question == question or e.citation == question)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The first test to use the session's demo index pays for embedding the demo knowledge (~1,000 vectors): on a
+    shared two-core machine that can take minutes, so this folder's tests get a longer deadline."""
+    for item in items:
+        if "tests/knowledge/" in str(item.fspath) and item.get_closest_marker("timeout") is None:
+            item.add_marker(pytest.mark.timeout(600))

@@ -6,8 +6,6 @@ import pytest
 
 from knowledge import messages
 from knowledge.assistant import Assistant
-from knowledge.index import Hit
-from knowledge.scoring import NO_WORD_IN_COMMON, rule_confidence
 from tests.knowledge.conftest import CHY, YGHY, entry_by_question
 
 
@@ -19,8 +17,8 @@ from tests.knowledge.conftest import CHY, YGHY, entry_by_question
     ("小电驴能推上楼吗", "电动车可以推进楼道或者带上楼吗？"),
     ("能拆承重墙吗", "阳光花园装修管理规定·四、禁止行为"),  # a document chunk
 ])
-def test_paraphrases_find_the_right_entry_first(demo_index, question, expected):
-    assert demo_index.search(YGHY, question)[0].entry.id == entry_by_question(demo_index, expected).id
+def test_paraphrases_find_the_right_entry_first(assistant, question, expected):
+    assert assistant.search(YGHY, question)[0].entry.id == entry_by_question(assistant.index, expected).id
 
 
 async def test_a_confident_match_answers_with_the_faq_text_and_its_citation(assistant: Assistant):
@@ -29,7 +27,7 @@ async def test_a_confident_match_answers_with_the_faq_text_and_its_citation(assi
     assert answer.entry_id == entry_by_question(assistant.index, "物业费怎么交？").id
     assert "物业服务中心前台" in answer.text
     assert answer.text.endswith("「依据：物业服务指南·缴费」")
-    assert answer.citations == ["物业服务指南·缴费"] and answer.confidence >= assistant.calibrator.answer_at
+    assert answer.citations == ["物业服务指南·缴费"] and answer.confidence >= assistant.answer_at
 
 
 async def test_each_community_gets_its_own_answer_and_the_shared_ones(assistant: Assistant):
@@ -45,7 +43,7 @@ async def test_entries_of_another_community_are_never_offered(assistant: Assista
     lake_parking = entry_by_question(assistant.index, "阳光花园停车管理办法·第三条 停车月卡的办理")
     answer = await assistant.answer_entry(community_id=CHY, entry_id=lake_parking.id)
     assert answer.kind == "unknown" and answer.text == messages.ENTRY_GONE
-    hits = assistant.index.search(CHY, "停车月卡多少钱")
+    hits = assistant.search(CHY, "停车月卡多少钱")
     assert all(hit.entry.community_id in (CHY, None) for hit in hits)
 
 
@@ -61,20 +59,21 @@ async def test_a_question_sharing_no_word_with_any_entry_is_not_offered_choices(
     assert answer.kind == "unknown"
 
 
-def test_a_top_entry_sharing_no_word_with_the_question_is_trusted_half_as_much(demo_index):
-    hits = demo_index.search(YGHY, "物业费能不能微信付")
-    assert hits[0].shared_words > 0
-    sure = rule_confidence(hits)
-    hits[0].shared_words = 0
-    assert rule_confidence(hits) == pytest.approx(sure * NO_WORD_IN_COMMON)
-
-
-def test_a_middling_match_offers_the_top_three_questions_numbered(assistant: Assistant):
-    hits = assistant.index.search(YGHY, "装修的事")
-    answer = assistant.retrieval_answer(hits, assistant.calibrator.choices_at)
+async def test_a_middling_match_offers_the_top_three_questions_numbered(assistant: Assistant):
+    hits = assistant.search(YGHY, "装修的事")
+    assistant.answer_at, assistant.choices_at = 1.01, hits[0].confidence  # between the two thresholds
+    answer = await assistant.answer(community_id=YGHY, question="装修的事")
     assert answer.kind == "choices" and len(answer.choices) == 3
     assert answer.choices[0] == (hits[0].entry.question, hits[0].entry.id)
     assert f"1. {hits[0].entry.question}" in answer.text and "3. " in answer.text
+
+
+async def test_a_document_section_is_answered_with_its_sentences_nearest_the_question(assistant: Assistant):
+    answer = await assistant.answer(community_id=YGHY, question="能拆承重墙吗")
+    entry = assistant.index.entry(answer.entry_id)
+    assert answer.kind == "answer" and entry.kind == "doc"
+    body = answer.text.split("\n「依据")[0]
+    assert "承重" in body and len(body) <= len(entry.answer)
 
 
 async def test_picking_a_choice_answers_that_entry(assistant: Assistant):
@@ -98,9 +97,9 @@ async def test_empty_or_emoji_questions_never_crash(assistant: Assistant, questi
 
 
 async def test_a_failing_index_gives_unknown_instead_of_an_error(assistant: Assistant, monkeypatch):
-    def broken(*args, **kwargs) -> list[Hit]:
+    def broken(*args, **kwargs) -> list:
         raise ConnectionError("chroma server is down")
 
-    monkeypatch.setattr(assistant.index, "search", broken)
+    monkeypatch.setattr(assistant.index, "candidates", broken)
     answer = await assistant.answer(community_id=YGHY, question="物业费怎么交")
     assert answer.kind == "unknown"

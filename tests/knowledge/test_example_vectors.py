@@ -8,7 +8,6 @@ from knowledge import example_vectors
 from knowledge.example_vectors import ExampleVectors
 from knowledge.index import open_chroma
 from knowledge.intents import OfflineIntentClassifier, default_intents
-from knowledge.off_topic import OffTopicBank
 from tests.services import test_settings
 
 
@@ -24,25 +23,23 @@ class CountingEmbedder:
         return self.inner.passages(texts)
 
 
-def test_off_topic_vectors_are_kept_in_chroma_and_read_back_by_a_new_process(tmp_path, embedder, monkeypatch):
-    examples = [("银行", "银行卡丢了怎么挂失"), ("天气", "明天会下雨吗"), ("医院", "医院几点挂号")]
+def test_labelled_vectors_are_kept_in_chroma_and_read_back_by_a_new_process(tmp_path, embedder, monkeypatch):
+    texts = ["银行卡丢了怎么挂失", "明天会下雨吗", "医院几点挂号"]
     store = open_chroma(test_settings(tmp_path), embedder.name)
     first = CountingEmbedder(embedder)
-    vectors = OffTopicBank(first, store=store, examples=examples).matrix()
+    vectors = ExampleVectors("examples", texts, first, store=store).matrix()
     assert first.embedded == 3 and vectors.shape[0] == 3
 
     monkeypatch.setattr(example_vectors, "_MATRICES", {})  # a new process: nothing in memory
     second = CountingEmbedder(embedder)
-    bank = OffTopicBank(second, store=open_chroma(test_settings(tmp_path), embedder.name), examples=examples)
-    assert np.allclose(bank.matrix(), vectors, atol=1e-5) and second.embedded == 0
-    similarity, example = bank.nearest("储蓄卡丢了咋办")
-    assert example == "银行卡丢了怎么挂失" and similarity > 0.9
+    again = ExampleVectors("examples", texts, second, store=open_chroma(test_settings(tmp_path), embedder.name))
+    assert np.allclose(again.matrix(), vectors, atol=1e-5) and second.embedded == 0
 
-    changed = examples[:2] + [("医院", "医院周末开门吗")]  # the file changed: embedded again, old rows replaced
+    changed = texts[:2] + ["医院周末开门吗"]  # the sentences changed: embedded again, old rows replaced
     monkeypatch.setattr(example_vectors, "_MATRICES", {})
     third = CountingEmbedder(embedder)
-    OffTopicBank(third, store=store, examples=changed).matrix()
-    assert third.embedded == 3 and store.named("offtopic").count() == 3
+    ExampleVectors("examples", changed, third, store=store).matrix()
+    assert third.embedded == 3 and store.named("examples").count() == 3
 
 
 def test_the_intent_examples_are_read_back_too(tmp_path, embedder, monkeypatch):

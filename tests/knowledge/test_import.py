@@ -42,12 +42,13 @@ async def test_an_imported_file_is_answered_and_reimporting_changes_nothing(sett
 
 
 async def test_a_row_removed_from_the_file_disappears_from_the_answers(settings, runtime, tmp_path):
-    await import_knowledge_file(settings, write(tmp_path, GUIDE), community_code="YGHY", title="物业服务指南")
     assistant = build_assistant(settings)
+    await import_knowledge_file(settings, write(tmp_path, GUIDE), community_code="YGHY", title="物业服务指南",
+                                assistant=assistant)
     parcel = next(e for e in assistant.index.entries() if e.question == "快递放哪里？")
     shorter = "\n".join(GUIDE.splitlines()[:2]) + "\n"
     outcome = await import_knowledge_file(settings, write(tmp_path, shorter), community_code="YGHY",
-                                          title="物业服务指南")
+                                          title="物业服务指南", assistant=assistant)
     assert (outcome.added, outcome.removed) == (0, 1)
     assert assistant.index.entry(parcel.id) is None
     assert (await assistant.answer_entry(community_id=1, entry_id=parcel.id)).kind == "unknown"
@@ -67,18 +68,20 @@ async def test_a_staff_answer_turned_into_an_entry_is_answered_right_away(settin
     async with transaction(runtime.sessions) as session:
         entry = await create_entry_from_staff_answer(session, community_id=1, question="游泳池几点开放？",
                                                      answer="夏季每天 9:00 到 21:00 开放。", staff_id=1)
-    await update_index(settings, upsert=[entry])
-    answer = await build_assistant(settings).answer(community_id=1, question="泳池几点开门")
+    assistant = build_assistant(settings)
+    await update_index(assistant, upsert=[entry])
+    answer = await assistant.answer(community_id=1, question="泳池几点开门")
     assert answer.kind == "answer" and "9:00" in answer.text and answer.text.endswith("「依据：物业客服答复」")
-    await update_index(settings, remove=[entry.id])
-    assert build_assistant(settings).index.entry(str(entry.id)) is None
+    await update_index(assistant, remove=[entry.id])
+    assert assistant.index.entry(str(entry.id)) is None
 
 
 async def test_reindex_rebuilds_a_lost_index_from_the_faq_table(settings, tmp_path):
-    await import_knowledge_file(settings, write(tmp_path, GUIDE), community_code="YGHY", title="物业服务指南")
     assistant = build_assistant(settings)
+    await import_knowledge_file(settings, write(tmp_path, GUIDE), community_code="YGHY", title="物业服务指南",
+                                assistant=assistant)
     assistant.index.remove([e.id for e in assistant.index.entries()])
-    assert await reindex(settings) == (2, 0)
+    assert await reindex(settings, assistant) == (2, 0)
     assert len(assistant.index.entries()) == 2
 
 

@@ -265,3 +265,26 @@ async def remove_source(session: AsyncSession, *, community_id: int | None, sour
     if ids:
         await session.execute(delete(FaqEntry).where(FaqEntry.id.in_(ids)))
     return ids
+
+
+# --- what the knowledge index is kept in step with (linli.knowledge_sync) ---
+
+async def change_signal(session: AsyncSession) -> tuple[int, str]:
+    """A cheap sign that the table changed: how many entries and when the latest one changed (an edit or an added
+    row moves the latter, a deletion the former). Polled every second by each process."""
+    count, latest = (await session.execute(select(func.count(), func.max(FaqEntry.updated_at))
+                                           .select_from(FaqEntry))).one()
+    return int(count), str(latest)
+
+
+async def entry_versions(session: AsyncSession) -> dict[str, tuple[int | None, str]]:
+    """Every entry's id (as text) -> (community, content hash): what an index must hold to agree with the table."""
+    rows = await session.execute(select(FaqEntry.id, FaqEntry.community_id, FaqEntry.content_hash))
+    return {str(entry_id): (community_id, digest) for entry_id, community_id, digest in rows}
+
+
+async def entries_by_id(session: AsyncSession, *, entry_ids: Sequence[int]) -> list[FaqEntry]:
+    """The entries with these ids (missing ids are skipped)."""
+    if not entry_ids:
+        return []
+    return list(await session.scalars(select(FaqEntry).where(FaqEntry.id.in_(list(entry_ids)))))
