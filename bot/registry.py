@@ -73,8 +73,8 @@ def default_dialogs() -> list[Dialog]:
     from bot.dialogs.help import HELP
     from bot.dialogs.my_households import MY_HOUSEHOLDS
     from bot.dialogs.my_repairs import TICKET_DIALOGS
-    from bot.dialogs.pay import PAY_DIALOGS
     from bot.dialogs.my_visitors import MY_VISITORS
+    from bot.dialogs.pay import PAY_DIALOGS
     from bot.dialogs.repair import REPAIR
     from bot.dialogs.repair_staff import STAFF_DIALOGS
     from bot.dialogs.staff_bind import STAFF_BIND

@@ -15,7 +15,7 @@ from workflows.analytics import queries as a
 from workflows.backups.runs import backup_health
 from workflows.clock import utcnow
 from workflows.db import transaction
-from workflows.staff.models import StaffUser
+from workflows.staff.models import Role, StaffUser
 
 router = APIRouter()
 may_see = section_access("dashboard")

@@ -6,9 +6,9 @@ from __future__ import annotations
 from bot.context import DialogContext
 from bot.dialogs import visitor_texts as t
 from bot.dialogs.spec import Abort, Choice, Dialog, Slot
+from workflows.access import Actor
 from workflows.clock import show
 from workflows.db import transaction
-from workflows.escalations.service import Actor
 from workflows.visitors import service as visitors
 from workflows.visitors.models import VisitorPass
 
@@ -41,7 +41,7 @@ async def confirm_cancel(ctx: DialogContext) -> str:
 async def cancel_pass(ctx: DialogContext) -> str:
     async with transaction(ctx.runtime.sessions) as session:
         row = await visitors.revoke_pass(session, pass_id=ctx.values["visitor_pass"], openid=ctx.openid,
-                                         actor=Actor(role="owner", label=f"owner:{ctx.openid}"))
+                                         actor=Actor.owner(ctx.openid))
         if row is None:
             return t.MY_VISITOR_GONE
         return t.MY_VISITOR_CANCELLED.format(name=row.visitor_name, number=row.number)

@@ -9,13 +9,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import select
 
+from workflows.access import Actor
 from workflows.billing.models import Bill, BillStatus
 from workflows.community.models import Building, Community, Household
-from workflows.escalations.service import Actor
 from workflows.payments.models import PaymentMethod
 from workflows.payments.orders import record_offline_payment
 
-DEMO_ACTOR = Actor(role="finance", label="demo")
+DEMO_ACTOR = Actor(role="finance")
 
 
 async def seed_payments(session, community: Community, *, share: float = 0.75) -> int:  # noqa: ANN001

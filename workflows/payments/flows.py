@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from workflows.access import Actor
 from workflows.clock import utcnow
 from workflows.db import transaction
-from workflows.escalations.service import Actor
 from workflows.payments import messages as text
 from workflows.payments.links import PayLink
 from workflows.payments.models import OrderStatus, PaymentMethod, PaymentOrder
@@ -69,7 +69,7 @@ async def start_payment(sessions: async_sessionmaker[AsyncSession], provider: Pa
     """An order for the link's bills placed with the provider, ready for the page; PaymentRefused when the bills
     are paid, not the openid's, or now cost something else than the link says."""
     now = now or utcnow()
-    actor = Actor(role="owner", label=f"owner:{link.openid}")
+    actor = Actor.owner(link.openid)
     bill_ids = list(link.bill_ids)
     async with sessions() as session:
         bills = await owner_unpaid_bills(session, openid=link.openid, bill_ids=bill_ids)

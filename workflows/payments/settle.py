@@ -17,11 +17,12 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from workflows.access import SYSTEM as ACCESS_SYSTEM
+from workflows.access import Actor
 from workflows.billing.models import Bill, BillStatus
 from workflows.billing.pricing import yuan
 from workflows.clock import show, utcnow
 from workflows.community.models import Community, Household
-from workflows.escalations.service import Actor
 from workflows.numbering import next_ticket_number
 from workflows.outbox.service import enqueue
 from workflows.payments import messages as text
@@ -36,7 +37,7 @@ from workflows.payments.models import (
 from workflows.payments.states import TRANSITIONS
 from workflows.statemachine import apply_transition
 
-SYSTEM = Actor(role="system", label="system")
+SYSTEM = ACCESS_SYSTEM
 
 
 class Settled(enum.StrEnum):

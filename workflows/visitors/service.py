@@ -12,16 +12,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from workflows.access import SYSTEM, Actor
 from workflows.audit.service import record_event
 from workflows.clock import as_utc, utcnow
-from workflows.escalations.service import Actor
 from workflows.numbering import next_ticket_number
 from workflows.statemachine import next_state
 from workflows.visitors import tokens
 from workflows.visitors.models import EntryResult, PassKind, PassStatus, VisitorEntry, VisitorPass
 from workflows.visitors.states import TRANSITIONS
 
-GATE_ACTOR = Actor(role="system", label="gate")
+GATE_ACTOR = SYSTEM
 EARLY_GRACE = timedelta(minutes=30)  # a visitor may arrive a little early
 MAX_WINDOW = timedelta(days=7)
 # Why a pass was refused (VisitorEntry.reason); the gate and staff pages show these.

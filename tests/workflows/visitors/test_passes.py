@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
+from workflows.access import Actor
 from workflows.clock import utcnow
 from workflows.community.models import Building, Community, Household
 from workflows.db import transaction
-from workflows.escalations.service import Actor
 from workflows.visitors import service, tokens
 from workflows.visitors.models import EntryResult, PassStatus, VisitorEntry, VisitorPass
 from workflows.visitors.plates import find_plate, is_valid_plate, normalize_plate
@@ -74,9 +74,9 @@ async def test_expired_early_and_revoked_passes_are_refused(runtime):
     assert await _present(runtime, community, issued.token, now=utcnow() - timedelta(hours=1)) == (False, "not_yet")
     async with transaction(runtime.sessions) as session:
         assert await service.revoke_pass(session, pass_id=issued.visitor_pass.id, openid="someone-else",
-                                         actor=Actor(role="owner")) is None  # not theirs
+                                         actor=Actor.owner("o-someone-else")) is None  # not theirs
         revoked = await service.revoke_pass(session, pass_id=issued.visitor_pass.id, openid="o-owner",
-                                            actor=Actor(role="owner", label="owner:o-owner"))
+                                            actor=Actor.owner("o-owner"))
         assert revoked.status == PassStatus.REVOKED
     assert await _present(runtime, community, issued.token) == (False, "revoked")
     assert await _present(runtime, community, issued.backup_code, "code") == (False, "revoked")
