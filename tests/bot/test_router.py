@@ -230,14 +230,14 @@ async def test_routing_on_postgres_and_redis_too(any_runtime) -> None:
     bot = make_bot(any_runtime, assistant=assistant)
     owner = Owner(bot, "chat-router-any")
     try:
-        assert "访客登记功能还没有" in await owner.say("访客")
+        assert "人工客服" in await owner.say("转人工")
         assert "有帮助吗" in await owner.say("快递放哪？")
         assert "抱歉没帮上忙" in await owner.say("2")
         assert await owner.event("unsubscribe") == ""
     finally:
         await bot.transcript.stop()
     reasons = [e.reason for e in await escalations_of(any_runtime, owner.openid)]
-    assert reasons == ["not_yet_available"]  # the unhelpful answer joined the open escalation
+    assert reasons == ["asked_for_person"]  # the unhelpful answer joined the open escalation
     async with any_runtime.sessions() as session:
         logged = list(await session.scalars(select(MessageLog).where(MessageLog.openid == owner.openid)))
     assert len(logged) == 7  # 4 in, 3 out (unsubscribe gets no reply)

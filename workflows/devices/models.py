@@ -123,9 +123,9 @@ class MeterReading(Base):
     """A meter's cumulative reading (抄表) at a moment; billing's metered fees read these through
     workflows.devices.service.meter_readings."""
 
-    __tablename__ = "meter_readings"
+    __tablename__ = "device_meter_readings"
     __table_args__ = (UniqueConstraint("device_id", "read_at"),
-                      Index("ix_meter_readings_community_read", "community_id", "read_at"))
+                      Index("ix_device_meter_readings_community_read", "community_id", "read_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
