@@ -11,7 +11,9 @@ Every back-office page and JSON endpoint uses these dependencies; helper modules
 
 from __future__ import annotations
 
+import functools
 import hmac
+import ipaddress
 import logging
 import secrets
 from collections.abc import Awaitable, Callable
@@ -46,6 +48,46 @@ class LoginRequired(Exception):
 
 def runtime_of(request: Request) -> Runtime:
     return request.app.state.runtime
+
+
+@functools.lru_cache(maxsize=16)
+def _networks(setting: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in setting.split(",") if part.strip())
+
+
+def _trusted(address: str, networks: tuple[Any, ...]) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def client_ip(request: Request) -> str:
+    """The client's address: the TCP peer, or — only when the peer is one of LINLI_TRUSTED_PROXIES — the right-most
+    X-Forwarded-For entry that is not itself a trusted proxy."""
+    peer = request.client.host if request.client else "unknown"
+    networks = _networks(runtime_of(request).settings.trusted_proxies)
+    if not networks or not _trusted(peer, networks):
+        return peer
+    hops = [h.strip() for h in request.headers.get("x-forwarded-for", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _trusted(hop, networks):
+            return hop
+    return hops[0] if hops else peer
+
+
+DEVICE_COOKIE = "linli_device"
+
+
+def device_id(request: Request) -> str:
+    """The browser's random device id (set on the login form): with the address, what a lockout is keyed on."""
+    value = request.cookies.get(DEVICE_COOKIE, "")
+    return value if len(value) == 22 and value.replace("-", "").replace("_", "").isalnum() else ""
+
+
+def new_device_id() -> str:
+    return secrets.token_urlsafe(16)
 
 
 def csrf_token(request: Request) -> str:

@@ -7,7 +7,17 @@ from fastapi.responses import Response
 
 from backoffice import messages as m
 from backoffice.rendering import NavLink, Section, flash, nav_for, redirect, render
-from backoffice.security import csrf_token, current_staff, end_session, runtime_of, start_session
+from backoffice.security import (
+    DEVICE_COOKIE,
+    client_ip,
+    csrf_token,
+    current_staff,
+    device_id,
+    end_session,
+    new_device_id,
+    runtime_of,
+    start_session,
+)
 from workflows.db import transaction
 from workflows.staff.models import StaffUser
 from workflows.staff.service import (
@@ -30,25 +40,24 @@ def _safe_next(target: str) -> str:
 @router.get("/login", include_in_schema=False)
 async def login_form(request: Request, next: str = "/admin/") -> Response:
     csrf_token(request)
-    return render(request, "login.html", {"next": _safe_next(next), "username": "", "error": ""})
+    response = render(request, "login.html", {"next": _safe_next(next), "username": "", "error": ""})
+    if not device_id(request):
+        response.set_cookie(DEVICE_COOKIE, new_device_id(), max_age=365 * 86400, path="/admin", httponly=True,
+                            samesite="lax", secure=runtime_of(request).settings.secure_cookies)
+    return response
 
 
 @router.post("/login", include_in_schema=False)
 async def login(request: Request, username: str = Form(""), password: str = Form(""),
                 next: str = Form("/admin/")) -> Response:
     runtime = runtime_of(request)
-    ip = request.client.host if request.client else "unknown"
     async with transaction(runtime.sessions) as session:
-        result = await authenticate(session, state=runtime.state, username=username, password=password, ip=ip)
+        result = await authenticate(session, state=runtime.state, username=username, password=password,
+                                    ip=client_ip(request), client=device_id(request))
     if result.outcome != LoginOutcome.OK or result.staff is None:
-        error = {
-            LoginOutcome.LOCKED: m.locked_until(result.locked_until) if result.locked_until else m.BAD_CREDENTIALS,
-            LoginOutcome.RATE_LIMITED: m.RATE_LIMITED,
-            LoginOutcome.INACTIVE: m.INACTIVE,
-        }.get(result.outcome, m.BAD_CREDENTIALS)
-        if result.outcome == LoginOutcome.BAD_CREDENTIALS and result.failures_left is not None \
-                and result.failures_left <= 2:
-            error = m.failures_left(result.failures_left)
+        # Unknown username, wrong password and a locked-out client read the same: nothing tells which it was.
+        error = {LoginOutcome.RATE_LIMITED: m.RATE_LIMITED, LoginOutcome.INACTIVE: m.INACTIVE}.get(
+            result.outcome, m.BAD_CREDENTIALS)
         status = 429 if result.outcome == LoginOutcome.RATE_LIMITED else 400
         return render(request, "login.html", {"next": _safe_next(next), "username": username, "error": error},
                       status_code=status)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 from decimal import Decimal, InvalidOperation
@@ -210,7 +211,9 @@ async def import_preview(request: Request, community_id: int = Form(0), roster: 
     if roster.size is not None and roster.size > MAX_BYTES:  # refused before reading it into memory
         rows, errors = [], [RowError(0, "file", "文件太大（最大 5 MB）")]
     else:
-        rows, errors = read_roster(roster.filename or "", await roster.read(MAX_BYTES + 1))
+        # Parsed in a worker thread: the event loop (the WeChat webhook included) keeps answering meanwhile.
+        data = await roster.read(MAX_BYTES + 1)
+        rows, errors = await asyncio.to_thread(read_roster, roster.filename or "", data)
     token = ""
     if rows and not errors:
         token = secrets.token_urlsafe(16)

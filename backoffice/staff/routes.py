@@ -15,7 +15,7 @@ from workflows.access import Actor, allowed_actions, roles
 from workflows.clock import utcnow
 from workflows.db import transaction
 from workflows.staff.models import ROLE_LABELS, Role, StaffUser
-from workflows.staff.service import StaffError, create_staff, manage_account
+from workflows.staff.service import StaffError, create_staff, lift_lockouts, manage_account
 
 router = APIRouter()
 may_manage = section_access("staff")
@@ -95,6 +95,9 @@ async def staff_action(request: Request, staff_id: int, action: str,
         if action not in allowed:
             raise HTTPException(status_code=403, detail=m.FORBIDDEN)
         await manage_account(session, staff=other, action=action, actor=Actor.of_staff(manager))
+        username = other.username
+    if action == "unlock":
+        await lift_lockouts(runtime_of(request).state, username=username)
     flash(request, {"unlock": "已解锁。", "deactivate": "已停用，这个账号不能再登录。", "activate": "已启用。"}[action])
     return redirect("/admin/staff")
 

@@ -25,33 +25,40 @@ async def test_pages_without_a_session_redirect_to_login_and_the_api_answers_401
         assert api.status_code in (303, 401)
 
 
-async def test_five_wrong_passwords_lock_the_account_with_the_unlock_time(runtime):
+async def test_five_wrong_passwords_lock_this_browser_out_of_the_account(runtime):
+    # Finding 4 changed this: the lock answers like a wrong password and holds for this browser only.
     async with staff_client(runtime) as client:
-        for _ in range(4):
+        for _ in range(5):
             response = await client.login("kefu", "wrong-password")
             assert response.status_code == 400
             assert "用户名或密码不对" in response.text
-        locked = await client.login("kefu", "wrong-password")
-        assert "账号已锁定" in locked.text and "以后再试" in locked.text
         still_locked = await client.login("kefu")  # the right password does not help while locked
-        assert still_locked.status_code == 400 and "账号已锁定" in still_locked.text
+        assert still_locked.status_code == 400 and "用户名或密码不对" in still_locked.text
+    async with staff_client(runtime) as other_browser:
+        assert (await other_browser.login("kefu")).status_code == 303
 
 
-async def test_many_attempts_on_one_username_are_rate_limited(runtime, monkeypatch):
+async def test_many_failures_on_one_username_slow_it_down_rather_than_wall_it_off(runtime, monkeypatch):
+    import time
+
     from workflows.staff import service
 
-    monkeypatch.setattr(service, "MAX_ATTEMPTS_PER_USERNAME", 3)
+    monkeypatch.setattr(service, "SLOW_AFTER_FAILURES", 3)
+    monkeypatch.setattr(service, "SLOW_PATH_S", 0.5)
     async with staff_client(runtime) as client:
-        statuses = [(await client.login("nobody", "x")).status_code for _ in range(4)]
-        assert statuses == [400, 400, 400, 429]
-        limited = await client.login("nobody", "x")
-        assert limited.status_code == 429 and "尝试次数太多" in limited.text
+        statuses = [(await client.login("nobody", "x")).status_code for _ in range(3)]
+        started = time.perf_counter()
+        slowed = await client.login("nobody", "x")
+        assert slowed.status_code == 400 and time.perf_counter() - started >= 0.5
+    async with staff_client(runtime) as owner:
+        assert (await owner.login("manager")).status_code == 303
+    assert statuses == [400, 400, 400]
 
 
-async def test_many_attempts_from_one_address_are_rate_limited(runtime, monkeypatch):
+async def test_many_failures_from_one_address_are_rate_limited(runtime, monkeypatch):
     from workflows.staff import service
 
-    monkeypatch.setattr(service, "MAX_ATTEMPTS_PER_IP", 5)
+    monkeypatch.setattr(service, "MAX_FAILURES_PER_IP", 5)
     async with staff_client(runtime) as client:
         statuses = [(await client.login(f"someone{n}", "x")).status_code for n in range(6)]
         assert statuses == [400] * 5 + [429]

@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflows.audit.models import AuditEvent
 
+if TYPE_CHECKING:
+    from workflows.access.actor import Actor
 
-def record_event(session: AsyncSession, *, entity_type: str, entity_id: int | str, action: str, actor: str,
-                 community_id: int | None = None, from_state: str | None = None, to_state: str | None = None,
-                 reason: str = "", data: dict[str, Any] | None = None) -> AuditEvent:
-    """Add one audit row to the caller's transaction."""
-    event = AuditEvent(entity_type=entity_type, entity_id=str(entity_id), action=action, actor=actor,
+
+def record_event(session: AsyncSession, *, entity_type: str, entity_id: int | str, action: str,
+                 actor: Actor | str, community_id: int | None = None, from_state: str | None = None,
+                 to_state: str | None = None, reason: str = "", data: dict[str, Any] | None = None) -> AuditEvent:
+    """Add one audit row to the caller's transaction. `actor`: an Actor (preferred) or its "kind:id" name."""
+    name = actor if isinstance(actor, str) else actor.audit_name
+    event = AuditEvent(entity_type=entity_type, entity_id=str(entity_id), action=action, actor=name,
                        community_id=community_id, from_state=from_state, to_state=to_state, reason=reason,
                        data=data or {})
     session.add(event)

@@ -9,6 +9,8 @@ from __future__ import annotations
 import csv
 import io
 import re
+import zipfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -21,7 +23,9 @@ from workflows.audit.service import record_event
 from workflows.community.models import Building, Household, Resident, ResidentRole
 
 MAX_ROWS = 5000
-MAX_BYTES = 5 * 1024 * 1024
+MAX_BYTES = 5 * 1024 * 1024  # the upload as sent (an xlsx is compressed)
+MAX_UNPACKED_BYTES = 20 * 1024 * 1024  # the xlsx's parts once unpacked: a 5,000-row roster needs a few MB
+MAX_SCANNED_ROWS = MAX_ROWS + 1000  # rows read (blank ones included) before giving up: the header and some slack
 HEADERS = {  # column -> the words people put in the header row
     "building": ("楼栋", "楼号", "栋", "楼", "building"),
     "room": ("房号", "房间", "房间号", "门牌", "室", "room"),
@@ -97,17 +101,42 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+TOO_MANY_ROWS = RowError(0, "file", f"一次最多导入 {MAX_ROWS} 行")
+
+
+def _bounded(rows: Iterator[Any]) -> list[list[Any]]:
+    """Read rows one by one and stop past MAX_SCANNED_ROWS: a file claiming 400,000 rows is never materialised."""
+    table: list[list[Any]] = []
+    for row in rows:
+        if len(table) >= MAX_SCANNED_ROWS:
+            raise RosterInvalid([TOO_MANY_ROWS])
+        table.append(list(row))
+    return table
+
+
+def _check_unpacked(data: bytes) -> None:
+    """Refuse an xlsx whose parts would unpack to more than MAX_UNPACKED_BYTES (sizes from the zip directory, and
+    openpyxl reads no more than a part's stated size)."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        if sum(info.file_size for info in archive.infolist()) > MAX_UNPACKED_BYTES:
+            raise RosterInvalid([TOO_MANY_ROWS])
+
+
 def _table(filename: str, data: bytes) -> list[list[Any]]:
     name = filename.lower()
     if name.endswith(".xlsx"):
         from openpyxl import load_workbook
 
-        sheet = load_workbook(io.BytesIO(data), read_only=True, data_only=True).active
-        return [list(row) for row in sheet.iter_rows(values_only=True)]
+        _check_unpacked(data)
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        try:
+            return _bounded(workbook.active.iter_rows(values_only=True))
+        finally:
+            workbook.close()
     if name.endswith(".csv"):
         for encoding in ("utf-8-sig", "gb18030"):  # Excel in China saves csv as GBK
             try:
-                return list(csv.reader(io.StringIO(data.decode(encoding))))
+                return _bounded(csv.reader(io.StringIO(data.decode(encoding))))
             except UnicodeDecodeError:
                 continue
     raise RosterInvalid([RowError(0, "file", "请上传 .xlsx 或 .csv 文件")])
@@ -178,7 +207,8 @@ def _row(line: int, cells: list[Any], columns: dict[str, int]) -> tuple[RosterRo
 
 
 def read_roster(filename: str, data: bytes) -> tuple[list[RosterRow], list[RowError]]:
-    """Parse an uploaded roster; returns the good rows and every error (row number, column, what is wrong)."""
+    """Parse an uploaded roster; returns the good rows and every error (row number, column, what is wrong).
+    CPU-bound: callers on an event loop run it in a thread (asyncio.to_thread)."""
     if len(data) > MAX_BYTES:
         return [], [RowError(0, "file", "文件太大（最大 5 MB）")]
     try:

@@ -1,21 +1,26 @@
-"""Staff accounts: creation, login with rate limits and lockout, password change, WeChat invite codes.
+"""Staff accounts: creation, login with lockout and rate limits, password change, WeChat invite codes, 解锁/停用.
 
-Lockout lives on the StaffUser row (failed_logins, locked_until) so it holds across workers; attempt counters per
-username and per IP live in the state store (Redis in production) and slow down guessing across accounts.
+Login answers unknown usernames, wrong passwords and locked-out clients the same way, in the same time (one argon2
+check each). Wrong passwords lock out one client (IP address + the browser's device cookie) of one username for
+LOCK_MINUTES: a stranger elsewhere cannot lock a staff member out of their own browser. Past a number of failures on
+a username from all clients, every attempt on it is slowed down (a slower path, not a wall). Only failures count
+toward the per-address limit, so an office behind one NAT address logs in freely. Counters live in the state store
+(Redis in production); if it is unavailable, the argon2 cost alone slows guessing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import enum
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from workflows.access import Actor, require
+from workflows.access import SYSTEM, Actor, require
 from workflows.audit.service import record_event
 from workflows.clock import utcnow
 from workflows.community.models import Community
@@ -25,11 +30,12 @@ from workflows.statestore import StateStore, StateStoreUnavailable
 
 log = logging.getLogger("linli.staff")
 
-MAX_FAILURES = 5  # consecutive wrong passwords before the account is locked
+MAX_FAILURES = 5  # wrong passwords from one client before that client is locked out of the username
 LOCK_MINUTES = 15
 ATTEMPT_WINDOW_S = 600
-MAX_ATTEMPTS_PER_USERNAME = 20  # per window, also for usernames that do not exist
-MAX_ATTEMPTS_PER_IP = 60
+SLOW_AFTER_FAILURES = 20  # failures on one username (all clients) per window before attempts are slowed down
+SLOW_PATH_S = 2.0
+MAX_FAILURES_PER_IP = 60  # failures (not logins) per address per window, then 429
 MIN_PASSWORD_LENGTH = 8
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed on a phone
 
@@ -38,18 +44,15 @@ _DUMMY_HASH = hash_password("linli-timing-equaliser")
 
 class LoginOutcome(enum.StrEnum):
     OK = "ok"
-    BAD_CREDENTIALS = "bad_credentials"
-    LOCKED = "locked"
+    BAD_CREDENTIALS = "bad_credentials"  # also: unknown username, or this client is locked out
     RATE_LIMITED = "rate_limited"
-    INACTIVE = "inactive"
+    INACTIVE = "inactive"  # the right password of a deactivated account
 
 
 @dataclass(frozen=True)
 class LoginResult:
     outcome: LoginOutcome
     staff: StaffUser | None = None
-    locked_until: datetime | None = None
-    failures_left: int | None = None
 
 
 class StaffError(ValueError):
@@ -68,45 +71,65 @@ def password_version(staff: StaffUser) -> str:
     return hashlib.sha256(f"{staff.password_hash}:{staff.session_epoch or 0}".encode()).hexdigest()[:12]
 
 
-async def _count_attempt(state: StateStore, key: str) -> int:
+async def _count(state: StateStore, key: str, *, add: bool, ttl_s: float = ATTEMPT_WINDOW_S) -> int:
     try:
-        return await state.incr(key, ATTEMPT_WINDOW_S)
-    except StateStoreUnavailable:  # the per-account lockout in the database still protects
-        log.warning("state store unavailable: login attempt counter %s skipped", key)
+        if add:
+            return await state.incr(key, ttl_s)
+        value = await state.get(key)
+        return int(value) if value and value.isdigit() else 0
+    except StateStoreUnavailable:
+        log.warning("state store unavailable: login counter %s skipped", key)
         return 0
 
 
+async def _client_key(state: StateStore, username: str, client: str) -> str:
+    """The failure counter of one client on one username; an unlock moves every client to a new generation."""
+    try:
+        generation = await state.get(f"login:gen:{username}") or "0"
+    except StateStoreUnavailable:
+        generation = "0"
+    return f"login:fail:{username}:{generation}:{client}"
+
+
 async def authenticate(session: AsyncSession, *, state: StateStore, username: str, password: str,
-                       ip: str) -> LoginResult:
-    """Check a login; counts attempts per username and IP, locks the account after MAX_FAILURES wrong passwords."""
+                       ip: str, client: str = "") -> LoginResult:
+    """Check a login (`client`: the browser's device id, may be empty). See the module docstring for the rules."""
     username = username.strip().lower()
-    by_ip = await _count_attempt(state, f"login:ip:{ip}")
-    by_user = await _count_attempt(state, f"login:user:{username}")
-    if by_ip > MAX_ATTEMPTS_PER_IP or by_user > MAX_ATTEMPTS_PER_USERNAME:
+    if await _count(state, f"login:fail-ip:{ip}", add=False) >= MAX_FAILURES_PER_IP:
         return LoginResult(LoginOutcome.RATE_LIMITED)
+    if await _count(state, f"login:fail-user:{username}", add=False) >= SLOW_AFTER_FAILURES:
+        await asyncio.sleep(SLOW_PATH_S)
+    client_key = await _client_key(state, username, f"{ip}|{client}")
+    locked = await _count(state, client_key, add=False) >= MAX_FAILURES
     staff = await session.scalar(select(StaffUser).where(StaffUser.username == username))
-    now = utcnow()
-    if staff is None:
-        verify_password(_DUMMY_HASH, password)  # same time as a real check: usernames are not enumerable
-        return LoginResult(LoginOutcome.BAD_CREDENTIALS)
-    if staff.locked_until is not None and staff.locked_until > now:
-        return LoginResult(LoginOutcome.LOCKED, locked_until=staff.locked_until)
-    if not verify_password(staff.password_hash, password):
-        staff.failed_logins += 1
-        if staff.failed_logins >= MAX_FAILURES:
-            staff.failed_logins = 0
-            staff.locked_until = now + timedelta(minutes=LOCK_MINUTES)
-            record_event(session, entity_type="staff", entity_id=staff.id, action="locked", actor="system",
+    # Exactly one argon2 check whatever the case: unknown, wrong and locked take the same time.
+    correct = verify_password(staff.password_hash if staff is not None else _DUMMY_HASH, password)
+    if staff is None or not correct or locked:
+        await _count(state, f"login:fail-ip:{ip}", add=True)
+        await _count(state, f"login:fail-user:{username}", add=True)
+        failures = await _count(state, client_key, add=True, ttl_s=LOCK_MINUTES * 60)
+        if staff is not None and failures == MAX_FAILURES:
+            staff.locked_until = utcnow() + timedelta(minutes=LOCK_MINUTES)  # shown on 员工; lifted by 解锁
+            record_event(session, entity_type="staff", entity_id=staff.id, action="locked", actor=SYSTEM,
                          reason=f"{MAX_FAILURES} wrong passwords from {ip}")
-            return LoginResult(LoginOutcome.LOCKED, locked_until=staff.locked_until)
-        return LoginResult(LoginOutcome.BAD_CREDENTIALS, failures_left=MAX_FAILURES - staff.failed_logins)
+        return LoginResult(LoginOutcome.BAD_CREDENTIALS)
     if not staff.active:
         return LoginResult(LoginOutcome.INACTIVE)
-    staff.failed_logins = 0
-    staff.locked_until = None
-    record_event(session, entity_type="staff", entity_id=staff.id, action="login", actor=f"staff:{staff.id}",
+    try:
+        await state.delete(client_key)
+    except StateStoreUnavailable:
+        pass
+    record_event(session, entity_type="staff", entity_id=staff.id, action="login", actor=Actor.of_staff(staff),
                  data={"ip": ip})
     return LoginResult(LoginOutcome.OK, staff=staff)
+
+
+async def lift_lockouts(state: StateStore, *, username: str) -> None:
+    """After 解锁: every client locked out of this username may try again."""
+    try:
+        await state.incr(f"login:gen:{username.strip().lower()}", 86400)
+    except StateStoreUnavailable:
+        log.warning("state store unavailable: lockouts of %s not lifted", username)
 
 
 def check_new_password(password: str, *, username: str = "") -> None:
