@@ -12,9 +12,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from functools import lru_cache
+from typing import NamedTuple
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -34,6 +35,7 @@ from workflows.db import transaction
 
 GENERATED_KINDS = (FeeKind.AREA, FeeKind.FIXED, FeeKind.PARKING, FeeKind.METERED)
 BATCH_SIZE = 5000
+UNPAID = BillStatus.UNPAID.value
 
 
 @dataclass
@@ -57,27 +59,90 @@ class _Payer:
     until: date | None  # the last owner's move-out, when every owner has moved out
 
 
-async def _payers(session: AsyncSession, community_id: int) -> list[_Payer]:
+async def _payers(session: AsyncSession, community_id: int, since: date) -> list[_Payer]:
+    """Every household of the community; move-in/move-out dates only for those whose owners moved in after
+    `since` or have moved out (everyone else pays full periods, and a bill run of 100,000 households should not
+    aggregate 100,000 residents' dates to learn that)."""
+    households = (await session.execute(
+        select(Household.id, Household.building_id, Household.area_m2)
+        .where(Household.community_id == community_id).order_by(Household.id))).all()
     owners = and_(Resident.household_id == Household.id, Resident.role == ResidentRole.OWNER)
-    all_moved_out = func.count(Resident.id) > 0
-    query = (select(Household.id, Household.building_id, Household.area_m2, func.min(Resident.move_in),
-                    case((and_(all_moved_out, func.count(Resident.move_out) == func.count(Resident.id)),
-                          func.max(Resident.move_out)), else_=None))
-             .outerjoin(Resident, owners).where(Household.community_id == community_id)
-             .group_by(Household.id, Household.building_id, Household.area_m2).order_by(Household.id))
-    return [_Payer(*row) for row in (await session.execute(query)).all()]
+    moved = (select(Resident.household_id).where(Resident.community_id == community_id,
+                                                 Resident.role == ResidentRole.OWNER,
+                                                 or_(Resident.move_in > since, Resident.move_out.is_not(None))))
+    all_moved_out = and_(func.count(Resident.id) > 0, func.count(Resident.move_out) == func.count(Resident.id))
+    dates = {household_id: (move_in, move_out) for household_id, move_in, move_out in (await session.execute(
+        select(Household.id, func.min(Resident.move_in), case((all_moved_out, func.max(Resident.move_out)),
+                                                              else_=None))
+        .join(Resident, owners).where(Household.id.in_(moved)).group_by(Household.id))).all()}
+    return [_Payer(household_id, building_id, area, *dates.get(household_id, (None, None)))
+            for household_id, building_id, area in households]
+
+
+class Line(NamedTuple):
+    """A planned bill line, its fields in the order of COLUMNS (run_id and created_at are added on insert)."""
+
+    community_id: int
+    building_id: int
+    household_id: int
+    space_id: int | None
+    fee_item_id: int
+    subject: str
+    period: str
+    service_start: date
+    service_end: date
+    quantity: Decimal
+    unit_price: Decimal
+    amount_fen: int
+    late_fee_fen: int
+    due_date: date
+    status: str
+    description: str
+
+
+@lru_cache(maxsize=256)
+def _item_constants(name: str, due_day: int, period: str, span: Span) -> tuple[date, str]:
+    """What every line of one item in one run shares: its due date and the description's start."""
+    return due_date(period, due_day), f"{name} {span.start:%Y-%m}" + (f"～{span.end:%Y-%m}" if span.months > 1 else "")
 
 
 def _line(item: FeeItem, payer: _Payer, period: str, span: Span, quantity: Decimal, amount: int, *,
           subject: str, space_id: int | None = None, start: date | None = None, end: date | None = None,
-          note: str = "") -> dict[str, Any]:
-    return {"community_id": item.community_id, "building_id": payer.building_id, "household_id": payer.household_id,
-            "space_id": space_id, "fee_item_id": item.id, "subject": subject, "period": period,
-            "service_start": start or span.start, "service_end": end or span.end, "quantity": quantity,
-            "unit_price": item.unit_price, "amount_fen": amount, "late_fee_fen": 0,
-            "due_date": due_date(period, item.due_day), "status": BillStatus.UNPAID.value,
-            "description": f"{item.name} {span.start:%Y-%m}" + (f"～{span.end:%Y-%m}" if span.months > 1 else "")
-                           + note}
+          note: str = "") -> Line:
+    due, description = _item_constants(item.name, item.due_day, period, span)
+    return Line(item.community_id, payer.building_id, payer.household_id, space_id, item.id, subject, period,
+                start or span.start, end or span.end, quantity, item.unit_price, amount, 0, due, UNPAID,
+                description + note)
+
+
+def _per_household(item: FeeItem, payers: list[_Payer], period: str, span: Span) -> list[Line]:
+    """物业费 by area and fixed charges: a full span needs no proration (the common case, kept cheap: a bill run
+    of 100,000 households plans 300,000 of these); move-in/out and effective dates prorate the others."""
+    in_force = (item.effective_from, item.effective_to)
+    due, description = _item_constants(item.name, item.due_day, period, span)
+    by_area, price, one = item.kind == FeeKind.AREA, item.unit_price, Decimal("1")
+    full_item = covered_days(span, in_force) == span.days
+    full_price = {one: line_amount(one, price, span, span.days)}
+    lines = []
+    for payer in payers:
+        quantity = payer.area_m2 if by_area else one
+        if quantity <= 0:
+            continue
+        if full_item and (payer.since is None or payer.since <= span.start) and (
+                payer.until is None or payer.until >= span.end):
+            amount = full_price.get(quantity)
+            if amount is None:
+                amount = full_price[quantity] = line_amount(quantity, price, span, span.days)
+            lines.append(Line(item.community_id, payer.building_id, payer.household_id, None, item.id,
+                              f"h{payer.household_id}", period, span.start, span.end, quantity, price, amount, 0,
+                              due, UNPAID, description))
+            continue
+        days = covered_days(span, in_force, (payer.since, payer.until))
+        if days:
+            start, end = _clip(span, in_force, (payer.since, payer.until))
+            lines.append(_line(item, payer, period, span, quantity, line_amount(quantity, price, span, days),
+                               subject=f"h{payer.household_id}", start=start, end=end))
+    return lines
 
 
 def _clip(span: Span, *windows: tuple[date | None, date | None]) -> tuple[date, date]:
@@ -102,14 +167,15 @@ async def _metered_usage(session: AsyncSession, item: FeeItem, label: str) -> di
     return {household: (previous[household], value) for household, value in current.items() if household in previous}
 
 
-async def plan_lines(session: AsyncSession, *, community_id: int, period: str) -> list[dict[str, Any]]:
+async def plan_lines(session: AsyncSession, *, community_id: int, period: str) -> list[Line]:
     """Every bill line the community owes for billing month `period` under the items in force then."""
     items = list(await session.scalars(select(FeeItem).where(
         FeeItem.community_id == community_id, FeeItem.active.is_(True), FeeItem.kind.in_(GENERATED_KINDS))
         .order_by(FeeItem.id)))
-    payers = await _payers(session, community_id)
+    spans = [span for span in (service_span(period, item.cycle, item.mode) for item in items) if span is not None]
+    payers = await _payers(session, community_id, min((span.start for span in spans), default=date.max))
     by_household = {payer.household_id: payer for payer in payers}
-    lines: list[dict[str, Any]] = []
+    lines: list[Line] = []
     for item in items:
         span = service_span(period, item.cycle, item.mode)
         if span is None:
@@ -118,14 +184,7 @@ async def plan_lines(session: AsyncSession, *, community_id: int, period: str) -
         if covered_days(span, in_force) == 0:
             continue
         if item.kind in (FeeKind.AREA, FeeKind.FIXED):
-            for payer in payers:
-                quantity = payer.area_m2 if item.kind == FeeKind.AREA else Decimal("1")
-                days = covered_days(span, in_force, (payer.since, payer.until))
-                if days and quantity > 0:
-                    start, end = _clip(span, in_force, (payer.since, payer.until))
-                    lines.append(_line(item, payer, period, span, quantity,
-                                       line_amount(quantity, item.unit_price, span, days),
-                                       subject=f"h{payer.household_id}", start=start, end=end))
+            lines.extend(_per_household(item, payers, period, span))
         elif item.kind == FeeKind.PARKING:
             spaces = await session.execute(select(ParkingSpace).where(
                 ParkingSpace.community_id == community_id, ParkingSpace.household_id.is_not(None))
@@ -166,36 +225,61 @@ async def preview_run(session: AsyncSession, *, community_id: int, period: str,
         FeeItem.community_id == community_id))).all())
     preview = RunPreview(community_id=community_id, period=period)
     for line in lines:
-        if (line["fee_item_id"], line["subject"]) in existing:
+        if (line.fee_item_id, line.subject) in existing:
             preview.existing_lines += 1
             continue
         preview.new_lines += 1
-        preview.new_fen += line["amount_fen"]
-        totals = preview.by_item.setdefault(names.get(line["fee_item_id"], "?"), [0, 0])
+        preview.new_fen += line.amount_fen
+        totals = preview.by_item.setdefault(names.get(line.fee_item_id, "?"), [0, 0])
         totals[0] += 1
-        totals[1] += line["amount_fen"]
+        totals[1] += line.amount_fen
     return preview
 
 
-def _insert_ignoring_duplicates(dialect: str) -> Any:
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(Bill).on_conflict_do_nothing(index_elements=["fee_item_id", "subject", "period"])
+COLUMNS = ("community_id", "building_id", "household_id", "space_id", "fee_item_id", "subject", "period",
+           "service_start", "service_end", "quantity", "unit_price", "amount_fen", "late_fee_fen", "due_date",
+           "status", "description", "run_id", "created_at")
+
+
+async def _insert_batch(session: AsyncSession, lines: list[Line], run_id: int | None) -> None:
+    """Insert lines, skipping any (fee item, subject, period) already there. PostgreSQL: COPY into a temporary
+    table, then one INSERT … SELECT … ON CONFLICT DO NOTHING (the COPY protocol is what makes 300,000 lines take
+    seconds); SQLite: a multi-row INSERT … ON CONFLICT DO NOTHING."""
+    now = utcnow()
+    records = [(*line, run_id, now) for line in lines]
+    if session.bind.dialect.name != "postgresql":
+        await session.execute(sqlite.insert(Bill.__table__).on_conflict_do_nothing(
+            index_elements=["fee_item_id", "subject", "period"]), [dict(zip(COLUMNS, r, strict=True)) for r in records])
+        return
+    await session.execute(select(1))  # opens the transaction the raw connection then works in
+    driver = (await (await session.connection()).get_raw_connection()).driver_connection
+    columns = ", ".join(COLUMNS)
+    await driver.execute(f"CREATE TEMP TABLE IF NOT EXISTS incoming_bills ON COMMIT DELETE ROWS AS "
+                         f"SELECT {columns} FROM bills WITH NO DATA")
+    await driver.copy_records_to_table("incoming_bills", columns=list(COLUMNS), records=records)
+    await driver.execute(f"INSERT INTO bills ({columns}) SELECT {columns} FROM incoming_bills "
+                         f"ON CONFLICT (fee_item_id, subject, period) DO NOTHING")
+    await driver.execute("DELETE FROM incoming_bills")
 
 
 async def _start_run(sessions: async_sessionmaker[AsyncSession], community_id: int, period: str,
-                     started_by: str) -> int:
-    """The run row of (community, period), created once even when two runs start together."""
+                     started_by: str) -> tuple[int, bool]:
+    """The run row of (community, period), created once even when two runs start together; and whether it is
+    new (nothing of this run inserted yet)."""
     async with transaction(sessions) as session:
         insert = postgresql.insert if session.bind.dialect.name == "postgresql" else sqlite.insert
-        await session.execute(insert(BillRun).values(community_id=community_id, period=period, status="running",
-                                                     started_by=started_by, started_at=utcnow(), bills_created=0,
-                                                     amount_fen=0)
-                              .on_conflict_do_nothing(index_elements=["community_id", "period"]))
+        created = await session.execute(insert(BillRun).values(
+            community_id=community_id, period=period, status="running", started_by=started_by, started_at=utcnow(),
+            bills_created=0, amount_fen=0).on_conflict_do_nothing(index_elements=["community_id", "period"])
+            .returning(BillRun.id))
+        new_id = created.scalar()
+        if new_id is not None:
+            return new_id, True
         return await session.scalar(select(BillRun.id).where(BillRun.community_id == community_id,
-                                                             BillRun.period == period))
+                                                             BillRun.period == period)), False
 
 
-def _batches(rows: list[dict[str, Any]], size: int) -> Iterable[list[dict[str, Any]]]:
+def _batches(rows: list[Line], size: int) -> Iterable[list[Line]]:
     for start in range(0, len(rows), size):
         yield rows[start:start + size]
 
@@ -210,27 +294,21 @@ async def generate_bills(sessions: async_sessionmaker[AsyncSession], *, period: 
     async with sessions() as session:
         if community_ids is None:
             community_ids = list(await session.scalars(select(Community.id).order_by(Community.id)))
-        planned: list[tuple[int, int, list[dict[str, Any]]]] = []
+        planned: list[tuple[int, int, list[Line]]] = []
         for community_id in community_ids:
-            run_id = await _start_run(sessions, community_id, period, started_by)
-            existing = await _existing(session, community_id, period)
+            run_id, new = await _start_run(sessions, community_id, period, started_by)
+            # a new run skips the look-up: lines made outside it (one-off, demo) are skipped by ON CONFLICT
+            existing = set() if new else await _existing(session, community_id, period)
             missing = [line for line in await plan_lines(session, community_id=community_id, period=period)
-                       if (line["fee_item_id"], line["subject"]) not in existing]
-            for line in missing:
-                line["run_id"] = run_id
+                       if (line.fee_item_id, line.subject) not in existing]
             planned.append((community_id, run_id, missing))
-        dialect = session.bind.dialect.name
     if on_plan is not None:
         on_plan(sum(len(missing) for _, _, missing in planned))
-    statement = _insert_ignoring_duplicates(dialect)
     runs: list[BillRun] = []
     for community_id, run_id, missing in planned:
         for batch in _batches(missing, batch_size):
-            now = utcnow()
-            for line in batch:
-                line["created_at"] = now
             async with transaction(sessions) as session:
-                await session.execute(statement, batch)
+                await _insert_batch(session, batch, run_id)
             if on_progress is not None:
                 on_progress(len(batch))
         async with transaction(sessions) as session:
@@ -243,13 +321,10 @@ async def generate_bills(sessions: async_sessionmaker[AsyncSession], *, period: 
     return runs
 
 
-async def insert_lines(session: AsyncSession, lines: list[dict[str, Any]]) -> int:
+async def insert_lines(session: AsyncSession, lines: list[Line]) -> int:
     """Insert planned lines inside the caller's transaction (the demo seed, tests); existing ones are skipped."""
     if not lines:
         return 0
-    now = utcnow()
-    for line in lines:
-        line.setdefault("created_at", now)
     before = await session.scalar(select(func.count(Bill.id)))
-    await session.execute(_insert_ignoring_duplicates(session.bind.dialect.name), lines)
+    await _insert_batch(session, lines, None)
     return (await session.scalar(select(func.count(Bill.id)))) - before

@@ -23,7 +23,6 @@ from workflows.billing.models import Bill, BillStatus
 from workflows.billing.pricing import yuan
 from workflows.clock import show, utcnow
 from workflows.community.models import Community, Household
-from workflows.numbering import next_ticket_number
 from workflows.outbox.service import enqueue
 from workflows.payments import messages as text
 from workflows.payments.models import (
@@ -141,7 +140,9 @@ async def _issue_receipt(session: AsyncSession, order: PaymentOrder, paid_at: da
                       "period": bill.period, "description": bill.description, "amount_fen": line.amount_fen,
                       "late_fee_fen": line.late_fee_fen})
     code = await session.scalar(select(Community.code).where(Community.id == order.community_id))
-    number = await next_ticket_number(session, community_id=order.community_id, prefix="SJ", at=paid_at)
+    # The receipt takes its order's number (JF-20261207-0003 → SJ-20261207-0003): unique like the order's, and no
+    # shared counter row to lock while settling — at month end every settlement would queue on it.
+    number = "SJ-" + order.number.split("-", 1)[1]
     labels = "、".join(sorted({item["household"] for item in items}))
     receipt = Receipt(number=f"{code}-{number}", community_id=order.community_id, order_id=order.id,
                       openid=order.openid, households=labels[:200], items=items, amount_fen=order.amount_fen,
