@@ -48,7 +48,8 @@ from workflows.settings import Settings  # noqa: E402
 from workflows.visitors import service as visitors  # noqa: E402
 from workflows.visitors import tokens  # noqa: E402
 
-BROKER = "mqtt://127.0.0.1:1883"
+BROKER = os.environ.get("LINLI_BENCH_MQTT", "mqtt://127.0.0.1:1883")  # another local broker to compare
+PORT = int(BROKER.rsplit(":", 1)[1])
 PG_ADMIN = os.environ.get("LINLI_BENCH_PG_ADMIN", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_BASE = os.environ.get("LINLI_BENCH_PG_BASE", "postgresql+asyncpg://postgres@127.0.0.1:5432/")
 
@@ -104,7 +105,7 @@ async def bench_round_trip(runtime: Runtime, root: str, count: int) -> None:
     async with runtime.sessions() as session:
         gate_id = await session.scalar(select(Device.id).where(Device.code == "gate-south-in"))
     bare: list[float] = []
-    async with aiomqtt.Client("127.0.0.1", 1883) as client:
+    async with aiomqtt.Client("127.0.0.1", PORT) as client:
         await client.subscribe(f"{root}/YGHY/gate-south-in/ack/+", qos=1)
         messages = client.messages
         for _ in range(count):
@@ -141,7 +142,7 @@ async def _publish_readings(root: str, meters: list[str], count: int) -> float:
     base = utcnow().replace(microsecond=0) - timedelta(days=30)
 
     async def one(code: str) -> None:
-        async with aiomqtt.Client("127.0.0.1", 1883, max_inflight_messages=200) as client:
+        async with aiomqtt.Client("127.0.0.1", PORT, max_inflight_messages=200) as client:
             for i in range(per_meter):
                 event = {"type": "reading", "id": f"{code}-{i}", "at": (base + timedelta(seconds=i)).isoformat(),
                          "data": {"value": str(Decimal(i) / 8), "unit": "m3"}}
@@ -163,7 +164,7 @@ async def bench_readings(runtime: Runtime, root: str, count: int) -> None:
     count = count // len(meters) * len(meters)
     # Baseline: a subscriber that only counts the same stream.
     received = 0
-    async with aiomqtt.Client("127.0.0.1", 1883) as counter:
+    async with aiomqtt.Client("127.0.0.1", PORT) as counter:
         await counter.subscribe(f"{root}-bare/YGHY/+/event", qos=1)
         publisher = asyncio.create_task(_publish_readings(f"{root}-bare", meters, count))
         t0 = time.perf_counter()
@@ -236,7 +237,7 @@ def main() -> None:
             database_url = PG_BASE + name
         try:
             upgrade(database_url)
-            print(f"database: {'SQLite' if args.sqlite else 'PostgreSQL'}; broker: Mosquitto 127.0.0.1:1883")
+            print(f"database: {'SQLite' if args.sqlite else 'PostgreSQL'}; broker: Mosquitto {BROKER}")
             asyncio.run(main_async(args, database_url))
         finally:
             if name:

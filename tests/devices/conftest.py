@@ -83,7 +83,7 @@ async def start_simulator(running: Running, *, url: str, root: str, devices=None
     return sim
 
 
-async def eventually(check, timeout_s: float = 5.0):  # noqa: ANN001
+async def eventually(check, timeout_s: float = 20.0):  # noqa: ANN001 - generous: CI machines can be busy
     """Poll an async check until it returns something truthy."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout_s

@@ -29,7 +29,7 @@ async def test_an_open_command_is_acknowledged_by_the_gate_once(runtime, broker,
     sim = await start_simulator(running, url=broker, root=topic_root)
     gate = await _device(runtime, "gate-south-in")
     outcome = await commands.send_command(runtime, device_id=gate.id, action="open", requested_by="staff:1",
-                                          timeout_s=5, wake=gateway.wake)
+                                          timeout_s=20, wake=gateway.wake)
     assert outcome.ok, outcome
     assert sim.by_code["gate-south-in"].executed == [outcome.command_id]
 
@@ -40,7 +40,7 @@ async def test_a_jammed_gate_refuses_and_the_caller_is_told(runtime, broker, top
     sim.by_code["barrier-south"].refuse_with = "jammed"
     barrier = await _device(runtime, "barrier-south")
     outcome = await commands.send_command(runtime, device_id=barrier.id, action="open", requested_by="staff:1",
-                                          timeout_s=5)
+                                          timeout_s=20)
     assert outcome.status == CommandStatus.FAILED and outcome.error == "jammed"
 
 
