@@ -48,11 +48,13 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/retrieval.py
 	$(BIN)/python benchmarks/duplicates.py
 	$(BIN)/python benchmarks/backoffice.py
+	$(BIN)/python benchmarks/routing.py
 
 # The FAQ assistant's figures: each blind community imported into a fresh scope, its questions asked, everything fitted
 # leave-one-community-out, beside the two baselines (plain e5 nearest question; jieba BM25) in the same run.
 eval: $(STAMP)
 	$(BIN)/linli kb eval-communities
+	$(BIN)/python -m bot.eval.conversations bot/eval/conversations/dev.jsonl bot/eval/conversations/holdout.jsonl
 
 clean:
 	rm -rf $(VENV) var build

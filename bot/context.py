@@ -41,8 +41,12 @@ class DialogContext:
     owner: OwnerProfile
     runtime: Runtime
     values: dict[str, Any] = field(default_factory=dict)  # filled slots (plain JSON)
+    facts: dict[str, Any] = field(default_factory=dict)  # what slots read before being asked (Slot.facts)
+    submission_key: str = ""  # the engine's key for this dialog run: a repeated submit finds the first one's result
     services: Any = None  # bot.services.BotServices: the FAQ assistant, the media store, ...
     registry: Any = None  # bot.registry.DialogRegistry: every dialog (帮助 lists them)
+    conversation: Any = None  # bot.conversation.Conversation, for the host's bookkeeping (a declined offer)
+    host: Any = None  # bot.router.Bot: hand-over and FAQ answers for dialogs that need them (follow-ups, 转人工)
 
     @property
     def openid(self) -> str:

@@ -1,11 +1,13 @@
 """One owner's conversation state: plain JSON under `conv:{openid}` in the state store, so any worker can take the
-next message. Holds the active dialog (slot, values, stage) and small pending states outside a dialog (FAQ feedback,
-numbered FAQ choices, an offered hand-over)."""
+next message. Holds the active dialog (slot, values, facts, stage, its submission key) and a parked draft: a dialog
+the owner left for another topic, kept for DRAFT_KEEP_S so starting it again carries on where they were. FAQ feedback,
+numbered FAQ choices and the hand-over offer are small follow-up dialogs like any other (bot/dialogs/follow_ups.py)."""
 
 from __future__ import annotations
 
 import json
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +15,8 @@ from workflows.statestore import StateStore
 
 KEY = "conv:{openid}"
 TTL_S = 7 * 24 * 3600  # a forgotten conversation disappears; dialogs expire much earlier (dialog_idle_minutes)
+DRAFT_KEEP_S = 600  # a dialog left for another topic is kept this long
+_DIALOG_FIELDS = ("dialog", "slot_index", "values", "facts", "stage", "history", "submission_key")
 
 
 @dataclass
@@ -26,7 +30,9 @@ class Conversation:
     history: list[int] = field(default_factory=list)  # slots answered, for 返回
     choices: list[list[Any]] = field(default_factory=list)  # the numbered choices last shown: [value, label, aliases]
     edit_return: bool = False  # after changing one slot from the confirmation, go back to it
-    pending: dict[str, Any] | None = None  # outside a dialog: {"kind": "feedback"|"faq_choices"|"offer_handover"}
+    facts: dict[str, Any] = field(default_factory=dict)  # what slots read before being asked (Slot.facts)
+    submission_key: str = ""  # one per dialog run: a submit delivered twice finds what the first one made
+    parked: dict[str, Any] | None = None  # a draft left for another topic: the dialog fields + "at"
     unknown_count: int = 0  # FAQ "unknown" answers in a row
     updated_at: float = 0.0  # unix seconds of the last message
 
@@ -37,12 +43,28 @@ class Conversation:
     def end_dialog(self) -> None:
         self.dialog, self.slot_index, self.values, self.invalid_count = None, 0, {}, 0
         self.stage, self.history, self.choices, self.edit_return = "slot", [], [], False
+        self.facts, self.submission_key = {}, ""
 
     def start_dialog(self, name: str, values: dict[str, Any] | None = None) -> None:
         self.end_dialog()
-        self.pending = None
         self.dialog = name
         self.values = dict(values or {})
+        self.submission_key = f"{self.openid}:{name}:{uuid.uuid4().hex[:16]}"
+
+    def park(self, now: float) -> None:
+        """Keep the active dialog's draft (the owner turned to something else) and leave it."""
+        self.parked = {name: getattr(self, name) for name in _DIALOG_FIELDS} | {"at": now}
+        self.end_dialog()
+
+    def resume(self, name: str, now: float) -> bool:
+        """Carry on with a parked draft of this dialog when it is recent enough; False when there is none."""
+        parked, self.parked = self.parked, None
+        if not parked or parked.get("dialog") != name or now - parked.get("at", 0) > DRAFT_KEEP_S:
+            return False
+        self.end_dialog()
+        for key in _DIALOG_FIELDS:
+            setattr(self, key, parked[key])
+        return True
 
     def idle_for(self, now: float) -> float:
         return now - self.updated_at if self.updated_at else 0.0

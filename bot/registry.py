@@ -1,4 +1,5 @@
-"""The dialog registry: every dialog the bot can run, found by name, trigger word or menu key.
+"""The dialog registry: every dialog the bot can run, found by name, trigger word or menu key, and the language they
+declare handed to knowledge as IntentSpecs (knowledge never learns a dialog's name otherwise).
 
 The composition root builds one registry from `default_dialogs()`; each feature adds one line there for its dialog.
 """
@@ -9,6 +10,7 @@ from collections.abc import Iterable
 
 from bot.dialogs.spec import Dialog
 from bot.dialogs.words import normalize
+from knowledge.intents import IntentSpec
 
 
 class DialogRegistry:
@@ -16,6 +18,7 @@ class DialogRegistry:
         self._by_name: dict[str, Dialog] = {}
         self._by_trigger: dict[str, Dialog] = {}
         self._by_menu_key: dict[str, Dialog] = {}
+        self._specs: list[IntentSpec] | None = None
         for dialog in dialogs:
             self.register(dialog)
 
@@ -31,6 +34,7 @@ class DialogRegistry:
         if dialog.menu_key and dialog.menu_key in self._by_menu_key:
             raise ValueError(f"menu key {dialog.menu_key!r} registered twice")
         self._by_name[dialog.name] = dialog
+        self._specs = None
         self._by_trigger.update({normalize(t): dialog for t in dialog.triggers})
         if dialog.menu_key:
             self._by_menu_key[dialog.menu_key] = dialog
@@ -53,6 +57,10 @@ class DialogRegistry:
                 best, best_len = dialog, len(trigger)
         return best
 
+    def trigger_words(self) -> dict[str, Dialog]:
+        """Every trigger, normalised, with the dialog it starts (bot/commands.py decides what is a command)."""
+        return self._by_trigger
+
     def by_menu_key(self, key: str) -> Dialog | None:
         return self._by_menu_key.get(key)
 
@@ -62,6 +70,19 @@ class DialogRegistry:
     def claimants(self) -> list[Dialog]:
         """Dialogs that may take a bare reply to something Linli asked unprompted (Dialog.claims)."""
         return [dialog for dialog in self._by_name.values() if dialog.claims is not None]
+    def intent_specs(self) -> list[IntentSpec]:
+        """What intent routing may choose: every dialog that declares example sentences, with its language."""
+        if self._specs is None:
+            self._specs = [intent_spec(dialog) for dialog in self._by_name.values() if dialog.examples]
+        return self._specs
+
+
+def intent_spec(dialog: Dialog) -> IntentSpec:
+    slots = [(s.name, s.label or (s.prompt if isinstance(s.prompt, str) else s.name)) for s in dialog.slots]
+    return IntentSpec(name=dialog.name, description=dialog.description or dialog.title,
+                      examples=list(dict.fromkeys([*dialog.examples, *dialog.triggers])), slots=slots,
+                      keywords=dialog.keywords, excludes=dialog.excludes, lookup=dialog.lookup,
+                      supersedes=dialog.supersedes, explicit_only=dialog.explicit_only)
 
 
 def default_dialogs() -> list[Dialog]:
@@ -70,6 +91,8 @@ def default_dialogs() -> list[Dialog]:
     from bot.dialogs.announcements import ANNOUNCEMENTS
     from bot.dialogs.bind import BIND
     from bot.dialogs.complaint import COMPLAINT
+    from bot.dialogs.follow_ups import FOLLOW_UPS
+    from bot.dialogs.handover import HANDOVER
     from bot.dialogs.help import HELP
     from bot.dialogs.my_households import MY_HOUSEHOLDS
     from bot.dialogs.my_repairs import TICKET_DIALOGS
@@ -97,6 +120,8 @@ def default_dialogs() -> list[Dialog]:
         VISITOR,  # 访客登记
         MY_VISITORS,  # 我的访客 → 取消
         VISIT_APPROVAL,  # 1 同意 / 2 拒绝 to a walk-in visitor at the gate
+        HANDOVER,  # 转人工
+        *FOLLOW_UPS,  # 有帮助吗, which question, 要转人工吗, 您是要报修吗
     ]
 
 

@@ -5,6 +5,8 @@ Short, kind, simple Chinese: many owners are elderly. Dialog files of other feat
 
 from __future__ import annotations
 
+import re
+
 # --- the engine's manners -----------------------------------------------------------------------------------
 CANCELLED = "好的，已取消{title}。需要时随时找我。"
 NOTHING_TO_CANCEL = "好的。需要帮忙时，回复“帮助”看看我能做什么。"
@@ -26,6 +28,13 @@ CONFIRM_FOOTER = "回复 1 确认提交，2 修改，“取消”放弃。"
 CONFIRM_AGAIN = "请回复 1 确认提交，2 修改，或“取消”放弃。"
 EDIT_WHICH = "要修改哪一项？请回复序号："
 SWITCHED = "已退出{title}。"
+RESUMED = "我们接着刚才的{title}：\n"
+DRAFT_KEPT = "好的，刚才的{title}先帮您留着，10 分钟内回复“{title}”可以接着填。"
+ASK_AWAY = "请问您想问什么？"
+NO_ANSWER_NOTED = "这个问题我还不太清楚，已经记下来给物业完善。"
+CANNOT_SKIP = "这一步不能跳过哦。"
+EMERGENCY = ("情况紧急！请先注意安全，马上拨打物业电话 {phone}（着火请拨 119，有人受伤请拨 120）。"
+             "我们按紧急报修处理。")
 SUBMIT_FAILED = "抱歉，提交时出了点问题，请稍后再试，或回复“转人工”。"
 NEEDS_BINDING = "{title}需要先绑定房屋哦。回复“绑定房屋”，一分钟就好。"
 QUESTION_THEN_CONTINUE = "{answer}\n\n我们接着来：{prompt}"
@@ -33,9 +42,13 @@ NO_ANSWER_THEN_CONTINUE = "这个问题我先记下，稍后可以回复“转�
 
 # Words the engine understands in every dialog (compared after normalising: no spaces, half-width).
 CANCEL_WORDS = ("取消", "退出", "不办了", "算了", "不要了")
+CANCEL_PHRASE = re.compile(r"取消|不修了|不报了|不投诉了|不办了|不要了|不弄了")  # in a short message: "不修了 取消吧"
+HANDOVER_PHRASE = re.compile(r"转人工|人工客服|找人工|要人工|真人|活人|找客服")  # "我直接跟人说吧 转人工"
 BACK_WORDS = ("返回", "上一步", "返回上一步")
 HANDOVER_WORDS = ("转人工", "人工", "人工客服", "找客服", "客服")
-SKIP_WORDS = ("跳过", "不需要", "没有", "无", "不用")
+SKIP_WORDS = ("跳过", "不需要", "没有", "无", "不用", "不用了", "没照片", "没有照片", "无照片", "不拍了", "没拍",
+              "不发了",
+              "没", "没图", "没有图片", "没图片")
 DONE_WORDS = ("好了", "完成", "没有了", "就这些", "发完了", "好")
 YES_WORDS = ("1", "是", "是的", "好", "好的", "要", "确认", "确定", "提交", "对", "可以")
 NO_WORDS = ("2", "否", "不", "不用", "不要", "不用了", "修改", "改")
@@ -56,7 +69,16 @@ COUNT_VALUE = "{count} 个"
 REPEATED_FAILURE_NOTE = "[{title}] 多次没对上"
 
 # --- hand-over (转人工) -------------------------------------------------------------------------------------
-HANDOVER_OPENED = "已为您转人工客服，编号 {number}。客服会尽快在这里回复您，请留意消息。"
+HANDOVER_OPENED = "已为您转人工客服，编号 {number}。物业客服会在这里回复您，{when}，请留意消息。"
+HANDOVER_ALREADY = "已经在为您转人工了（编号 {number}），物业客服会在这里回复您，{when}。您的新消息客服也能看到。"
+HANDOVER_WHEN_OPEN = "一般 {minutes} 分钟内"
+HANDOVER_WHEN_CLOSED = "现在是下班时间，客服 {start} 上班后会尽快回复"
+OFFER_PERSON = "要转人工客服吗？"
+PERSON_ON_THE_WAY = "您已经在等人工客服回复（编号 {number}），客服会一起看到这条消息，{when}。"
+ASK_FOR_PERSON_HINT = "需要人工时回复“转人工”。"
+OFFER_YES_LABEL = "转人工客服"
+OFFER_NO_LABEL = "不用了"
+DID_YOU_MEAN_ASK = "您是要{title}吗？"
 HANDOVER_FAILED = "抱歉，暂时没能转给客服。请直接拨打物业电话{phone}。"
 HANDOVER_DECLINED = "好的。还有什么可以帮您？"
 A_DIALOG = "对话"
@@ -72,12 +94,16 @@ NOT_YET_AVAILABLE = ("{what}功能还没有在这里开通，真抱歉。已请�
 PAY = "线上缴费"
 VISITOR = "访客登记"
 FAQ_PROMPT = "请直接输入您的问题，例如：物业费怎么交？"
-FEEDBACK_ASK = "这个回答有帮助吗？回复 1 有帮助，2 没帮助"
+FEEDBACK_ASK = "这个回答有帮助吗？"
+FEEDBACK_YES_LABEL = "有帮助"
+FEEDBACK_NO_LABEL = "没帮助"
 FEEDBACK_THANKS = "谢谢您的反馈！"
-FEEDBACK_SORRY = "抱歉没帮上忙。"
+FEEDBACK_SORRY = "抱歉没帮上忙，我会把这个问题记下来。"
 CHOOSE_QUESTION = "您是想问哪一个？请回复序号："
-UNKNOWN_OFFER = "这个问题我还不太清楚。要转人工客服吗？回复 1 是，2 不用"
-ASSISTANT_MISSING = "这个问题我现在答不上来。要转人工客服吗？回复 1 是，2 不用"
+UNKNOWN = "这个问题我还不太清楚，已经记下来给物业完善。"
+UNKNOWN_DECLINED = "这个问题我还不太清楚，已经记下来给物业完善。需要人工时回复“转人工”。"
+UNKNOWN_WHILE_OPEN = "这个问题我还不太清楚。您已经在等人工客服回复（编号 {number}），客服会一起看到这条消息。"
+ASSISTANT_MISSING = "这个问题我现在答不上来。"
 EMPTY_TEXT = "您好，请问有什么可以帮您？回复“帮助”看看我能做什么。"
 EMOJI_ONLY = "收到您的表情啦 😊 有什么需要，直接打字告诉我就好。"
 TOO_LONG_NOTE = "（您的消息比较长，我先看了前面一部分。）\n"

@@ -98,10 +98,12 @@ class Assistant:
             candidates = self.index.candidates(community_id, question)
         return rank(candidates)
 
-    def warm(self) -> None:
-        """Load what the first message would otherwise wait for: the intent examples' vectors."""
-        with self._embed_lock:
-            self.classifier.warm()
+    def warm(self, intents: list[IntentSpec] | None = None) -> None:
+        """Load what the first message would otherwise wait for: given the bot's intents (its dialogs' declared
+        language), their examples' vectors and the routing regression."""
+        if intents:
+            with self._embed_lock:
+                self.classifier.prepare(intents)
 
     # --- route ---
 

@@ -117,7 +117,9 @@ async def seed_demo_knowledge(settings: Settings) -> int:
 async def warm_assistant(assistant: Any) -> None:
     """Embed the labelled sentences (intent examples, out-of-scope class) now and keep them in Chroma, so a server
     started afterwards reads them back instead of spending its first seconds on them."""
-    await asyncio.to_thread(assistant.warm)
+    from bot.registry import default_registry
+
+    await asyncio.to_thread(assistant.warm, default_registry().intent_specs())
 
 
 async def reindex(settings: Settings, assistant: Any = None) -> tuple[int, int]:

@@ -65,7 +65,9 @@ def warm_assistant(assistant: Any) -> None:
     """Load what the first message would otherwise wait for (the intent examples' vectors and model)."""
     try:
         if assistant is not None:
-            assistant.warm()
+            from bot.registry import default_registry
+
+            assistant.warm(default_registry().intent_specs())
     except Exception:  # noqa: BLE001 - only a warm-up: the first question pays instead
         log.warning("could not warm the FAQ assistant", exc_info=True)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.context import DialogContext
-from bot.dialogs.spec import Abort, Choice, Dialog, Slot
+from bot.dialogs.spec import Abort, Choice, Dialog, Slot, examples_of
 from workflows.activities.models import Activity
 from workflows.activities.service import SignupOutcome, cancel_signup, my_signups, open_activities, sign_up
 from workflows.clock import local
@@ -92,6 +92,7 @@ ACTIVITY_SIGNUP = Dialog(
     name="activity_signup", title="活动报名", menu_key="ACTIVITIES", requires_binding=True,
     triggers=("活动报名", "报名活动", "社区活动", "活动", "报名"),
     description="活动报名：报名参加小区组织的活动，查看名额和时间",
+    examples=examples_of("activity_signup"), keywords=r"活动|报名", excludes=r"谁教|谁组织|(在|是)哪",
     slots=(Slot("activity", PICK, choices=open_choices, label="活动"),),
     confirm=confirm_signup, submit=submit_signup,
 )
@@ -100,6 +101,8 @@ ACTIVITY_CANCEL = Dialog(
     name="activity_cancel", title="取消报名", requires_binding=True,
     triggers=("取消报名", "不参加了", "退出报名"),
     description="取消报名：取消已经报名的活动",
+    examples=examples_of("activity_cancel"), supersedes=("activity_signup",),
+    keywords=r"(取消|撤|退出|退掉).{0,6}(报名|活动)|(报名|活动).{0,8}(取消|撤|退出|退掉)|不(参加|去)了",
     slots=(Slot("activity", PICK_CANCEL, choices=signed_choices, label="活动"),),
     confirm=confirm_cancel, submit=submit_cancel,
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.context import DialogContext
-from bot.dialogs.spec import Abort, Choice, Dialog, Slot
+from bot.dialogs.spec import Abort, Choice, Dialog, Slot, examples_of
 from workflows.announcements.models import Announcement
 from workflows.announcements.service import latest_announcements
 from workflows.clock import local
@@ -47,6 +47,7 @@ ANNOUNCEMENTS = Dialog(
     name="announcements", title="最新公告", menu_key="ANNOUNCEMENTS",
     triggers=("最新公告", "公告", "通知", "小区公告", "物业通知"),
     description="最新公告：查看小区的通知和公告，例如停水停电、活动通知",
+    examples=examples_of("announcements"), lookup=True, keywords=r"通知|公告",
     slots=(Slot("announcement", PROMPT, choices=announcement_choices, label="公告", exit_on_mismatch=True),),
     submit=show_announcement,
 )

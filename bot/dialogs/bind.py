@@ -8,7 +8,7 @@ import unicodedata
 
 from bot import directory, texts
 from bot.context import DialogContext
-from bot.dialogs.spec import Abort, Choice, Dialog, Invalid, Slot
+from bot.dialogs.spec import Abort, Choice, Dialog, Invalid, Slot, examples_of
 from bot.owner import invalidate_profile
 from workflows.bindings.service import household_label, request_binding, request_reference, verify_and_bind
 from workflows.clock import local, utcnow
@@ -99,6 +99,7 @@ BIND = Dialog(
     name="bind", title="绑定房屋", menu_key="BIND",
     triggers=("绑定房屋", "绑定", "绑房", "绑定房子"),
     description="绑定房屋：把微信和自己家的房号绑在一起（核对姓名和手机尾号）",
+    examples=examples_of("bind"), keywords=r"绑定|认证|绑一下|绑房|绑到|绑在",
     slots=(
         Slot("community", texts.BIND_COMMUNITY, choices=community_choices, skip_if=one_community,
              default=the_only_community, label="小区"),

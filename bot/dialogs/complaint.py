@@ -1,15 +1,17 @@
-"""投诉: type → (for 服务态度: which staff member) → description → optional photos → anonymity toward the staff
-handling it → confirm → one service call: workflows.complaints.service.open_complaint."""
+"""投诉: type → description → (for 服务态度, unless the description says who: which staff member) → optional
+photos → confirm → one service call: workflows.complaints.service.open_complaint. The opening message fills type and
+description ("投诉噪音 楼上半夜蹦迪"); anonymity toward the staff handling it is asked only when the owner mentions it
+(匿名、别说是我), and can be changed at the confirmation."""
 
 from __future__ import annotations
 
-import uuid
+import re
 from typing import Any
 
 from bot.context import DialogContext
 from bot.dialogs import repair_texts as t
-from bot.dialogs.repair import always, parse_description, store_photo
-from bot.dialogs.spec import Choice, Dialog, Invalid, Slot
+from bot.dialogs.parsers import clean, folded, parse_description, store_photo
+from bot.dialogs.spec import Choice, Dialog, Invalid, Slot, SlotValues, examples_of
 from bot.dialogs.words import is_emoji_only
 from workflows.community.service import get_household
 from workflows.complaints import service as complaints
@@ -17,16 +19,59 @@ from workflows.complaints.models import COMPLAINT_CATEGORIES
 from workflows.db import transaction
 
 
-async def new_submission_key(ctx: DialogContext) -> str:
-    return f"{ctx.openid}:complaint:{uuid.uuid4().hex[:16]}"
-
-
 async def category_choices(ctx: DialogContext) -> list[Choice]:
     return [Choice(name, name) for name in COMPLAINT_CATEGORIES]
 
 
-async def not_about_staff(ctx: DialogContext) -> bool:
-    return ctx.values.get("category") != "服务态度"
+CATEGORY_WORDS = (("噪音", r"噪音|吵|蹦迪|装修声|砸墙|音乐|广场舞|拖椅子|咣咣"), ("宠物", r"宠物|狗|猫|遛狗|狗屎"),
+                  ("停车", r"停车|车位|乱停|占道|堵在|挡路|白车|车子"),
+                  ("环境卫生", r"卫生|垃圾|脏|臭|清洁|打扫|保洁"), ("服务态度", r"态度|服务态度|不耐烦|说话很冲|骂人"),
+                  ("安全隐患", r"安全|消防|隐患|高空抛物|电动车进楼|飞线"), ("邻里纠纷", r"邻居|邻里|纠纷"))
+ANONYMOUS = re.compile(r"匿名|别说是我|不要说是我|别告诉他是我|不想让人知道")
+STAFF = re.compile(r"保安|保洁|师傅|客服|经理|管家|门卫|阿姨|工作人员|物业的人|前台|门岗")
+TRIGGER = re.compile(r"^(我要投诉|我想投诉|投诉一下|投诉)[\s:：，,。]*|[\s，,。]*(我要)?投诉[吧啊。！!]*$")
+
+
+def category_of(text: str) -> str | None:
+    word = folded(text)
+    for name in sorted(COMPLAINT_CATEGORIES, key=len, reverse=True):
+        if name in word and name != "其他":
+            return name
+    return next((name for name, pattern in CATEGORY_WORDS if re.search(pattern, word)), None)
+
+
+async def extract_complaint(text: str, ctx: DialogContext) -> dict[str, Any]:
+    """"投诉噪音 隔壁装修天天早上七点就开始砸墙" → 噪音 and the description, as typed."""
+    found: dict[str, Any] = {}
+    category = category_of(text)
+    if category:
+        found["category"] = category
+    body = TRIGGER.sub("", clean(text)).strip(" ，,。:：")
+    rest = folded(body)
+    for name in (*COMPLAINT_CATEGORIES, "卫生", "安全", "其他"):
+        rest = rest.replace(name, "")
+    if len(re.sub(r"[^\u4e00-\u9fff]", "", rest)) >= 4:
+        found["description"] = body
+    if ANONYMOUS.search(folded(text)):
+        found["anonymous"] = True
+    return found
+
+
+async def parse_category(text: str, ctx: DialogContext) -> str | SlotValues:
+    found = await extract_complaint(text, ctx)
+    if "category" not in found:
+        raise Invalid(t.COMPLAINT_CATEGORY_INVALID)
+    more = {k: v for k, v in found.items() if k != "category" and k not in ctx.values}
+    return SlotValues({"category": found["category"], **more}) if more else found["category"]
+
+
+def not_about_staff(ctx: DialogContext) -> bool:
+    """Ask who only for 服务态度, and only when the description does not say it already (门岗保安说话很冲)."""
+    return ctx.values.get("category") != "服务态度" or bool(STAFF.search(ctx.values.get("description", "")))
+
+
+def anonymity_not_mentioned(ctx: DialogContext) -> bool:
+    return "anonymous" not in ctx.values
 
 
 async def parse_about(text: str, ctx: DialogContext) -> str:
@@ -34,6 +79,10 @@ async def parse_about(text: str, ctx: DialogContext) -> str:
     if not name or is_emoji_only(name) or len(name) > 20:
         raise Invalid("请说工作人员的名字或称呼，不知道可以回复“跳过”。")
     return name
+
+
+async def not_anonymous(ctx: DialogContext) -> bool:
+    return False
 
 
 async def anonymous_choices(ctx: DialogContext) -> list[Choice]:
@@ -65,7 +114,7 @@ async def submit_complaint(ctx: DialogContext) -> str:
             resident_id=home.resident_id if home else None,
             building_id=household.building_id if household else None, photos=list(values.get("photos") or []),
             anonymous=bool(values.get("anonymous")), about_staff_id=subject.id if subject else None,
-            about_staff_text=values.get("about") or "", submission_key=values["_key"])
+            about_staff_text=values.get("about") or "", submission_key=ctx.submission_key)
         number = complaint.number
     return t.COMPLAINT_SUBMITTED.format(number=number)
 
@@ -73,17 +122,23 @@ async def submit_complaint(ctx: DialogContext) -> str:
 COMPLAINT = Dialog(
     name="complaint", title="投诉", menu_key="COMPLAINT", triggers=("投诉", "我要投诉", "投诉建议"),
     description="投诉：噪音、环境卫生、停车、邻里纠纷、服务态度、安全隐患等问题，可以匿名",
+    examples=examples_of("complaint"),
+    keywords=r"投诉|太吵|吵死|噪音|扰民|乱停|占了|油烟|态度|乱扔|没人管|高空抛物|往(楼)?下扔|扔下来|堆杂物|不干净"
+             r"|路堵|堵路|挡路|堵着|堆(了|着|放|满)?.{0,4}(东西|杂物|纸箱|箱子|垃圾)|臭烘烘|脏乱|管管|管一管|说说他"
+             r"|[把将].{0,2}(路|过道|通道|楼道|楼梯|门口|出口|车位).{0,2}[堵挡占]",
+    excludes=r"投诉(电话|流程|怎么|要|多久|渠道|热线|箱)|不是投诉|白投诉|投诉(了|过)?.{0,6}(有没有人|有人管|没人管|有用)"
+             r"|表扬",
     slots=(
-        Slot("_key", "", skip_if=always, default=new_submission_key, accepts=frozenset()),  # never prefilled
-        Slot("category", t.COMPLAINT_CATEGORY, choices=category_choices, label="类型", example="噪音"),
+        Slot("category", t.COMPLAINT_CATEGORY, choices=category_choices, parse=parse_category, label="类型",
+             example="噪音", free_text=True),
+        Slot("description", t.COMPLAINT_DESCRIPTION, parse=parse_description, label="情况",
+             example=t.COMPLAINT_DESCRIPTION_EXAMPLE, free_text=True),
         Slot("about", t.COMPLAINT_ABOUT, parse=parse_about, optional=True, skip_if=not_about_staff,
              label="被投诉人", example="王师傅"),
-        Slot("description", t.COMPLAINT_DESCRIPTION, parse=parse_description, label="情况",
-             example=t.COMPLAINT_DESCRIPTION_EXAMPLE),
         Slot("photos", t.COMPLAINT_PHOTOS, parse=store_photo, repeatable=True, optional=True, label="照片",
              accepts=frozenset({"image", "text"}), display=lambda v: f"{len(v or [])} 张"),
         Slot("anonymous", t.COMPLAINT_ANONYMOUS, choices=anonymous_choices, label="匿名",
-             display=lambda v: "是" if v else "否"),
+             skip_if=anonymity_not_mentioned, default=not_anonymous, display=lambda v: "是" if v else "否"),
     ),
-    confirm=summary, submit=submit_complaint,
+    confirm=summary, submit=submit_complaint, extract=extract_complaint,
 )

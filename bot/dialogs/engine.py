@@ -11,13 +11,15 @@ state in the Conversation (plain JSON) and reaches outside only through its Host
 
 from __future__ import annotations
 
+import inspect
 import logging
+import time
 from typing import Any, Protocol
 
 from bot import texts
 from bot.context import DialogContext
 from bot.conversation import Conversation
-from bot.dialogs.spec import Abort, Dialog, Invalid, Slot
+from bot.dialogs.spec import Abort, Dialog, FollowUp, Invalid, Slot, SlotValues
 from bot.dialogs.words import looks_like_question, match_choice, normalize, numbered, parse_number
 from workflows.escalations.models import EscalationReason
 
@@ -39,33 +41,65 @@ class Registry(Protocol):
 
 
 REROUTE = None  # handle() returns None: the message left the dialog and must be routed afresh
+NOT_HEARD = object()  # the listener let the answer through to the slot's parser
+
+
+class Listener(Protocol):
+    """Looks at every free-text answer before it is parsed (bot/dialogs/listening.py): a question, a change of
+    topic, an emergency; returns the reply (or REROUTE), or NOT_HEARD to let the parser have it."""
+
+    async def hear(self, engine: DialogEngine, conv: Conversation, ctx: DialogContext, dialog: Dialog, slot: Slot,
+                   text: str) -> Any: ...
 
 
 class DialogEngine:
-    def __init__(self, registry: Registry, host: Host) -> None:
+    def __init__(self, registry: Registry, host: Host, listener: Listener | None = None) -> None:
         self.registry = registry
         self.host = host
+        self.listener = listener
 
     # --- starting ------------------------------------------------------------------------------------------
     async def start(self, conv: Conversation, ctx: DialogContext, dialog: Dialog, *, text: str = "",
-                    prefill: dict[str, Any] | None = None) -> str:
-        """Begin a dialog; `text` feeds the dialog's extract, `prefill` (raw strings) is validated slot by slot."""
+                    prefill: dict[str, Any] | None = None, values: dict[str, Any] | None = None) -> str:
+        """Begin a dialog; `text` feeds the dialog's extract, `prefill` (raw strings) is validated slot by slot,
+        `values` are given as they are (a follow-up's context: the question it is about)."""
         if dialog.requires_binding and not ctx.owner.is_bound:
             conv.end_dialog()
             return texts.NEEDS_BINDING.format(title=dialog.title)
-        conv.start_dialog(dialog.name)
-        ctx.values = conv.values
+        if not dialog.follow_up and not text and conv.resume(dialog.name, time.time()):
+            self._sync(conv, ctx)  # the draft the owner left a few minutes ago: carry on
+            if conv.stage == "confirm":
+                return f"{texts.RESUMED.format(title=dialog.title)}{await dialog.confirm(ctx)}\n{texts.CONFIRM_FOOTER}"
+            prompt = await self._ask(conv, ctx, dialog.slots[conv.slot_index])
+            return f"{texts.RESUMED.format(title=dialog.title)}{prompt}"
+        conv.start_dialog(dialog.name, values)
+        self._sync(conv, ctx)
         try:
             if prefill:
                 await self._prefill(dialog, ctx, prefill)
             if dialog.extract and text:
                 extracted = await dialog.extract(text, ctx)
                 known = {slot.name for slot in dialog.slots}
-                ctx.values.update({k: v for k, v in (extracted or {}).items() if k in known and v is not None})
-            return await self._advance(conv, ctx, dialog, -1)
+                ctx.values.update({k: v for k, v in (extracted or {}).items()
+                                   if (k in known or k in dialog.extra_values) and v is not None})
+            reply = await self._advance(conv, ctx, dialog, -1)
+            preface = await dialog.preface(ctx) if dialog.preface else ""
+            return f"{preface}\n{reply}" if preface else reply
         except Abort as exc:
             conv.end_dialog()
             return str(exc)
+
+    @staticmethod
+    def _sync(conv: Conversation, ctx: DialogContext) -> None:
+        ctx.values, ctx.facts, ctx.submission_key = conv.values, conv.facts, conv.submission_key
+
+    @staticmethod
+    def _store(conv: Conversation, slot: Slot, value: Any) -> None:
+        """A parser's SlotValues fill several slots; anything else fills the asked slot."""
+        if isinstance(value, SlotValues):
+            conv.values.update(value)
+        else:
+            conv.values[slot.name] = value
 
     async def _prefill(self, dialog: Dialog, ctx: DialogContext, raw: dict[str, Any]) -> None:
         """Slots guessed by intent routing go through the same parsers as typed answers; invalid ones are dropped."""
@@ -75,9 +109,10 @@ class DialogEngine:
                 continue
             shown = await self._choices(slot, ctx)
             try:
-                ctx.values[slot.name] = await self._parse(slot, ctx, str(value), shown)
+                parsed = await self._parse(slot, ctx, str(value), shown)
             except Invalid:
                 continue
+            ctx.values.update(parsed if isinstance(parsed, SlotValues) else {slot.name: parsed})
 
     # --- one message ---------------------------------------------------------------------------------------
     async def handle(self, conv: Conversation, ctx: DialogContext) -> str | None:
@@ -86,14 +121,16 @@ class DialogEngine:
         if dialog is None:  # a dialog removed by a deploy: start over politely
             conv.end_dialog()
             return REROUTE
-        ctx.values = conv.values
+        self._sync(conv, ctx)
         text = ctx.inbound.content or ""
         word = normalize(text)
+        if dialog.follow_up:
+            return await self._follow_up(conv, ctx, dialog, text)
         if ctx.inbound.msg_type in ("text", "voice"):
-            if word in texts.CANCEL_WORDS:
+            if word in texts.CANCEL_WORDS or (len(word) <= 8 and texts.CANCEL_PHRASE.search(word)):
                 conv.end_dialog()
                 return texts.CANCELLED.format(title=dialog.title)
-            if word in texts.HANDOVER_WORDS:
+            if word in texts.HANDOVER_WORDS or texts.HANDOVER_PHRASE.search(word):
                 conv.end_dialog()
                 return await self.host.escalate(ctx, EscalationReason.ASKED_FOR_PERSON, f"[{dialog.title}] {text}")
             if word in texts.BACK_WORDS:
@@ -115,6 +152,19 @@ class DialogEngine:
         except Abort as exc:
             conv.end_dialog()
             return str(exc)
+
+    async def _follow_up(self, conv: Conversation, ctx: DialogContext, dialog: Dialog, text: str) -> str | None:
+        """A question the bot itself asked (有帮助吗, which of these, 要转人工吗): an answer, or routed afresh."""
+        slot = dialog.slots[min(conv.slot_index, len(dialog.slots) - 1)]
+        if ctx.inbound.msg_type not in ("text", "voice"):
+            conv.end_dialog()
+            return REROUTE
+        try:
+            self._store(conv, slot, await self._parse(slot, ctx, text, conv.choices))
+        except (Invalid, Abort):
+            conv.end_dialog()
+            return REROUTE
+        return await self._accepted(conv, ctx, dialog, conv.slot_index)
 
     async def _answer(self, conv: Conversation, ctx: DialogContext, dialog: Dialog, text: str, word: str) -> str | None:
         index = min(conv.slot_index, len(dialog.slots) - 1)
@@ -139,8 +189,12 @@ class DialogEngine:
         if slot.optional and kind == "text" and word in texts.SKIP_WORDS:
             conv.values[slot.name] = None
             return await self._accepted(conv, ctx, dialog, index)
+        if kind == "text" and self.listener is not None:
+            heard = await self.listener.hear(self, conv, ctx, dialog, slot, text)
+            if heard is not NOT_HEARD:
+                return heard
         try:
-            conv.values[slot.name] = await self._parse(slot, ctx, text, conv.choices)
+            self._store(conv, slot, await self._parse(slot, ctx, text, conv.choices))
         except Invalid as exc:
             return await self._invalid(conv, ctx, dialog, slot, exc, text)
         return await self._accepted(conv, ctx, dialog, index)
@@ -180,6 +234,7 @@ class DialogEngine:
             if other is not None and other.name != dialog.name:
                 if not other.slots:  # 帮助 and the like answer in one step: show it, then carry on here
                     info = await other.submit(ctx)
+                    info = info.text if isinstance(info, FollowUp) else info
                     return texts.QUESTION_THEN_CONTINUE.format(answer=info, prompt=await self._prompt(conv, ctx, slot))
                 conv.end_dialog()  # the owner started something else: let the router start it
                 return REROUTE
@@ -210,7 +265,9 @@ class DialogEngine:
             slot = dialog.slots[index]
             if slot.name in conv.values:
                 continue
-            if slot.skip_if is not None and await slot.skip_if(ctx):
+            if slot.facts is not None and slot.name not in conv.facts:
+                conv.facts[slot.name] = await slot.facts(ctx)
+            if slot.skip_if is not None and await _holds(slot.skip_if(ctx)):
                 conv.values[slot.name] = await slot.default(ctx) if slot.default else None
                 continue
             conv.slot_index, conv.stage, conv.invalid_count = index, "slot", 0
@@ -255,7 +312,7 @@ class DialogEngine:
     # --- confirmation and submit ---------------------------------------------------------------------------
     def _editable(self, conv: Conversation, dialog: Dialog) -> list[tuple[int, Slot]]:
         return [(i, s) for i, s in enumerate(dialog.slots)
-                if s.name in conv.values and (s.skip_if is None or i in conv.history)]
+                if s.name in conv.values and (s.skip_if is None or i in conv.history or s.default is not None)]
 
     async def _confirming(self, conv: Conversation, ctx: DialogContext, dialog: Dialog, text: str,
                           word: str) -> str:
@@ -301,6 +358,12 @@ class DialogEngine:
             log.exception("submit of dialog %s failed for %s", dialog.name, ctx.openid)
             reply = texts.SUBMIT_FAILED
         conv.end_dialog()
+        if isinstance(reply, FollowUp):
+            follow = self.registry.get(reply.dialog)
+            if follow is None:
+                return reply.text
+            prompt = await self.start(conv, ctx, follow, values=reply.values)
+            return f"{reply.text}\n\n{prompt}" if reply.text else prompt
         return reply
 
     async def _parse(self, slot: Slot, ctx: DialogContext, text: str, shown: list[list[Any]]) -> Any:
@@ -315,6 +378,11 @@ class DialogEngine:
         if not text.strip():
             raise Invalid(texts.EMPTY_ANSWER)
         return text.strip()[:2000]
+
+
+async def _holds(result: Any) -> bool:
+    """A skip_if is a pure predicate; dialogs written before it was (an awaitable) still work."""
+    return bool(await result) if inspect.isawaitable(result) else bool(result)
 
 
 def _plain(value: Any) -> str:

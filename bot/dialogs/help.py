@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot import texts
 from bot.context import DialogContext
-from bot.dialogs.spec import Dialog
+from bot.dialogs.spec import Dialog, examples_of
 
 NOT_LISTED = {"help"}
 
@@ -27,4 +27,6 @@ HELP = Dialog(
     name="help", title="帮助", slots=(), submit=help_text, menu_key="HELP",
     triggers=("帮助", "菜单", "?", "？", "你好", "您好", "help"),
     description="看看机器人能做什么：功能列表和使用方法",
+    examples=examples_of("help"), lookup=True,
+    keywords=r"^(帮助|菜单|功能|你好|您好|在吗|hi|hello)$|能干什么|能做什么|有哪些功能",
 )

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot import texts
 from bot.context import DialogContext
-from bot.dialogs.spec import Abort, Choice, Dialog, Slot
+from bot.dialogs.spec import Abort, Choice, Dialog, Slot, examples_of
 from bot.owner import invalidate_profile
 from workflows.bindings.service import list_bindings, unbind
 from workflows.db import transaction
@@ -58,6 +58,9 @@ MY_HOUSEHOLDS = Dialog(
     name="my_households", title="我的房屋", menu_key="MY_HOUSEHOLDS",
     triggers=("我的房屋", "我的房子", "解绑", "解绑房屋"),
     description="我的房屋：查看已绑定的房屋，解绑房屋",
+    examples=examples_of("my_households"), lookup=True, supersedes=("bind",),
+    keywords=r"(?<!认证)(?<!绑定)我的(房屋|房子)|解绑|解除.{0,4}绑定|名下|查.{0,3}绑定|绑定的|绑了哪"
+             r"|绑定?了(几|多少)|绑错|(取消|删除|删掉|去掉).{0,4}绑定",
     slots=(Slot("binding", list_prompt, choices=household_choices, label="房屋", exit_on_mismatch=True),),
     extract=extract_unbind, confirm=confirm_unbind, submit=unbind_household,
 )

@@ -14,9 +14,9 @@ from sqlalchemy import select
 
 from bot.context import DialogContext
 from bot.dialogs import repair_texts as t
-from bot.dialogs.spec import Abort, Choice, Dialog, Invalid, Slot
+from bot.dialogs.spec import Abort, Choice, Dialog, Invalid, Slot, examples_of
 from workflows.access import Actor
-from workflows.clock import show
+from workflows.clock import show, utcnow
 from workflows.complaints import service as complaints
 from workflows.complaints.models import Complaint, ComplaintStatus
 from workflows.db import transaction
@@ -202,9 +202,43 @@ async def complaint_unsatisfied(ctx: DialogContext) -> str:
 
 NUMBER_SLOT = Slot("number", t.TICKET_NUMBER_ASK, parse=parse_number, label="单号", example="BX-20261125-0007")
 
+
+async def waiting_complaints(ctx: DialogContext) -> list[str]:
+    """The owner's complaints that have a reply and wait for 满意/不满意."""
+    async with ctx.runtime.sessions() as session:
+        return list(await session.scalars(select(Complaint.number).where(
+            Complaint.openid == ctx.openid, Complaint.status == ComplaintStatus.REPLIED).order_by(Complaint.id)))
+
+
+def one_waiting(ctx: DialogContext) -> bool:
+    return len(ctx.facts.get("number") or []) == 1
+
+
+async def the_waiting_one(ctx: DialogContext) -> str:
+    return ctx.facts["number"][0]
+
+
+async def complaint_number_prompt(ctx: DialogContext) -> str:
+    waiting = ctx.facts.get("number") or []
+    if waiting:
+        return t.COMPLAINT_WHICH.format(numbers="、".join(waiting))
+    return t.TICKET_NUMBER_ASK_FOR.format(example=f"TS-{show(utcnow(), fmt='%Y%m%d')}-0001")
+
+
+# 满意/不满意 with exactly one complaint waiting applies to it; otherwise the owner is asked which one.
+COMPLAINT_NUMBER_SLOT = Slot("number", complaint_number_prompt, parse=parse_number, label="单号",
+                             facts=waiting_complaints, skip_if=one_waiting, default=the_waiting_one)
+
 MY_REPAIRS = Dialog(
     name="my_repairs", title="我的报修", menu_key="MY_REPAIRS", triggers=("我的报修", "报修进度", "查报修", "我的工单"),
-    description="我的报修：查看自己报修的进度、师傅和预计时间", slots=(), submit=list_my_repairs)
+    description="我的报修：查看自己报修的进度、师傅和预计时间", slots=(), submit=list_my_repairs,
+    examples=examples_of("my_repairs"), lookup=True, supersedes=("repair", "complaint"),
+    keywords=r"我的(报修|工单|投诉|维修)|进度|(报|修).{0,6}(怎么还没|处理了没|到哪)|上门了没|什么时候上门|单号"
+             r"|(报修|投诉|报的|修的|单子|报修单|的事).{0,12}(咋样了|怎么样了|如何了|排队"
+             r"|处理(得|的)?(咋样|怎么样|好了|了没|了吗)|处理完了[吗没]|派了[吗没])"
+             r"|(之前|以前|上次|前几天|昨天|前天)(提|报|投诉)的.{0,6}(报修|单子|工单|投诉|事)"
+             r"|(报修|报|投诉)(的|了的|过的).{0,10}(了没|了吗|没有|没)[?？]?$"
+             r"|查.{0,3}(报修|工单|投诉|维修)|(报修|维修|投诉)(记录|的事)")
 
 TICKET_LOOKUP = Dialog(
     name="ticket_lookup", title="查询单号", triggers=("BX", "bx", "TS", "ts", "查询单号", "查单号"),
@@ -225,11 +259,13 @@ REOPEN_REPAIR = Dialog(
     extract=extract_number_strict)
 
 COMPLAINT_OK = Dialog(
-    name="complaint_satisfied", title="投诉满意", triggers=("满意",), slots=(NUMBER_SLOT,), in_help=False,
+    name="complaint_satisfied", title="投诉满意", triggers=("满意",), slots=(COMPLAINT_NUMBER_SLOT,),
+    in_help=False,
     description="对投诉的回复满意", submit=complaint_satisfied, extract=extract_number_strict)
 
 COMPLAINT_NOT_OK = Dialog(
-    name="complaint_unsatisfied", title="投诉不满意", triggers=("不满意",), slots=(NUMBER_SLOT,), in_help=False,
+    name="complaint_unsatisfied", title="投诉不满意", triggers=("不满意",), slots=(COMPLAINT_NUMBER_SLOT,),
+    in_help=False,
     description="对投诉的回复不满意，升级给项目经理", submit=complaint_unsatisfied, extract=extract_number_strict)
 
 TICKET_DIALOGS = (MY_REPAIRS, TICKET_LOOKUP, RATE_REPAIR, REOPEN_REPAIR, COMPLAINT_OK, COMPLAINT_NOT_OK)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from bot.context import DialogContext
 from bot.dialogs import pay_texts as t
-from bot.dialogs.spec import Abort, Dialog, Invalid, Slot
+from bot.dialogs.spec import Abort, Dialog, Invalid, Slot, examples_of
 from workflows.billing.pricing import yuan
 from workflows.payments import messages as payment_messages
 from workflows.payments.links import make_pay_token
@@ -76,6 +76,9 @@ async def send_link(ctx: DialogContext) -> str:
 PAY = Dialog(
     name="pay", title="缴费", menu_key="PAY", triggers=t.PAY_TRIGGERS, requires_binding=True,
     description="缴费：查看待缴的物业费、停车费、水费等账单并在线支付",
+    examples=examples_of("pay"), explicit_only=True,  # its language (#16): a question about fees is for the FAQ
+    keywords=r"[交缴付续].{0,12}(费|月卡|停车卡)|缴费|缴纳|费.{0,3}[交缴付](一下|了吧|掉|了$|了[,，。!！ ])"
+             r"|交钱|续交|续费",
     slots=(Slot("bills", bills_prompt, parse=parse_selection, label="账单", example=t.BILLS_EXAMPLE),),
     submit=send_link,
 )

@@ -1,47 +1,39 @@
-"""报修: category → where (one of the owner's households, or a public area in words or as a WeChat location) →
-description → photos → preferred time → contact phone → (only when an open ticket like it exists) add to it or
-still create → confirm → one service call: workflows.repairs.service.open_repair or add_details."""
+"""报修: where (one of the owner's households, or a public area in words or as a WeChat location) → for a public
+area the building, then the place in it → category → (only when an open ticket like it exists, checked as soon as
+category and place are known) follow it or still create → description → photos → preferred time (home repairs that
+are not urgent) → contact phone → confirm → one service call: workflows.repairs.intake.file_repair. The opening
+message, and every answer at the place and category steps, fill what they already say (repair_extract.py)."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
-import uuid
 from typing import Any
 
 from bot.context import DialogContext
 from bot.dialogs import repair_texts as t
-from bot.dialogs.spec import Choice, Dialog, Invalid, Slot
-from bot.dialogs.when import PastWindow, parse_window, show_window, window_bounds
-from bot.dialogs.words import is_emoji_only
-from bot.services import MediaUnavailable
-from workflows.community.service import get_community, get_household
+from bot.dialogs.parsers import (
+    DESCRIPTION_LIMIT,
+    clean,
+    folded,
+    masked,
+    parse_description,
+    parse_phone,
+    parse_when,
+    store_photo,
+)
+from bot.dialogs.repair_extract import looks_like_place, only_building, public_place, read_repair
+from bot.dialogs.spec import Choice, Dialog, Invalid, Slot, SlotValues, examples_of
+from bot.dialogs.when import show_window, window_bounds
+from workflows.community.service import get_community
 from workflows.db import transaction
-from workflows.repairs import service as repairs
 from workflows.repairs.dispatch import category_specs
 from workflows.repairs.duplicates import distance_m
-from workflows.repairs.models import STATUS_LABELS, Priority, RepairTicket
-from workflows.staff.models import StaffUser
-
-DESCRIPTION_LIMIT = 500
-PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
-CATEGORY_WORDS = (("电梯", "电梯"), ("堵", "管道疏通"), ("下水", "管道疏通"), ("马桶", "管道疏通"),
-                  ("水", "水电"), ("电", "水电"), ("灯", "水电"), ("插座", "水电"), ("门", "门窗"), ("窗", "门窗"),
-                  ("锁", "门窗"), ("路灯", "公共设施"), ("健身", "公共设施"), ("道闸", "公共设施"))
+from workflows.repairs.intake import building_of, file_repair, open_ticket_like
 
 
 def _community_id(ctx: DialogContext) -> int:
     where = ctx.values.get("where") or {}
     return where.get("community_id") or ctx.owner.default_community_id
-
-
-async def new_submission_key(ctx: DialogContext) -> str:
-    """One key per dialog: a submit delivered twice finds the ticket the first one made."""
-    return f"{ctx.openid}:repair:{uuid.uuid4().hex[:16]}"
-
-
-async def always(ctx: DialogContext) -> bool:
-    return True
 
 
 async def category_choices(ctx: DialogContext) -> list[Choice]:
@@ -50,19 +42,32 @@ async def category_choices(ctx: DialogContext) -> list[Choice]:
     return [Choice(spec.name, spec.name) for spec in specs]
 
 
-async def parse_category(text: str, ctx: DialogContext) -> str:
-    """"水管漏了" → 水电 when no label matched."""
-    names = [choice.value for choice in await category_choices(ctx)]
-    for word, category in CATEGORY_WORDS:
-        if word in text and category in names:
-            return category
-    raise Invalid("请回复序号选择类别。")
+async def _names(ctx: DialogContext) -> list[str]:
+    return [choice.value for choice in await category_choices(ctx)]
+
+
+def _with(slot: str, value: Any, found: dict[str, Any], ctx: DialogContext) -> SlotValues:
+    """The asked slot's value plus whatever else the answer says that is not known yet."""
+    more = {k: v for k, v in found.items() if k not in ctx.values and k != slot}
+    if "where" in more and (ctx.values.get("where") or slot in ("building", "place")):
+        more.pop("where")
+    return SlotValues({slot: value, **more})
+
+
+async def parse_category(text: str, ctx: DialogContext) -> SlotValues:
+    """"水管漏了" → 水电 when no label matched; "水电 客厅插座没电了" also fills the description."""
+    found = read_repair(text, ctx, await _names(ctx))
+    if "category" not in found:
+        raise Invalid(t.REPAIR_CATEGORY_INVALID)
+    return _with("category", found["category"], found, ctx)
 
 
 async def where_choices(ctx: DialogContext) -> list[Choice]:
     homes = [Choice({"household_id": h.household_id, "community_id": h.community_id, "label": h.label,
-                     "public": False}, h.label) for h in ctx.owner.households]
-    return [*homes, Choice({"public": True, "text": ""}, t.REPAIR_WHERE_PUBLIC, ("公共区域", "公共", "楼道"))]
+                     "public": False}, h.label, ("家里", "我家", "家", "屋里")) for h in ctx.owner.households]
+    if len(homes) > 1:  # "家里" is no answer when there are two homes
+        homes = [Choice(c.value, c.label) for c in homes]
+    return [*homes, Choice({"public": True, "text": ""}, t.REPAIR_WHERE_PUBLIC, ("公共区域", "公共", "楼道", "外面"))]
 
 
 async def _location_value(ctx: DialogContext) -> dict[str, Any]:
@@ -74,63 +79,112 @@ async def _location_value(ctx: DialogContext) -> dict[str, Any]:
         raise Invalid(t.REPAIR_LOCATION_UNKNOWN)
     metres = distance_m(location.latitude, location.longitude, community.latitude, community.longitude)
     if metres > community.radius_m:
-        raise Invalid(t.REPAIR_LOCATION_OUTSIDE.format(community=community.name, metres=round(metres, -1)))
-    return {"public": True, "text": location.label or "微信位置", "lat": location.latitude,
+        raise Invalid(t.REPAIR_LOCATION_OUTSIDE.format(community=community.name, distance=show_distance(metres)))
+    return {"public": True, "text": location.label or t.REPAIR_WECHAT_LOCATION, "lat": location.latitude,
             "lon": location.longitude}
 
 
-async def parse_where(text: str, ctx: DialogContext) -> dict[str, Any]:
+def show_distance(metres: float) -> str:
+    """约 350 米 / 约 1.2 公里 / 约 1071 公里: what an owner can read."""
+    if metres < 1000:
+        return f"{int(round(metres, -1))} 米"
+    kilometres = metres / 1000
+    return f"{kilometres:.1f} 公里" if kilometres < 10 else f"{round(kilometres):,} 公里"
+
+
+async def parse_where(text: str, ctx: DialogContext) -> dict[str, Any] | SlotValues:
+    """家里 / 公共区域 are choices; a place in words ("5栋2单元电梯按钮坏了") fills what it says."""
     if ctx.inbound.msg_type == "location":
         return await _location_value(ctx)
-    place = _clean(text)
-    if len(place) < 2 or is_emoji_only(place):
-        raise Invalid("请回复序号，或直接说明地点。")
-    return {"public": True, "text": place[:100]}
+    found = read_repair(text, ctx, await _names(ctx))
+    if "where" in found:
+        return _with("where", found["where"], found, ctx)
+    if not looks_like_place(text):
+        raise Invalid(t.REPAIR_WHERE_INVALID)
+    return _with("where", {"public": True, "text": clean(text)[:100]}, found, ctx)
 
 
-async def place_known(ctx: DialogContext) -> bool:
+async def parse_building(text: str, ctx: DialogContext) -> SlotValues:
+    """"3号楼" / "三栋" / or a place that is in no building (大门、地下车库)."""
+    if ctx.inbound.msg_type == "location":
+        value = await _location_value(ctx)
+        return SlotValues(building=value["text"], where=value)
+    found = read_repair(text, ctx, await _names(ctx))
+    place = public_place(text)
+    if not place and not looks_like_place(text):
+        raise Invalid(t.REPAIR_BUILDING_INVALID)
+    where = {"public": True, "text": place or clean(text)[:100]}
+    return SlotValues({**_with("building", where["text"], found, ctx), "where": where})
+
+
+async def parse_place(text: str, ctx: DialogContext) -> SlotValues:
+    """The place in the building ("2单元楼道灯") completes the "where" answer: one answer, several slots."""
+    if ctx.inbound.msg_type == "location":
+        value = await _location_value(ctx)
+        return SlotValues(place=value["text"], where=value)
+    if not looks_like_place(text) and not read_repair(text, ctx, []).get("where"):
+        raise Invalid(t.REPAIR_WHERE_INVALID)
+    known = (ctx.values.get("where") or {}).get("text", "")
+    place = public_place(text) or clean(text)[:100]
+    if known and not building_of_text(place):
+        place = f"{known}{place}"
+    found = read_repair(text, ctx, await _names(ctx))
+    where = {"public": True, "text": place}
+    return SlotValues({**_with("place", place, found, ctx), "where": where})
+
+
+def building_of_text(text: str) -> bool:
+    return bool(building_of(text))
+
+
+def building_known(ctx: DialogContext) -> bool:
+    """Skip the building question: a home, or a public place already named (with or without a building)."""
     where = ctx.values.get("where") or {}
     return not where.get("public") or bool(where.get("text"))
 
 
-async def parse_place(text: str, ctx: DialogContext) -> dict[str, Any]:
-    value = await parse_where(text, ctx)
-    ctx.values["where"] = value  # the public place completes the "where" answer
-    return value
+def place_known(ctx: DialogContext) -> bool:
+    """Skip the place question unless only a building is known ("3号楼" → 3号楼的哪里？)."""
+    where = ctx.values.get("where") or {}
+    return not where.get("public") or "lat" in where or not only_building(where.get("text", ""))
 
 
-def _clean(text: str) -> str:
-    return unicodedata.normalize("NFKC", text or "").strip()
+async def place_prompt(ctx: DialogContext) -> str:
+    return t.REPAIR_PLACE.format(building=(ctx.values.get("where") or {}).get("text", ""))
 
 
-async def parse_description(text: str, ctx: DialogContext) -> str:
-    description = _clean(text)
-    if not description or is_emoji_only(description):
-        raise Invalid(t.REPAIR_DESCRIPTION_EMPTY)
-    ctx.values["description_truncated"] = len(description) > DESCRIPTION_LIMIT
-    return description[:DESCRIPTION_LIMIT]
+def no_visit_time(ctx: DialogContext) -> bool:
+    """A public-area repair or an urgent one asks no visit time."""
+    where = ctx.values.get("where") or {}
+    return bool(where.get("public")) or bool(ctx.values.get("urgent"))
 
 
-async def store_photo(text: str, ctx: DialogContext) -> str:
-    """An image message is fetched and kept (bot/media.py); a failed download is told, and the dialog goes on."""
-    if ctx.inbound.msg_type != "image":
-        raise Invalid(t.REPAIR_PHOTO_EXPECTED)
-    media = getattr(ctx.services, "media", None)
-    try:
-        if media is None:
-            raise MediaUnavailable("no media store")
-        return await media.store(ctx.inbound)
-    except MediaUnavailable as exc:
-        raise Invalid(t.REPAIR_PHOTO_FAILED) from exc
+def no_open_ticket_like(ctx: DialogContext) -> bool:
+    return not ctx.facts.get("duplicate")
 
 
-async def parse_when(text: str, ctx: DialogContext) -> dict[str, Any]:
-    try:
-        return parse_window(text, tz=ctx.runtime.settings.tz).to_json(_clean(text))
-    except PastWindow as exc:
-        raise Invalid(t.REPAIR_WHEN_PAST) from exc
-    except ValueError as exc:
-        raise Invalid(t.REPAIR_WHEN_INVALID) from exc
+async def open_ticket_facts(ctx: DialogContext) -> dict[str, Any] | None:
+    """The open ticket this report would repeat (as the reporter may see it), read once category and place are known."""
+    where = ctx.values.get("where") or {}
+    async with ctx.runtime.sessions() as session:
+        found = await open_ticket_like(
+            session, community_id=_community_id(ctx), category=ctx.values["category"],
+            household_id=where.get("household_id"), public_area=bool(where.get("public")),
+            place=where.get("text") or where.get("label", ""), latitude=where.get("lat"), longitude=where.get("lon"))
+    return None if found is None else {"id": found.ticket_id, "number": found.number, "category": found.category,
+                                       "place": found.place, "status": found.status, "mine": found.mine}
+
+
+async def duplicate_prompt(ctx: DialogContext) -> str:
+    dup = ctx.facts["duplicate"]
+    return (t.REPAIR_DUPLICATE_MINE if dup.get("mine") else t.REPAIR_DUPLICATE).format(**dup)
+
+
+async def duplicate_choices(ctx: DialogContext) -> list[Choice]:
+    dup = ctx.facts["duplicate"]
+    return [Choice({"add": dup["id"]}, t.REPAIR_DUPLICATE_ADD.format(number=dup["number"]),
+                   ("补充", "追加", "跟进", "关注", "是", "好", "就是这个", "一样")),
+            Choice("new", t.REPAIR_DUPLICATE_NEW, ("新建", "仍然新建", "不是", "不一样"))]
 
 
 def _resident_phone(ctx: DialogContext) -> str:
@@ -141,147 +195,111 @@ def _resident_phone(ctx: DialogContext) -> str:
     return next((h.resident_phone for h in ctx.owner.households if h.resident_phone), "")
 
 
-def _masked(phone: str) -> str:
-    return f"{phone[:3]}****{phone[-4:]}" if len(phone) == 11 else phone
-
-
 async def phone_prompt(ctx: DialogContext) -> str:
     return t.REPAIR_PHONE if _resident_phone(ctx) else f"{t.REPAIR_PHONE}{t.REPAIR_PHONE_ASK}"
 
 
 async def phone_choices(ctx: DialogContext) -> list[Choice]:
     phone = _resident_phone(ctx)
-    return [Choice(phone, t.REPAIR_PHONE_USE.format(phone=_masked(phone)), ("好", "可以", "是"))] if phone else []
+    return [Choice(phone, t.REPAIR_PHONE_USE.format(phone=masked(phone)), t.REPAIR_PHONE_SAME)] if phone else []
 
 
-async def parse_phone(text: str, ctx: DialogContext) -> str:
-    phone = re.sub(r"[\s\-－()]", "", _clean(text))
-    if not PHONE.match(phone):
-        raise Invalid(t.REPAIR_PHONE_INVALID)
-    return phone
-
-
-async def no_duplicate(ctx: DialogContext) -> bool:
-    """Look for an open ticket this one repeats; remember it for the question, or skip the question."""
-    values, where = ctx.values, ctx.values.get("where") or {}
-    async with ctx.runtime.sessions() as session:
-        found = await repairs.find_duplicate(
-            session, community_id=_community_id(ctx), category=values["category"],
-            household_id=where.get("household_id"), public_area=bool(where.get("public")),
-            location_text=where.get("text") or where.get("label", ""), description=values.get("description", ""),
-            latitude=where.get("lat"), longitude=where.get("lon"))
-        if found is None:
-            values.pop("_dup", None)
-            return True
-        ticket, match = found
-        technician = await session.get(StaffUser, ticket.assignee_id) if ticket.assignee_id else None
-    values["_dup"] = {"id": ticket.id, "number": ticket.number, "status": STATUS_LABELS[ticket.status],
-                      "category": ticket.category, "description": ticket.description[:60], "match": match,
-                      "technician": f"，{technician.display_name}" if technician else ""}
-    return False
-
-
-async def duplicate_prompt(ctx: DialogContext) -> str:
-    return t.REPAIR_DUPLICATE.format(**{k: v for k, v in ctx.values["_dup"].items() if k != "id"})
-
-
-async def duplicate_choices(ctx: DialogContext) -> list[Choice]:
-    dup = ctx.values["_dup"]
-    return [Choice({"add": dup["id"]}, t.REPAIR_DUPLICATE_ADD.format(number=dup["number"]), ("补充", "追加")),
-            Choice("new", t.REPAIR_DUPLICATE_NEW, ("新建", "仍然新建"))]
+async def parse_contact(text: str, ctx: DialogContext) -> str:
+    """A phone number, or "号码不用改 / 就这个" for the one the bot already knows."""
+    phone = _resident_phone(ctx)
+    if phone and re.search(r"不用改|不改|就这个|用这个|就用|不变|没变|还是这个|原来的|对的|没错|可以", folded(text)):
+        return phone
+    return await parse_phone(text, ctx)
 
 
 def show_where(value: dict | None) -> str:
     if not value:
         return ""
-    return value.get("label") or value.get("text") or "公共区域"
+    return value.get("label") or value.get("text") or t.REPAIR_PUBLIC_AREA
 
 
 async def summary(ctx: DialogContext) -> str:
     values = ctx.values
     description = values.get("description", "")
-    if values.get("description_truncated"):
+    if len(description) >= DESCRIPTION_LIMIT:
         description += t.REPAIR_DESCRIPTION_TRUNCATED.format(limit=DESCRIPTION_LIMIT)
+    when = t.REPAIR_WHEN_URGENT if values.get("urgent") else show_window(values.get("when"))
+    if (values.get("where") or {}).get("public"):
+        when = t.REPAIR_WHEN_PUBLIC
     text = t.REPAIR_SUMMARY.format(category=values.get("category"), place=show_where(values.get("where")),
                                    description=description, photos=len(values.get("photos") or []),
-                                   when=show_window(values.get("when")), phone=values.get("phone") or "")
-    duplicate = values.get("duplicate")
-    if isinstance(duplicate, dict) and values.get("_dup"):
-        text += t.REPAIR_SUMMARY_ADD.format(number=values["_dup"]["number"])
+                                   when=when, phone=values.get("phone") or "")
+    if isinstance(values.get("duplicate"), dict) and ctx.facts.get("duplicate"):
+        text += t.REPAIR_SUMMARY_ADD.format(number=ctx.facts["duplicate"]["number"])
     return text
 
 
 async def submit_repair(ctx: DialogContext) -> str:
     """One service call in one transaction: add to the open ticket, or open a new one."""
     values, where = ctx.values, ctx.values.get("where") or {}
-    duplicate, dup = values.get("duplicate"), values.get("_dup") or {}
-    photos = list(values.get("photos") or [])
+    duplicate, dup = values.get("duplicate"), ctx.facts.get("duplicate") or {}
+    preferred_from, preferred_to = window_bounds(values.get("when"))
     async with transaction(ctx.runtime.sessions) as session:
-        if isinstance(duplicate, dict):
-            ticket = await session.get(RepairTicket, duplicate["add"])
-            if ticket is not None and ticket.is_open:
-                await repairs.add_details(session, ticket=ticket, openid=ctx.openid, photos=photos,
-                                          description=values.get("description", ""), match=dup.get("match", ""),
-                                          household_id=where.get("household_id"), submission_key=values["_key"])
-                return t.REPAIR_ADDED.format(number=ticket.number, status=f"现在的状态：{ticket.status_label}。")
-        household = None
-        if where.get("household_id"):
-            household = await get_household(session, household_id=where["household_id"])
-        preferred_from, preferred_to = window_bounds(values.get("when"))
-        resident_id = next((h.resident_id for h in ctx.owner.households
-                            if h.household_id == where.get("household_id")), None)
-        ticket = await repairs.open_repair(
+        receipt = await file_repair(
             session, community_id=_community_id(ctx), openid=ctx.openid, category=values["category"],
             description=values.get("description", ""), household_id=where.get("household_id"),
-            resident_id=resident_id, building_id=household.building_id if household else None,
-            public_area=bool(where.get("public")), location_text=show_where(where), latitude=where.get("lat"),
-            longitude=where.get("lon"), photos=photos, preferred_from=preferred_from, preferred_to=preferred_to,
-            contact_phone=values.get("phone") or "", submission_key=values["_key"],
-            duplicate_of_id=dup.get("id") if duplicate == "new" else None)
-        technician = await session.get(StaffUser, ticket.assignee_id) if ticket.assignee_id else None
-        community = await get_community(session, community_id=ticket.community_id)
-        number, urgent = ticket.number, ticket.priority == Priority.URGENT
+            resident_id=next((h.resident_id for h in ctx.owner.households
+                              if h.household_id == where.get("household_id")), None),
+            public_area=bool(where.get("public")), place=show_where(where), latitude=where.get("lat"),
+            longitude=where.get("lon"), photos=list(values.get("photos") or []), preferred_from=preferred_from,
+            preferred_to=preferred_to, contact_phone=values.get("phone") or "", submission_key=ctx.submission_key,
+            add_to=duplicate["add"] if isinstance(duplicate, dict) else None,
+            duplicate_of=dup.get("id") if duplicate == "new" else None, urgent=bool(values.get("urgent")))
+    if receipt.added:
+        return t.REPAIR_ADDED.format(number=receipt.number, status=receipt.status)
     reply = t.REPAIR_SUBMITTED.format(
-        number=number, assigned=t.REPAIR_ASSIGNED.format(technician=technician.display_name) if technician else "")
-    if urgent:
-        reply += "\n" + t.REPAIR_SUBMITTED_URGENT.format(phone=community.phone if community else "")
+        number=receipt.number,
+        assigned=t.REPAIR_ASSIGNED.format(technician=receipt.technician) if receipt.technician else "")
+    if receipt.urgent:
+        reply += "\n" + t.REPAIR_SUBMITTED_URGENT.format(phone=receipt.community_phone or t.NO_PHONE)
     return reply
 
 
 async def extract_repair(text: str, ctx: DialogContext) -> dict[str, Any]:
-    """"报修 厨房水管漏水": the rest is the description, and a category when the words say it."""
-    rest = re.sub(r"^(我要报修|报修|维修)\s*[:：，,]?", "", _clean(text)).strip()
-    if len(rest) < 2 or is_emoji_only(rest):
-        return {}
-    found: dict[str, Any] = {"description": rest[:DESCRIPTION_LIMIT]}
-    try:
-        found["category"] = await parse_category(rest, ctx)
-    except Invalid:
-        pass
-    return found
+    return read_repair(text, ctx, await _names(ctx))
+
+
+async def urgent_preface(ctx: DialogContext) -> str:
+    """An emergency in the opening message gets the emergency answer before any question."""
+    if not ctx.values.get("urgent") or ctx.host is None:
+        return ""
+    return await ctx.host.emergency_note(ctx)
 
 
 REPAIR = Dialog(
     name="repair", title="报修", menu_key="REPAIR", triggers=("报修", "我要报修", "维修", "报修服务"),
     description="报修：家里或公共区域的东西坏了（水电、门窗、电梯、管道堵塞等），请师傅上门",
+    examples=examples_of("repair"),
+    keywords=r"坏了|漏水|漏了|渗水|堵了|堵住|不亮|跳闸|打不开|关不上|维修|修一下|报修|不出水|冒烟|掉了|裂了|滴水|返臭",
+    excludes=r"维修基金|维修资金|报修(电话|流程|怎么|要|收费|多久)|维修(费|电话)"
+             r"|[把将].{0,2}(路|过道|通道|楼道|楼梯|门口|出口|车位).{0,2}[堵挡占]",
     slots=(
-        Slot("_key", "", skip_if=always, default=new_submission_key, accepts=frozenset()),  # never prefilled
-        Slot("category", t.REPAIR_CATEGORY, choices=category_choices, parse=parse_category, label="类别",
-             example="水电"),
         Slot("where", t.REPAIR_WHERE, choices=where_choices, parse=parse_where, label="地点",
-             accepts=frozenset({"text", "location"}), display=show_where, example=t.REPAIR_PLACE_EXAMPLE),
-        Slot("place", t.REPAIR_PLACE, parse=parse_place, skip_if=place_known, label="具体位置",
-             accepts=frozenset({"text", "location"}), display=show_where, example=t.REPAIR_PLACE_EXAMPLE),
+             accepts=frozenset({"text", "location"}), display=show_where, example=t.REPAIR_PLACE_EXAMPLE,
+             free_text=True),
+        Slot("building", t.REPAIR_BUILDING, parse=parse_building, skip_if=building_known, label="楼栋",
+             accepts=frozenset({"text", "location"}), example=t.REPAIR_BUILDING_EXAMPLE, free_text=True),
+        Slot("place", place_prompt, parse=parse_place, skip_if=place_known, label="具体位置",
+             accepts=frozenset({"text", "location"}), example=t.REPAIR_PLACE_EXAMPLE, free_text=True),
+        Slot("category", t.REPAIR_CATEGORY, choices=category_choices, parse=parse_category, label="类别",
+             example="水电", free_text=True),
+        Slot("duplicate", duplicate_prompt, choices=duplicate_choices, skip_if=no_open_ticket_like,
+             facts=open_ticket_facts, label="已有工单",
+             display=lambda v: t.REPAIR_DUPLICATE_FOLLOW if isinstance(v, dict) else t.REPAIR_DUPLICATE_NEW),
         Slot("description", t.REPAIR_DESCRIPTION, parse=parse_description, label="问题",
-             example=t.REPAIR_DESCRIPTION_EXAMPLE),
+             example=t.REPAIR_DESCRIPTION_EXAMPLE, free_text=True),
         Slot("photos", t.REPAIR_PHOTOS, parse=store_photo, repeatable=True, optional=True, label="照片",
              accepts=frozenset({"image", "text"}), display=lambda v: f"{len(v or [])} 张"),
         Slot("when", t.REPAIR_WHEN, parse=parse_when, optional=True, label="上门时间", display=show_window,
-             example=t.REPAIR_WHEN_EXAMPLE),
-        Slot("phone", phone_prompt, choices=phone_choices, parse=parse_phone, label="联系电话",
+             example=t.REPAIR_WHEN_EXAMPLE, skip_if=no_visit_time, free_text=True),
+        Slot("phone", phone_prompt, choices=phone_choices, parse=parse_contact, label="联系电话",
              example="13800001234"),
-        Slot("duplicate", duplicate_prompt, choices=duplicate_choices, skip_if=no_duplicate, label="已有工单",
-             display=lambda v: "补充到已有工单" if isinstance(v, dict) else "新建"),
     ),
-    confirm=summary, submit=submit_repair, extract=extract_repair,
+    confirm=summary, submit=submit_repair, extract=extract_repair, preface=urgent_preface,
+    extra_values=("urgent",),
 )

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -31,6 +32,30 @@ class Abort(Exception):
     """Raised by a parser or submit to end the dialog with a message (e.g. nothing to unbind)."""
 
 
+class SlotValues(dict):
+    """What a parser returns when one answer fills several slots (like Rasa's validate_<slot> returning a dict):
+    {slot name: value}, the asked slot included. Any other return value fills the asked slot alone."""
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """What a submit returns when the bot asks one more short question in a follow-up dialog (有帮助吗？要转人工吗？):
+    the reply, then that dialog's first prompt; `values` are its context (the question it is about)."""
+
+    text: str
+    dialog: str
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+LANGUAGE = Path(__file__).parent / "language"
+
+
+def examples_of(name: str) -> tuple[str, ...]:
+    """A dialog's example sentences kept beside it in bot/dialogs/language/<name>.txt (one per line, # comments)."""
+    lines = (LANGUAGE / f"{name}.txt").read_text(encoding="utf-8").splitlines()
+    return tuple(dict.fromkeys(line.strip() for line in lines if line.strip() and not line.startswith("#")))
+
+
 @dataclass(frozen=True)
 class Choice:
     value: Any  # JSON-able value stored in the slot
@@ -41,7 +66,8 @@ class Choice:
 ChoicesFn = Callable[["DialogContext"], Awaitable[list[Choice]]]
 ParseFn = Callable[[str, "DialogContext"], Awaitable[Any]]
 TextFn = Callable[["DialogContext"], Awaitable[str]]
-CheckFn = Callable[["DialogContext"], Awaitable[bool]]
+CheckFn = Callable[["DialogContext"], bool]  # a pure predicate over ctx.values and ctx.facts
+FactsFn = Callable[["DialogContext"], Awaitable[Any]]  # reads what a slot needs (e.g. an open ticket like this one)
 
 
 @dataclass(frozen=True)
@@ -54,6 +80,8 @@ class Slot:
     optional: bool = False  # 跳过 leaves it empty
     skip_if: CheckFn | None = None  # e.g. the owner has one household: filled by `default`, not asked
     default: Callable[[DialogContext], Awaitable[Any]] | None = None
+    # Read once when the dialog reaches this slot, kept in ctx.facts[name] for skip_if, the prompt and the choices.
+    facts: FactsFn | None = None
     accepts: frozenset[str] = field(default_factory=lambda: frozenset({"text"}))  # + image, voice, location
     repeatable: bool = False  # collects several messages (photos) until 完成/好了
     display: Callable[[Any], str] | None = None  # how the value reads in the confirmation
@@ -61,6 +89,7 @@ class Slot:
     # A message that is no answer here (e.g. after a list the owner types 报修) leaves the dialog quietly and is
     # routed as a fresh message, instead of being explained as invalid.
     exit_on_mismatch: bool = False
+    free_text: bool = False  # a free-text step: questions, a change of topic and emergencies are looked at first
 
 
 @dataclass(frozen=True)
@@ -68,14 +97,27 @@ class Dialog:
     name: str  # "bind", "repair": also the intent name routing uses
     title: str  # "绑定房屋"
     slots: tuple[Slot, ...]
-    submit: Callable[[DialogContext], Awaitable[str]]  # calls one service; returns the owner's reply
+    submit: Callable[[DialogContext], Awaitable[str | FollowUp]]  # calls one service; returns the owner's reply
     triggers: tuple[str, ...] = ()  # exact keywords that start it
     menu_key: str | None = None  # the custom menu CLICK key that starts it
     confirm: TextFn | None = None  # the summary asked to be confirmed (回复 1 确认 / 2 修改); None: no confirmation
     requires_binding: bool = False  # unbound owners are invited to bind first
     extract: Callable[[str, DialogContext], Awaitable[dict[str, Any]]] | None = None  # fill several slots at once
+    extra_values: tuple[str, ...] = ()  # values besides slots an extract may fill ("urgent")
+    preface: TextFn | None = None  # said before the first question when it starts (an emergency's answer)
     description: str = ""  # one line for 帮助 and for intent routing (what the dialog is for)
     in_help: bool = True  # listed by 帮助; False for staff-only dialogs and follow-ups the bot itself prompts
     # A bare reply (1 / 2 / 同意) to a question Linli sent on its own through the outbox (a walk-in visitor waiting
     # for the owner's approval): the router asks `claims` before trigger words and starts the dialog if it says yes.
     claims: Callable[[str, DialogContext], Awaitable[bool]] | None = None
+    # Its language, handed to knowledge as an IntentSpec (bot/registry.py): example sentences routing learns from,
+    # keyword evidence (a regular expression; evidence, not a verdict), and how a question about it reads.
+    examples: tuple[str, ...] = ()
+    keywords: str = ""
+    excludes: str = ""  # words that look like its keywords but are something else ("维修基金" is no repair)
+    lookup: bool = False  # asking about it is asking for it (我的报修怎么样了？)
+    supersedes: tuple[str, ...] = ()  # when its keywords match, these dialogs' keywords do not count
+    explicit_only: bool = False  # without its keywords it is an unlikely reading
+    # A follow-up the bot itself prompts (FAQ feedback, a hand-over offer): no 取消/返回 manners, anything that is
+    # not an answer leaves it quietly and is routed afresh, it expires silently.
+    follow_up: bool = False

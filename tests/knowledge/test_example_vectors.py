@@ -7,7 +7,7 @@ import numpy as np
 from knowledge import example_vectors
 from knowledge.example_vectors import ExampleVectors
 from knowledge.index import open_chroma
-from knowledge.intents import OfflineIntentClassifier, default_intents
+from knowledge.intents import IntentSpec, OfflineIntentClassifier
 from tests.services import test_settings
 
 
@@ -43,13 +43,13 @@ def test_labelled_vectors_are_kept_in_chroma_and_read_back_by_a_new_process(tmp_
 
 
 def test_the_intent_examples_are_read_back_too(tmp_path, embedder, monkeypatch):
-    examples = {"repair": ["水管漏了", "灯坏了"], "faq": ["物业费怎么交"]}
-    OfflineIntentClassifier(CountingEmbedder(embedder), examples,
-                            store=open_chroma(test_settings(tmp_path), embedder.name)).warm()
+    intents = [IntentSpec(name="repair", description="报修", examples=["水管漏了", "灯坏了", "卫生间漏水"])]
+    OfflineIntentClassifier(CountingEmbedder(embedder),
+                            store=open_chroma(test_settings(tmp_path), embedder.name)).prepare(intents)
     monkeypatch.setattr(example_vectors, "_MATRICES", {})
     counting = CountingEmbedder(embedder)
-    classifier = OfflineIntentClassifier(counting, examples, store=open_chroma(test_settings(tmp_path), embedder.name))
-    guess = classifier.classify("卫生间水管漏水了", [s for s in default_intents() if s.name in ("repair", "faq")])
+    classifier = OfflineIntentClassifier(counting, store=open_chroma(test_settings(tmp_path), embedder.name))
+    guess = classifier.classify("卫生间水管漏水了", intents)
     assert guess.intent == "repair" and counting.embedded == 1  # only the owner's message was embedded
 
 

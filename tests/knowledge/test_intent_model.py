@@ -1,5 +1,5 @@
-"""The softmax regression behind intent routing: it learns separable labels, is deterministic, and its
-log-probabilities are proper ones."""
+"""The logistic regression (scikit-learn) behind intent routing: it learns separable labels, is deterministic, and
+its log-probabilities are proper ones."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def test_it_learns_separable_labels_and_is_deterministic() -> None:
     vectors, signals, labels = clusters(1)
     model = SoftmaxIntents.fit(vectors, signals, labels)
     again = SoftmaxIntents.fit(vectors, signals, labels)
-    assert np.array_equal(model.weights, again.weights)
+    assert np.array_equal(model.model.coef_, again.model.coef_)
     assert model.labels == ["a", "b", "c"]
     test_vectors, test_signals, test_labels = clusters(1)  # same centres, same noise: the training points
     guesses = [max(lp, key=lp.get) for lp in (model.log_probabilities(v, s)

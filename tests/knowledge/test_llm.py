@@ -13,10 +13,10 @@ import pytest
 from knowledge.assistant import Assistant
 from knowledge.entries import KnowledgeEntry
 from knowledge.index import KnowledgeIndex, open_chroma
-from knowledge.intents import default_intents
 from knowledge.llm import ANSWER_SYSTEM, LlmClient
 from tests.fakes.openai_server import FakeOpenAI
 from tests.knowledge.conftest import YGHY
+from tests.knowledge.specs import bot_intents
 from tests.services import test_settings
 
 FEE_QUESTION = "物业费能用微信交吗"
@@ -66,7 +66,7 @@ async def test_an_endpoint_that_is_down_gives_the_retrieval_answer(tmp_path, dem
     assistant = llm_assistant(tmp_path, f"http://127.0.0.1:{closed_port()}/v1", demo_index, classifier)
     answer = await assistant.answer(community_id=YGHY, question=FEE_QUESTION)
     assert answer.kind == "answer" and answer.source == "retrieval"
-    guess = await assistant.route(text="厨房水管漏了", intents=default_intents())
+    guess = await assistant.route(text="厨房水管漏了", intents=bot_intents())
     assert guess.intent == "repair" and guess.source == "offline"
 
 
@@ -135,11 +135,11 @@ async def test_prompt_injection_inside_a_document_is_ignored(tmp_path, fake_llm,
 async def test_tool_calling_routes_and_fills_slots(tmp_path, fake_llm, demo_index, classifier):
     assistant = llm_assistant(tmp_path, fake_llm.base_url, demo_index, classifier)
     fake_llm.reply_with(tool_call=("visitor", '{"date": "明天", "time": "下午三点", "plate": "沪A12345"}'))
-    guess = await assistant.route(text="明天下午三点朋友来，车牌沪A12345", intents=default_intents())
+    guess = await assistant.route(text="明天下午三点朋友来，车牌沪A12345", intents=bot_intents())
     assert (guess.intent, guess.source) == ("visitor", "llm")
     assert guess.slots == {"date": "明天", "time": "下午三点", "plate": "沪A12345"}
     tools = fake_llm.chat_requests[-1]["tools"]
-    assert sorted(t["function"]["name"] for t in tools) == sorted(spec.name for spec in default_intents())
+    assert sorted(t["function"]["name"] for t in tools) == sorted(spec.name for spec in bot_intents())
 
 
 @pytest.mark.parametrize("tool_call", [
@@ -152,12 +152,12 @@ async def test_an_invalid_tool_call_falls_back_to_the_offline_classifier(tmp_pat
                                                                         tool_call):
     assistant = llm_assistant(tmp_path, fake_llm.base_url, demo_index, classifier)
     fake_llm.reply_with(tool_call=tool_call)
-    guess = await assistant.route(text="明天下午三点朋友来，车牌沪A12345", intents=default_intents())
+    guess = await assistant.route(text="明天下午三点朋友来，车牌沪A12345", intents=bot_intents())
     assert guess.source == "offline" and guess.intent == "visitor"
 
 
 async def test_a_plain_text_reply_to_routing_uses_the_offline_classifier(tmp_path, fake_llm, demo_index, classifier):
     assistant = llm_assistant(tmp_path, fake_llm.base_url, demo_index, classifier)
     fake_llm.reply_with(content="我觉得是报修")
-    guess = await assistant.route(text="厨房水管漏了", intents=default_intents())
+    guess = await assistant.route(text="厨房水管漏了", intents=bot_intents())
     assert (guess.intent, guess.source) == ("repair", "offline")

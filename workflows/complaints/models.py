@@ -36,7 +36,7 @@ STATUS_LABELS = {
 OPEN_COMPLAINT_STATUSES = (ComplaintStatus.RECEIVED, ComplaintStatus.IN_PROGRESS, ComplaintStatus.UNSATISFIED,
                            ComplaintStatus.ESCALATED)
 
-COMPLAINT_CATEGORIES = ("噪音", "环境卫生", "停车", "邻里纠纷", "服务态度", "安全隐患", "其他")
+COMPLAINT_CATEGORIES = ("噪音", "环境卫生", "停车", "邻里纠纷", "服务态度", "安全隐患", "宠物", "其他")
 
 
 class Complaint(Timestamped, Base):

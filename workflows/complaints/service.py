@@ -201,11 +201,13 @@ async def reject(session: AsyncSession, *, complaint: Complaint, actor: Actor, f
     if feedback:
         session.add(ComplaintNote(complaint_id=complaint.id, kind="owner_feedback", author=actor.audit_name,
                                   body=feedback[:2000], created_at=now))
-    return await escalate(session, complaint=complaint, actor=SYSTEM, reason="owner unsatisfied", now=now)
+    # The owner said it in chat and hears the answer there: no second, near-identical message through the outbox.
+    return await escalate(session, complaint=complaint, actor=SYSTEM, reason="owner unsatisfied", now=now,
+                          tell_the_owner=False)
 
 
 async def escalate(session: AsyncSession, *, complaint: Complaint, actor: Actor, reason: str = "",
-                   now: datetime | None = None) -> Complaint:
+                   now: datetime | None = None, tell_the_owner: bool = True) -> Complaint:
     """升级: a manager of the community takes it over and is told; the owner hears who follows up."""
     await _check_staff(session, complaint, actor, "escalate")
     now = now or utcnow()
@@ -222,11 +224,12 @@ async def escalate(session: AsyncSession, *, complaint: Complaint, actor: Actor,
                          dedup=f"complaint:{complaint.id}:escalated:{complaint.version}",
                          text=text.COMPLAINT_ESCALATED_MANAGER.format(number=complaint.number,
                                                                       category=complaint.category))
-    await tell_owner(session, openid=complaint.openid, community_id=complaint.community_id, ref=complaint.number,
-                     event="escalated", template="complaint_status", now=now,
-                     dedup=f"complaint:{complaint.id}:escalated-owner:{complaint.version}",
-                     text=text.COMPLAINT_ESCALATED_OWNER.format(
-                         number=complaint.number, manager=manager.display_name if manager else ""))
+    if tell_the_owner:
+        await tell_owner(session, openid=complaint.openid, community_id=complaint.community_id, ref=complaint.number,
+                         event="escalated", template="complaint_status", now=now,
+                         dedup=f"complaint:{complaint.id}:escalated-owner:{complaint.version}",
+                         text=text.COMPLAINT_ESCALATED_OWNER.format(
+                             number=complaint.number, manager=manager.display_name if manager else ""))
     return complaint
 
 

@@ -106,3 +106,10 @@ async def reply(session: AsyncSession, *, escalation: Escalation, actor: Actor, 
 async def resolve(session: AsyncSession, *, escalation: Escalation, actor: Actor, note: str = "") -> Escalation:
     await _transition(session, escalation, "resolve", actor, reason=note, changes={"resolved_at": utcnow()})
     return escalation
+
+
+async def open_escalation_of(session: AsyncSession, *, community_id: int, openid: str) -> str | None:
+    """The number of the owner's escalation that is not resolved yet, or None (the bot never offers a second one)."""
+    return await session.scalar(select(Escalation.number).where(
+        Escalation.openid == openid, Escalation.community_id == community_id,
+        Escalation.status != EscalationStatus.RESOLVED).order_by(Escalation.id.desc()).limit(1))

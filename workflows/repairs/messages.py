@@ -1,6 +1,7 @@
 """Owner- and staff-facing Chinese text sent from the repairs and complaints workflows (through the outbox)."""
 
 OWNER_ACCEPTED = "您的报修 {number} 已由{technician}接单，师傅会尽快联系您（电话 {phone}）。"
+FRONT_DESK = "物业服务中心前台"  # said when neither the technician nor the community has a phone on file
 OWNER_ON_THE_WAY = "您的报修 {number}：{technician}已出发，正在上门处理。"
 OWNER_WAITING_PARTS = "您的报修 {number}：需要等配件，到货后师傅马上继续处理。{note}"
 OWNER_RESUMED = "您的报修 {number}：配件到了，师傅继续处理。"

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from workflows.access import SYSTEM, Actor, ActorKind
 from workflows.audit.service import record_event
 from workflows.clock import as_utc, utcnow
+from workflows.community.models import Community
 from workflows.numbering import next_ticket_number
 from workflows.repairs import messages as text
 from workflows.repairs.dispatch import category_spec, choose_technician, may_take
@@ -99,6 +100,12 @@ def _technician_name(staff: StaffUser | None) -> str:
     return staff.display_name if staff is not None else "维修师傅"
 
 
+async def _community_phone(session: AsyncSession, ticket: RepairTicket) -> str:
+    """The community's phone, said instead of a technician's that is not on file (never the label 物业服务电话)."""
+    community = await session.get(Community, ticket.community_id)
+    return community.phone if community and community.phone else text.FRONT_DESK
+
+
 async def _tell_technician(session: AsyncSession, ticket: RepairTicket, technician: StaffUser) -> None:
     message = text.TECH_NEW_ORDER.format(
         number=ticket.number, category=ticket.category, location=ticket.location_text or "未说明地点",
@@ -118,16 +125,17 @@ async def open_repair(session: AsyncSession, *, community_id: int, openid: str, 
                       preferred_from: datetime | None = None, preferred_to: datetime | None = None,
                       contact_phone: str = "", submission_key: str | None = None, duplicate_of_id: int | None = None,
                       now: datetime | None = None, auto_dispatch: bool = True,
-                      priority: Priority | None = None) -> RepairTicket:
+                      priority: Priority | None = None, urgent: bool = False) -> RepairTicket:
     """Create a ticket (numbered, SLA set) and dispatch it; the same submission_key twice gives the same ticket.
-    `priority` overrides the one read from the words (an alarm is urgent whatever it says)."""
+    `priority` overrides the one read from the words (an alarm is urgent whatever it says); `urgent`: the owner said
+    so (赶紧、水漫出来) even when no urgent word of the category matched."""
     if submission_key is not None:
         existing = await ticket_by_submission(session, submission_key=submission_key)
         if existing is not None:
             return existing
     now = now or utcnow()
     spec = await category_spec(session, community_id=community_id, category=category)
-    priority = priority or priority_for(category, description)
+    priority = priority or (Priority.URGENT if urgent else priority_for(category, description))
     respond_by, resolve_by = sla_targets(created_at=now, priority=priority, resolve_hours=spec.resolve_hours)
     # The number is allocated first: its upsert opens the transaction, so on SQLite the savepoint below is nested in
     # it (a SAVEPOINT opening the transaction would commit at its RELEASE). A lost race only skips a number.
@@ -235,7 +243,8 @@ async def accept(session: AsyncSession, *, ticket: RepairTicket, actor: Actor, n
     technician = await _staff(session, actor.staff_id)
     await _tell_owner(session, ticket, text.OWNER_ACCEPTED.format(
         number=ticket.number, technician=_technician_name(technician),
-        phone=(technician.phone if technician and technician.phone else "物业服务电话")), "accepted", policy, now)
+        phone=technician.phone if technician and technician.phone else await _community_phone(session, ticket)),
+        "accepted", policy, now)
     return ticket
 
 

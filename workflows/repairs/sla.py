@@ -31,6 +31,7 @@ DEFAULT_CATEGORIES = (
     CategorySpec("电梯", "电梯", 8),
     CategorySpec("公共设施", "公共设施", 72),
     CategorySpec("管道疏通", "管道疏通", 24),
+    CategorySpec("燃气", "水电", 4),  # 燃气灶、燃气表 (a smell of gas is urgent and goes to the emergency line first)
     CategorySpec("其他", "其他", 72),
 )
 

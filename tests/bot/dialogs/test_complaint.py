@@ -22,7 +22,11 @@ async def test_owner_files_an_anonymous_noise_complaint(owner: Owner, runtime) -
     assert "噪音" in await owner.say("投诉")
     assert "具体情况" in await owner.say("噪音")
     assert "照片" in await owner.say("楼上每天晚上十一点后还在装修")
-    assert "匿名" in await owner.say("跳过")
+    summary = await owner.say("跳过")
+    assert "匿名：否" in summary  # asked only when the owner mentions it; changed at the confirmation
+    edit = await owner.say("2")
+    number = next(line.split(".")[0] for line in edit.splitlines() if "匿名" in line)
+    assert "匿名" in await owner.say(number)
     summary = await owner.say("1")
     assert "匿名：是" in summary
     reply = await owner.say("1")
@@ -35,8 +39,8 @@ async def test_a_complaint_about_a_named_staff_member_goes_to_someone_else(owner
     await owner.bind_demo_flat()
     for line in ("投诉", "服务态度"):
         await owner.say(line)
-    assert "具体情况" in await owner.say("小林")
-    for line in ("前台小林说话很冲", "跳过", "2"):
+    assert "哪位工作人员" in await owner.say("她说话很冲，态度很差")
+    for line in ("小林", "跳过"):
         await owner.say(line)
     await owner.say("1")
     [complaint] = await complaints_of(runtime)
@@ -47,7 +51,7 @@ async def test_a_complaint_about_a_named_staff_member_goes_to_someone_else(owner
 
 async def test_unsatisfied_owner_escalates_to_the_manager_from_chat(owner: Owner, runtime) -> None:
     await owner.bind_demo_flat()
-    for line in ("投诉", "停车", "有车一直停在消防通道", "跳过", "2"):
+    for line in ("投诉", "停车", "有车一直停在消防通道", "跳过"):
         await owner.say(line)
     await owner.say("1")
     [complaint] = await complaints_of(runtime)
@@ -59,3 +63,11 @@ async def test_unsatisfied_owner_escalates_to_the_manager_from_chat(owner: Owner
     assert "项目经理" in await owner.say(f"不满意 {complaint.number}")
     [after] = await complaints_of(runtime)
     assert after.status == ComplaintStatus.ESCALATED
+
+
+async def test_a_complaint_that_says_what_and_why_is_not_asked_again(owner: Owner, runtime) -> None:
+    await owner.bind_demo_flat()
+    reply = await owner.say("投诉噪音 隔壁装修天天早上七点就开始砸墙，别说是我投诉的")
+    assert "照片" in reply and "哪方面" not in reply and "具体情况" not in reply
+    summary = await owner.say("没照片")
+    assert "砸墙" in summary and "匿名：是" in summary

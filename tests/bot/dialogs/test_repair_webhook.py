@@ -33,11 +33,11 @@ async def test_a_public_area_repair_reported_over_the_webhook_is_stored_once(wse
     replies: list[str] = []
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://linli.test") as client:
-            for line in ("绑定房屋", "1", "1", "1单元101", "张伟", "1234", "报修", "公共设施", "2"):
+            for line in ("绑定房屋", "1", "1", "1单元101", "张伟", "1234", "报修", "2"):
                 replies.append(await send(client, inner_xml(OWNER, content=line)))
             replies.append(await send(client, inner_xml(OWNER, "location", Location_X="31.2209", Location_Y="121.5441",
                                                         Scale="16", Label="上海市浦东新区阳光路88号")))
-            for line in ("3栋门口路灯不亮", "跳过", "随时", "1"):
+            for line in ("公共设施", "3栋门口路灯不亮", "跳过", "1"):
                 replies.append(await send(client, inner_xml(OWNER, content=line)))
             confirm = inner_xml(OWNER, content="1", msg_id="7000000000000000001")
             replies.append(await send(client, confirm))
@@ -49,8 +49,9 @@ async def test_a_public_area_repair_reported_over_the_webhook_is_stored_once(wse
         await app.state.bot.transcript.stop()
         await app.state.wechat_api.close()
         await runtime.close()
-    assert "具体位置" in replies[8]
+    assert "微信位置" in replies[7]
+    assert "哪一类" in replies[8]
     assert "描述" in replies[9]
-    assert "请确认报修信息" in replies[13] and "阳光路88号" in replies[13]
-    assert "已提交报修，单号 BX-" in replies[14]
+    assert "请确认报修信息" in replies[12] and "阳光路88号" in replies[12]  # a public area asks no visit time
+    assert "已提交报修，单号 BX-" in replies[13]
     assert len(tickets) == 1 and tickets[0].public_area and tickets[0].latitude == 31.2209

@@ -1,0 +1,78 @@
+"""When a message as a whole is a command: an exact trigger (报修, 绑定房屋), or a trigger followed by what the dialog's
+extract reads ("报修 厨房水管漏了"). A trigger inside a compound word or a question (维修基金…, 报修电话多少) is no
+command: keyword rules are evidence for intent routing, not a verdict. A typo one character away from a command
+(报秀, 保修, 頭訴) is confirmed (您是要报修吗？), never guessed."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.dialogs.spec import Dialog
+from bot.dialogs.words import looks_like_question, normalize
+from bot.registry import DialogRegistry
+
+# Traditional characters owners' phones may produce in command words, and the homophones pinyin input slips to
+# (报秀 → 报修, 保修 → 报修, 投述 → 投诉, 转人宫 → 转人工), folded before comparing; a fold is confirmed, never assumed.
+_TRADITIONAL = str.maketrans("訴報脩繳費綁幫頁單號務戶錶態護維秀休保述宫", "诉报修缴费绑帮页单号务户表态护维修修报诉工")
+_QUESTION = re.compile(r"怎么|怎样|如何|多少|几点|哪|谁|什么|多久|能不能|可不可以|要不要|是否|咋|啥|吗|呢|[?？]")
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_SEPARATOR = re.compile(r"^[\s:：，,。.！!、]")
+
+
+@dataclass(frozen=True)
+class Command:
+    dialog: Dialog
+    text: str  # what the dialog's extract reads ("" for an exact trigger)
+    typo: bool = False  # one character away from a trigger: ask before starting
+
+
+def _fold(text: str) -> str:
+    return normalize(text).translate(_TRADITIONAL).lower()
+
+
+def _one_off(word: str, trigger: str) -> bool:
+    return len(word) == len(trigger) and sum(a != b for a, b in zip(word, trigger, strict=True)) == 1
+
+
+_LEAD_IN = re.compile(r"^(我想要|我想|我要|帮我|麻烦|请|我)(?=.)")
+
+
+def command_for(registry: DialogRegistry, text: str) -> Command | None:
+    raw = normalize(text).lower()
+    word = _fold(text)
+    if not word:
+        return None
+    triggers = registry.trigger_words()
+    exact = triggers.get(raw) or triggers.get(_LEAD_IN.sub("", raw))  # "我要交物业费" is the command 交物业费
+    if exact is not None:
+        return Command(exact, "")
+    folded_exact = triggers.get(word) or triggers.get(_LEAD_IN.sub("", word))
+    if folded_exact is not None and not folded_exact.follow_up:  # 頭訴: a traditional-character spelling, confirmed
+        return Command(folded_exact, text, typo=True)
+    question = looks_like_question(word) or bool(_QUESTION.search(word))
+    best: tuple[int, Dialog] | None = None
+    for trigger, dialog in triggers.items():
+        if dialog.extract is None or not word.startswith(trigger) or len(trigger) < 2:
+            continue
+        if question or (dialog.excludes and re.search(dialog.excludes, word)):
+            continue
+        rest = normalize(text)[len(trigger):]
+        if rest and not (_SEPARATOR.match(text.strip()[len(trigger):] or " ") or len(rest) >= 2):
+            continue  # "报修单" is a word of its own, "报修 漏水" / "报修家里的" are commands
+        if best is None or len(trigger) > best[0]:
+            best = (len(trigger), dialog)
+    if best is not None:
+        return Command(best[1], text)
+    if question or len(word) > 8:
+        return None
+    bare = _LEAD_IN.sub("", word)
+    for trigger, dialog in triggers.items():
+        head = bare[:len(trigger)]
+        if head in triggers or (dialog.excludes and re.search(dialog.excludes, bare)):
+            continue  # "维修基金" is no typo of 报修: 维修 is a word of its own
+        if (len(trigger) >= 2 and _CJK.search(trigger) and not dialog.follow_up
+                and (dialog.in_help or dialog.examples) and _one_off(head, trigger)):
+            if len(bare) == len(trigger) or dialog.extract is not None:
+                return Command(dialog, text, typo=True)
+    return None

@@ -1,0 +1,93 @@
+"""Short questions the bot itself asks outside a guided dialog, run by the same engine: 这个回答有帮助吗 (FAQ
+feedback), 您是想问哪一个 (numbered FAQ choices), 要转人工吗 (the hand-over offer) and 您是要报修吗 (a typo close to
+a command). Each is a one-slot follow-up dialog: an answer is handled, anything else leaves it and is routed afresh."""
+
+from __future__ import annotations
+
+import re
+
+from bot import texts
+from bot.context import DialogContext
+from bot.dialogs.spec import Choice, Dialog, FollowUp, Invalid, Slot
+from bot.dialogs.words import normalize
+from workflows.escalations.models import EscalationReason
+
+YES = ("1", "是", "是的", "好", "好的", "要", "需要", "确认", "确定", "对", "可以", "嗯", "行", "转", "转人工", "人工")
+NO = ("2", "否", "不", "不用", "不要", "不用了", "不需要", "算了", "没事", "不是")
+_NO = re.compile(r"^(不|别|没事|算了|否|2$)")
+_YES = re.compile(r"^(是|对|嗯|好|要|行|可以|需要|确认|确定|转|麻烦|帮我|1$)")
+_QUESTION = re.compile(r"多少|几点|电话|怎么|哪|什么|吗|呢|[?？]")
+
+
+async def yes_no(ctx: DialogContext) -> list[Choice]:
+    return [Choice(True, texts.OFFER_YES_LABEL, YES), Choice(False, texts.OFFER_NO_LABEL, NO)]
+
+
+async def parse_yes_no(text: str, ctx: DialogContext) -> bool:
+    """"对对 是报修", "嗯嗯", "不用 我自己去问": an answer; "算了 那物业电话多少" is a new question, not an answer."""
+    word = normalize(text)
+    if _QUESTION.search(word) and len(word) > 3:
+        raise Invalid("")
+    if _NO.match(word):
+        return False
+    if _YES.match(word):
+        return True
+    raise Invalid("")
+
+
+async def feedback_choices(ctx: DialogContext) -> list[Choice]:
+    return [Choice(True, texts.FEEDBACK_YES_LABEL, ("有帮助", "有用", "好的", "谢谢")),
+            Choice(False, texts.FEEDBACK_NO_LABEL, ("没帮助", "没用", "不对", "没有帮助"))]
+
+
+async def record_feedback(ctx: DialogContext) -> str | FollowUp:
+    helpful = bool(ctx.values["helpful"])
+    await ctx.host.record_feedback(ctx, entry_id=ctx.values.get("entry_id"), question=ctx.values.get("question", ""),
+                                   helpful=helpful)
+    if helpful:
+        return texts.FEEDBACK_THANKS
+    return await ctx.host.offer_person(ctx, EscalationReason.UNHELPFUL_ANSWER, ctx.values.get("question", ""),
+                                       texts.FEEDBACK_SORRY)
+
+
+async def listed_questions(ctx: DialogContext) -> list[Choice]:
+    return [Choice(entry_id, question) for question, entry_id in ctx.values.get("choices", [])]
+
+
+async def answer_picked(ctx: DialogContext) -> str | FollowUp:
+    entry_id = ctx.values["picked"]
+    question = next((q for q, e in ctx.values.get("choices", []) if e == entry_id), "")
+    return await ctx.host.answer_entry(ctx, entry_id, question)
+
+
+async def hand_over_or_not(ctx: DialogContext) -> str:
+    if not ctx.values["yes"]:
+        ctx.host.declined_person(ctx)
+        return texts.HANDOVER_DECLINED
+    reason = EscalationReason(ctx.values.get("reason", EscalationReason.LOW_CONFIDENCE.value))
+    return await ctx.host.escalate(ctx, reason, ctx.values.get("question", ""))
+
+
+async def start_meant(ctx: DialogContext) -> str | FollowUp:
+    if not ctx.values["yes"]:
+        return texts.HANDOVER_DECLINED
+    return FollowUp("", ctx.values["meant"])
+
+
+async def did_you_mean(ctx: DialogContext) -> str:
+    return texts.DID_YOU_MEAN_ASK.format(title=ctx.values.get("title", ""))
+
+
+def _yes_no_slot(name: str, prompt) -> Slot:  # noqa: ANN001 - text or async prompt
+    return Slot(name, prompt, choices=yes_no, parse=parse_yes_no)
+
+
+FAQ_FEEDBACK = Dialog(name="faq_feedback", title="回答反馈", follow_up=True, in_help=False,
+                      slots=(Slot("helpful", texts.FEEDBACK_ASK, choices=feedback_choices),), submit=record_feedback)
+FAQ_CHOICES = Dialog(name="faq_choices", title="选择问题", follow_up=True, in_help=False,
+                     slots=(Slot("picked", texts.CHOOSE_QUESTION, choices=listed_questions),), submit=answer_picked)
+HANDOVER_OFFER = Dialog(name="handover_offer", title="转人工", follow_up=True, in_help=False,
+                        slots=(_yes_no_slot("yes", texts.OFFER_PERSON),), submit=hand_over_or_not)
+DID_YOU_MEAN = Dialog(name="did_you_mean", title="确认", follow_up=True, in_help=False,
+                      slots=(_yes_no_slot("yes", did_you_mean),), submit=start_meant)
+FOLLOW_UPS = [FAQ_FEEDBACK, FAQ_CHOICES, HANDOVER_OFFER, DID_YOU_MEAN]

@@ -1,0 +1,80 @@
+"""Every free-text answer is looked at before a slot's parser stores it (Slot.free_text): a question is answered and
+the step asked again; a change of topic (算了，先问个别的) leaves the dialog keeping its draft for ten minutes; another
+command switches, keeping the draft (a one-step one such as 帮助 is answered and the step asked again); an emergency
+(漏水、着火、困电梯) gets the emergency answer at once and marks the report urgent — at the description step it is the
+description, at any other step it is never stored; 跳过 at a required step is explained. Anything else goes to the
+parser."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from bot import texts
+from bot.commands import command_for
+from bot.context import DialogContext
+from bot.conversation import Conversation
+from bot.dialogs.engine import NOT_HEARD, REROUTE, DialogEngine
+from bot.dialogs.spec import Dialog, FollowUp, Invalid, Slot
+from bot.dialogs.words import looks_like_question, normalize
+
+CHANGE_OF_TOPIC = re.compile(r"^(算了|先不报|先不修|先不投诉|不报了|不修了|不弄了|回头再说|换个话题)"
+                             r"|先问(个|一下|问)?别的|问(个|点)别的")
+EMERGENCY = re.compile(r"(?<![不没])着火|起火|火灾|冒烟|烟很大|困人|被困|困在|困住|关在电梯|卡在电梯|煤气味|燃气味"
+                       r"|漏气|水漫|漫出来|漫了|淹了|喷水|爆管|水管爆|管子爆|触电|漏电|有人晕倒|救命|到处都是水")
+QUESTION_WORDS = re.compile(r"多少|几点|电话|怎么|哪里|在哪|什么时候|吗|呢|[?？]|收不收|要不要|是不是|能不能|会不会")
+# At the description step "电话打不通的门禁" or "什么时候都漏" describe; these only ask.
+STRONG_QUESTION = re.compile(r"多少|几点|怎么|哪里|在哪|吗|呢|[?？]|收不收|要不要钱|收费|会不会|能不能|是不是真"
+                             r"|多久|咋")
+
+
+class Listening:
+    async def hear(self, engine: DialogEngine, conv: Conversation, ctx: DialogContext, dialog: Dialog, slot: Slot,
+                   text: str) -> Any:
+        if not slot.free_text:
+            return NOT_HEARD
+        word = normalize(text)
+        if EMERGENCY.search(word):
+            conv.values["urgent"] = True
+            note = await ctx.host.emergency_note(ctx) if ctx.host else texts.EMERGENCY
+            if slot.name == "description":  # the emergency is the description: kept, and the report is urgent
+                try:
+                    engine._store(conv, slot, await engine._parse(slot, ctx, text, conv.choices))
+                except Invalid:
+                    return await self._again(engine, conv, ctx, slot, note)
+                return f"{note}\n{await engine._accepted(conv, ctx, dialog, conv.slot_index)}"
+            return await self._again(engine, conv, ctx, slot, note)
+        command = command_for(ctx.registry, text) if ctx.registry is not None else None
+        if command is not None and not command.typo and command.dialog.name != dialog.name:
+            if not command.dialog.slots and not command.dialog.follow_up:  # 帮助, 缴费: answer, carry on here
+                info = await command.dialog.submit(ctx)
+                info = info.text if isinstance(info, FollowUp) else info
+                prompt = await engine._prompt(conv, ctx, slot)
+                return texts.QUESTION_THEN_CONTINUE.format(answer=info, prompt=prompt)
+            conv.park(time.time())  # the owner started something else: keep the draft, let the router start it
+            return REROUTE
+        if CHANGE_OF_TOPIC.search(word):
+            rest = CHANGE_OF_TOPIC.sub("", word).lstrip("，,。 ")
+            rest = re.sub(r"^(我)?(先)?(问(个|一下|问)?(事|别的)?|啊|那个)+", "", rest).lstrip("，,。 ")
+            conv.park(time.time())
+            left = texts.DRAFT_KEPT.format(title=dialog.title)
+            if rest and (looks_like_question(rest) or QUESTION_WORDS.search(rest)):
+                answer = await engine.host.answer_question(ctx, rest)
+                return f"{answer}\n\n{left}" if answer else f"{texts.NO_ANSWER_NOTED}{left}"
+            return f"{left}{texts.ASK_AWAY}"
+        questions = STRONG_QUESTION if slot.name == "description" else QUESTION_WORDS
+        if looks_like_question(word) or questions.search(word):
+            answer = await engine.host.answer_question(ctx, text)
+            prompt = await engine._prompt(conv, ctx, slot)
+            if answer:
+                return texts.QUESTION_THEN_CONTINUE.format(answer=answer, prompt=prompt)
+            return texts.NO_ANSWER_THEN_CONTINUE.format(prompt=prompt)
+        if word in texts.SKIP_WORDS and not slot.optional:
+            return await self._again(engine, conv, ctx, slot, texts.CANNOT_SKIP)
+        return NOT_HEARD
+
+    @staticmethod
+    async def _again(engine: DialogEngine, conv: Conversation, ctx: DialogContext, slot: Slot, lead: str) -> str:
+        return f"{lead}\n{await engine._prompt(conv, ctx, slot)}"
+

@@ -1,0 +1,71 @@
+"""Parsers several dialogs share: a description, a photo, a phone number, a visit time. Each returns a value or
+raises Invalid with what is expected; none of them touches ctx.values (the engine stores what they return)."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from bot.context import DialogContext
+from bot.dialogs import repair_texts as t
+from bot.dialogs.spec import Invalid
+from bot.dialogs.when import PastWindow, parse_window
+from bot.dialogs.words import is_emoji_only
+from bot.services import MediaUnavailable
+from knowledge.small_talk import small_talk_reply
+
+DESCRIPTION_LIMIT = 500
+PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+
+
+def clean(text: str) -> str:
+    """What the owner typed, trimmed; full-width punctuation is kept (normalise only for matching)."""
+    return (text or "").strip()
+
+
+def folded(text: str) -> str:
+    """For matching only: half-width, no spaces."""
+    return "".join(unicodedata.normalize("NFKC", text or "").split())
+
+
+async def parse_description(text: str, ctx: DialogContext) -> str:
+    """What happened, in the owner's words; "好" or "谢谢" is no description."""
+    description = clean(text)
+    if (not description or is_emoji_only(description) or len(folded(description)) < 2
+            or small_talk_reply(description) is not None):
+        raise Invalid(t.REPAIR_DESCRIPTION_EMPTY)
+    return description[:DESCRIPTION_LIMIT]
+
+
+async def store_photo(text: str, ctx: DialogContext) -> str:
+    """An image message is fetched and kept (bot/media.py); a failed download is told, and the dialog goes on."""
+    if ctx.inbound.msg_type != "image":
+        raise Invalid(t.REPAIR_PHOTO_EXPECTED)
+    media = getattr(ctx.services, "media", None)
+    try:
+        if media is None:
+            raise MediaUnavailable("no media store")
+        return await media.store(ctx.inbound)
+    except MediaUnavailable as exc:
+        raise Invalid(t.REPAIR_PHOTO_FAILED) from exc
+
+
+async def parse_when(text: str, ctx: DialogContext) -> dict[str, Any]:
+    try:
+        return parse_window(text, tz=ctx.runtime.settings.tz).to_json(clean(text))
+    except PastWindow as exc:
+        raise Invalid(t.REPAIR_WHEN_PAST) from exc
+    except ValueError as exc:
+        raise Invalid(t.REPAIR_WHEN_INVALID) from exc
+
+
+async def parse_phone(text: str, ctx: DialogContext) -> str:
+    phone = re.sub(r"[\s\-－()]", "", unicodedata.normalize("NFKC", text or ""))
+    if not PHONE.match(phone):
+        raise Invalid(t.REPAIR_PHONE_INVALID)
+    return phone
+
+
+def masked(phone: str) -> str:
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) == 11 else phone

@@ -1,0 +1,135 @@
+"""What a repair message already says (我家厨房漏水了赶紧来人 / 3栋2单元电梯又坏了 / 水电 客厅插座没电了): home or
+public area (with building, unit and facility), category, description, preferred time and urgency, so the dialog
+asks none of it again. Used on the opening message and on every answer at the place and category steps."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.context import DialogContext
+from bot.dialogs.parsers import DESCRIPTION_LIMIT, clean, folded
+from bot.dialogs.when import PastWindow, parse_window
+from bot.dialogs.words import is_emoji_only, looks_like_question
+from workflows.repairs.intake import BUILDING, UNIT, building_of, facility_of, unit_of
+
+# Words → category, the first that matches wins; a facility says its category first (大门的杆子 is 公共设施).
+FACILITY_CATEGORY = {"电梯": "电梯", "大门": "公共设施", "路灯": "公共设施", "健身器材": "公共设施", "楼道灯": "水电",
+                     "单元门": "门窗", "信箱": "公共设施", "垃圾站": "公共设施"}
+CATEGORY_WORDS = (("电梯", "电梯"), ("燃气", "燃气"), ("煤气", "燃气"), ("天然气", "燃气"), ("堵", "管道疏通"),
+                  ("下水", "管道疏通"), ("马桶", "管道疏通"), ("地漏", "管道疏通"), ("路灯", "公共设施"),
+                  ("健身", "公共设施"), ("道闸", "公共设施"), ("水", "水电"), ("电", "水电"), ("灯", "水电"),
+                  ("插座", "水电"), ("跳闸", "水电"), ("门", "门窗"), ("窗", "门窗"), ("锁", "门窗"))
+HOME = re.compile(r"我家|家里|家中|屋里|我们家|自己家|室内|卧室|厨房|卫生间|客厅|阳台|洗手间|厕所|浴室|书房|主卧|次卧"
+                  r"|马桶|热水器|天花板|吊顶|暖气|空调|水龙头|我屋|燃气表|燃气灶")
+PUBLIC = re.compile(r"公共区域|公共|电梯|楼道|走廊|大堂|车库|地库|大门|门禁|单元门|路灯|花园|垃圾站|楼梯间|小区门"
+                    r"|道闸|健身"
+                    r"|消防|声控灯|楼梯灯|过道|草坪|广场|信箱|快递柜")
+URGENT = re.compile(r"赶紧|赶快|快点|快来|尽快|马上|立刻|紧急|急死|很急|着急|急急|水漫|漫出来|漫了|淹了|淹水|喷水|冒烟"
+                    r"|(?<![不没])着火|起火|火灾|困人|被困|困在|困住|关在|爆了|爆管|跑水|到处都是水|煤气味|燃气味"
+                    r"|漏气|触电|漏电")
+PLACE_HINT = re.compile(r"[0-9一二三四五六七八九十]+(号楼|栋|幢|单元|号|室|层|楼)"
+                        r"|楼|栋|幢|单元|室|层|门|梯|楼道|过道|通道|走道|库|园|站"
+                        r"|场|口|廊|厅|房|区|路|墙|顶|窗|池|亭|边|旁|前面|后面|下面|里|厨|卫|阳台|车位|大堂|花坛")
+TRIGGER = re.compile(r"^(我要报修|我想报修|报修一下|报个修|紧急报修|报修|维修)[\s:：，,。.！!]*"
+                     r"|[\s，,。]*(帮我|给我|我要|要|请)?(报修一下|报个修|报一下修|报修|维修一下)[吧啊呀。！!]*$")
+FILLER = re.compile(r"公共区域|公共|家里|我家|家中|屋里|的|了|要|我|帮|一下|报修|维修|其他|类|区域|这边|那边"
+                    r"|[^\u4e00-\u9fff]")
+THINGS = re.compile(r"电梯|燃气|煤气|天然气|下水|马桶|地漏|路灯|健身|道闸|灯|插座|门|窗|锁|水|电")
+HOME_ROOM = re.compile(r"厨房|卫生间|客厅|卧室|阳台|洗手间|厕所|浴室|书房|天花板|马桶|热水器|水龙头|燃气表|燃气灶|屋里")
+WHEN = re.compile(r"(今天|明天|后天|大后天|(下)?(周|星期|礼拜)[一二三四五六日天])?(上午|下午|晚上|中午|早上|傍晚)?"
+                  r"([0-9]{1,2}|[一二两三四五六七八九十]{1,3})?[点:：]?(半|以后|之后|后)?")
+
+
+def looks_like_place(text: str) -> bool:
+    """A place step accepts what names a place (3栋2单元楼道, 车库入口, 我家厨房), not a question or a phrase."""
+    word = folded(text)
+    return (len(word) >= 2 and not is_emoji_only(word) and not looks_like_question(word)
+            and not re.search(r"不知道|不清楚|不确定|不懂|说不好", word) and bool(PLACE_HINT.search(word)))
+
+
+def is_urgent(text: str) -> bool:
+    return bool(URGENT.search(folded(text)))
+
+
+def public_place(text: str) -> str:
+    """"3栋2单元电梯又坏了" → "3号楼2单元电梯"; "中心花园的路灯不亮了" → "中心花园的路灯"; "" when nothing is named."""
+    word = folded(text)
+    building, unit = building_of(word), unit_of(word)
+    spots = [m for m in PUBLIC.finditer(word) if not m.group(0).startswith("公共")]
+    head = (f"{building}号楼" if building else "") + (f"{unit}单元" if unit else "")
+    if not spots:
+        return head
+    start, end = spots[0].start(), spots[-1].end()
+    while start > 0 and re.match(r"[\u4e00-\u9fff]", word[start - 1]) and word[start - 1] not in "修报我要在的楼栋元":
+        start -= 1  # 中心花园, 小区大门, 地下车库
+    return head + word[start:end]
+
+
+def only_building(text: str) -> bool:
+    """"3号楼" / "5栋2单元": a building (and unit) but no facility or place word."""
+    rest = UNIT.sub("", BUILDING.sub("", folded(text)))
+    return bool(building_of(text)) and not PUBLIC.search(rest.replace("公共区域", ""))
+
+
+def description_of(text: str) -> str:
+    """The owner's words about the problem, as they typed them; "" when the text only names place and category."""
+    body = TRIGGER.sub("", clean(text)).strip(" ，,。:：")
+    rest = FILLER.sub("", UNIT.sub("", BUILDING.sub("", folded(body))))
+    for _, category in CATEGORY_WORDS:
+        rest = rest.replace(category, "")
+    rest = THINGS.sub("", PUBLIC.sub("", rest))  # "2单元楼道灯" names a place and a thing, not what is wrong
+    return body[:DESCRIPTION_LIMIT] if rest else ""
+
+
+def when_of(text: str, ctx: DialogContext) -> dict[str, Any] | None:
+    for match in WHEN.finditer(folded(text)):
+        phrase = match.group(0)
+        if len(phrase) < 2 or not re.search(r"天|周|星期|礼拜|午|晚|早|点", phrase):
+            continue
+        try:
+            return parse_window(phrase, tz=ctx.runtime.settings.tz).to_json(phrase)
+        except (PastWindow, ValueError):
+            continue
+    return None
+
+
+def category_of(text: str, names: list[str]) -> str | None:
+    word = folded(text)
+    by_facility = FACILITY_CATEGORY.get(facility_of(word))
+    if by_facility in names:
+        return by_facility
+    for name in sorted(names, key=len, reverse=True):
+        if name in word and name != "其他":
+            return name
+    for word_part, category in CATEGORY_WORDS:
+        if word_part in word and category in names:
+            return category
+    return "其他" if "其他" in word and "其他" in names else None
+
+
+def read_repair(text: str, ctx: DialogContext, names: list[str]) -> dict[str, Any]:
+    """Every slot the text fills: where, category, description, when, urgent."""
+    word = folded(text)
+    found: dict[str, Any] = {}
+    if is_urgent(word):
+        found["urgent"] = True
+    public, home = PUBLIC.search(word), HOME.search(word)
+    if public and not HOME_ROOM.search(word):  # 我家老人坐的电梯 is the building's elevator; 我家厨房 is home
+        found["where"] = {"public": True, "text": public_place(word)}
+    elif home and len(ctx.owner.households) == 1:
+        h = ctx.owner.households[0]
+        found["where"] = {"household_id": h.household_id, "community_id": h.community_id, "label": h.label,
+                          "public": False}
+    elif building_of(word):
+        found["where"] = {"public": True, "text": public_place(word)}
+    category = category_of(word, names)
+    if category:
+        found["category"] = category
+    description = description_of(text)
+    if description:
+        found["description"] = description
+    when = when_of(text, ctx)
+    if when:
+        found["when"] = when
+    return found

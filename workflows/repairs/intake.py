@@ -1,0 +1,158 @@
+"""Owner intake of repairs (报修 from the bot): the open ticket a report would repeat, and the one call that files it.
+
+Both take and return plain values, so the bot never holds an ORM row. A public-area report repeats an open ticket of
+the same category when the building (after the roster's own normalisation: 3 = 3号楼 = 3栋 = 三号楼) and the facility
+(电梯, 楼道灯, 大门 …) agree, or its WeChat location lies within 80 m; a home report repeats an open ticket of the
+same household and category. Another household is shown only the ticket's number, category, place and status.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from workflows.clock import utcnow
+from workflows.community.service import get_community, get_household, normalize_building
+from workflows.repairs import service as repairs
+from workflows.repairs.duplicates import NEAR_METRES, distance_m
+from workflows.repairs.models import OPEN_STATUSES, STATUS_LABELS, Priority, RepairTicket
+from workflows.staff.models import StaffUser
+
+PUBLIC_LOOKBACK = timedelta(days=14)
+BUILDING = re.compile(r"([0-9]+|[一二两三四五六七八九十]+)(号楼|栋|幢|座|号(?!室))")
+UNIT = re.compile(r"([0-9]+|[一二两三四五六七八九十]+)单元")
+_CAPITALS = str.maketrans("壹贰叁肆伍陆柒捌玖拾", "一二三四五六七八九十")
+# Facilities of a public area, the words owners use for each; the first that matches names the facility.
+FACILITIES = (
+    ("电梯", r"电梯|轿厢"),
+    ("垃圾站", r"垃圾站|垃圾房|垃圾桶|垃圾箱"),
+    ("车库", r"车库|地库|卷帘门"),
+    ("大门", r"大门|小区门|道闸|栏杆|岗亭|抬杆|杆子"),
+    ("路灯", r"路灯|草坪灯|庭院灯"),
+    ("大堂", r"大堂|大厅|门厅"),
+    ("楼道灯", r"(楼道|走廊|过道|楼梯|声控|感应).{0,3}灯"),
+    ("单元门", r"单元门|门禁|楼下的门|防盗门"),
+    ("楼道", r"楼道|走廊|过道|楼梯"),
+    ("水管", r"水管|管道|下水|排水|井盖"),
+    ("健身器材", r"健身|器材|秋千|滑梯"),
+    ("花园", r"花园|草坪|绿化"),
+    ("信箱", r"信箱|快递柜"),
+)
+
+
+@dataclass(frozen=True)
+class OpenTicketView:
+    """What the reporter may see of an open ticket: never its description (it may hold names and phones)."""
+
+    ticket_id: int
+    number: str
+    category: str
+    place: str
+    status: str
+    match: str  # same_household | public_area
+    mine: bool  # the reporter's own household's ticket
+
+
+@dataclass(frozen=True)
+class RepairReceipt:
+    number: str
+    added: bool  # the details went to an open ticket instead of a new one
+    status: str
+    urgent: bool
+    technician: str  # "" when nobody is assigned yet
+    community_phone: str
+
+
+def _folded(text: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", text or "").split()).translate(_CAPITALS)
+
+
+def building_of(text: str) -> str:
+    """"3栋电梯" / "三号楼" / "叁号楼" / "3号楼2单元" → "3"; "" when no building is named."""
+    match = BUILDING.search(_folded(text))
+    return normalize_building(match.group(1)) if match else ""
+
+
+def unit_of(text: str) -> str:
+    match = UNIT.search(_folded(text))
+    return normalize_building(match.group(1)) if match else ""
+
+
+def facility_of(text: str) -> str:
+    folded = _folded(text)
+    return next((name for name, pattern in FACILITIES if re.search(pattern, folded)), "")
+
+
+def _same_public_place(ticket: RepairTicket, *, place: str, latitude: float | None, longitude: float | None) -> bool:
+    if None not in (latitude, longitude, ticket.latitude, ticket.longitude):
+        if distance_m(latitude, longitude, ticket.latitude, ticket.longitude) <= NEAR_METRES:
+            return True
+    theirs = ticket.location_text or ticket.description
+    facility = facility_of(place)
+    if not facility or facility != facility_of(theirs) or building_of(place) != building_of(theirs):
+        return False
+    mine_unit, their_unit = unit_of(place), unit_of(theirs)
+    return not (mine_unit and their_unit and mine_unit != their_unit)  # 2单元's elevator is not 1单元's
+
+
+async def open_ticket_like(session: AsyncSession, *, community_id: int, category: str, household_id: int | None,
+                           public_area: bool, place: str = "", latitude: float | None = None,
+                           longitude: float | None = None, now: datetime | None = None) -> OpenTicketView | None:
+    """The open ticket this report would repeat, as the reporter may see it; None when there is none."""
+    base = select(RepairTicket).where(RepairTicket.community_id == community_id, RepairTicket.category == category,
+                                      RepairTicket.status.in_(OPEN_STATUSES)).order_by(RepairTicket.id.desc())
+    found, match = None, ""
+    if household_id is not None and not public_area:
+        found = await session.scalar(base.where(RepairTicket.household_id == household_id,
+                                                RepairTicket.public_area.is_(False)).limit(1))
+        match = "same_household"
+    elif public_area:
+        since = (now or utcnow()) - PUBLIC_LOOKBACK
+        for ticket in await session.scalars(base.where(RepairTicket.public_area.is_(True),
+                                                       RepairTicket.created_at >= since).limit(50)):
+            if _same_public_place(ticket, place=place, latitude=latitude, longitude=longitude):
+                found, match = ticket, "public_area"
+                break
+    if found is None:
+        return None
+    return OpenTicketView(ticket_id=found.id, number=found.number, category=found.category,
+                          place=found.location_text or "", status=STATUS_LABELS[found.status], match=match,
+                          mine=household_id is not None and found.household_id == household_id)
+
+
+async def file_repair(session: AsyncSession, *, community_id: int, openid: str, category: str, description: str,
+                      household_id: int | None, resident_id: int | None, public_area: bool, place: str,
+                      latitude: float | None, longitude: float | None, photos: list[str],
+                      preferred_from: datetime | None, preferred_to: datetime | None, contact_phone: str,
+                      submission_key: str, add_to: int | None = None, duplicate_of: int | None = None,
+                      urgent: bool = False) -> RepairReceipt:
+    """Add the report to the open ticket `add_to`, or open a new ticket; the same submission_key gives the same."""
+    if add_to is not None:
+        ticket = await session.get(RepairTicket, add_to)
+        if ticket is not None and ticket.is_open:
+            await repairs.add_details(session, ticket=ticket, openid=openid, photos=photos, description=description,
+                                      match="public_area" if public_area else "same_household",
+                                      household_id=household_id, submission_key=submission_key)
+            return await _receipt(session, ticket, added=True)
+    household = await get_household(session, household_id=household_id) if household_id else None
+    ticket = await repairs.open_repair(
+        session, community_id=community_id, openid=openid, category=category, description=description,
+        household_id=household_id, resident_id=resident_id, building_id=household.building_id if household else None,
+        public_area=public_area, location_text=place, latitude=latitude, longitude=longitude, photos=photos,
+        preferred_from=preferred_from, preferred_to=preferred_to, contact_phone=contact_phone,
+        submission_key=submission_key, duplicate_of_id=duplicate_of, urgent=urgent)
+    return await _receipt(session, ticket, added=False)
+
+
+async def _receipt(session: AsyncSession, ticket: RepairTicket, *, added: bool) -> RepairReceipt:
+    technician = await session.get(StaffUser, ticket.assignee_id) if ticket.assignee_id else None
+    community = await get_community(session, community_id=ticket.community_id)
+    return RepairReceipt(number=ticket.number, added=added, status=ticket.status_label,
+                         urgent=ticket.priority == Priority.URGENT,
+                         technician=technician.display_name if technician else "",
+                         community_phone=community.phone if community and community.phone else "")
