@@ -69,3 +69,8 @@ async def parse_phone(text: str, ctx: DialogContext) -> str:
 
 def masked(phone: str) -> str:
     return f"{phone[:3]}****{phone[-4:]}" if len(phone) == 11 else phone
+
+
+def always(ctx: DialogContext) -> bool:
+    """skip_if for a slot that is never asked (filled by its default)."""
+    return True

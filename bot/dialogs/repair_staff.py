@@ -11,7 +11,7 @@ from bot.context import DialogContext
 from bot.dialogs import repair_texts as t
 from bot.dialogs.my_repairs import extract_number_strict as extract_number
 from bot.dialogs.my_repairs import parse_number
-from bot.dialogs.repair import store_photo
+from bot.dialogs.parsers import store_photo
 from bot.dialogs.spec import Dialog, Slot
 from workflows.access import Actor
 from workflows.db import transaction

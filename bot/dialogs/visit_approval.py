@@ -9,7 +9,7 @@ import unicodedata
 from typing import Any
 
 from bot.context import DialogContext
-from bot.dialogs.repair import always
+from bot.dialogs.parsers import always
 from bot.dialogs.spec import Abort, Choice, Dialog, Slot
 from devices.walk_ins import open_for_walk_in
 from workflows.db import transaction

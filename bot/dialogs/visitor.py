@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.context import DialogContext
 from bot.dialogs import visitor_texts as t
-from bot.dialogs.repair import PHONE, always
+from bot.dialogs.parsers import PHONE, always
 from bot.dialogs.spec import Choice, Dialog, Invalid, Slot, examples_of
 from bot.dialogs.when import PastWindow, parse_window, show_window
 from bot.dialogs.words import is_emoji_only

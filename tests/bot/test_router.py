@@ -47,30 +47,16 @@ async def test_view_and_location_events_get_an_empty_reply(owner: Owner) -> None
     assert await owner.event("LOCATION") == ""
 
 
-@pytest.mark.parametrize(("word", "what"), [("缴费", "线上缴费"), ("交物业费", "线上缴费"), ("交费", "线上缴费"),
-                                            ("访客", "线上访客登记"), ("访客登记", "线上访客登记"),
-                                            ("来访", "线上访客登记")])
-async def test_payment_and_visitors_are_honestly_not_open_yet_and_a_person_is_offered(owner: Owner, runtime,
-                                                                                       word: str, what: str) -> None:
-    reply = await owner.say(word)
-    assert f"{what}还没有在这里开通" in reply and "要转人工客服吗" in reply
-    assert await escalations_of(runtime, owner.openid) == []  # asked first, never handed over silently
-    assert "RG-" in await owner.say("1")
-    [escalation] = await escalations_of(runtime, owner.openid)
-    assert escalation.reason == "not_yet_available"
+@pytest.mark.parametrize("word", ["缴费", "交物业费", "交费"])
+async def test_paying_starts_the_pay_dialog_which_asks_an_unbound_owner_to_bind(owner: Owner, runtime,
+                                                                                word: str) -> None:
+    assert "缴费需要先绑定房屋" in await owner.say(word)  # the dialog itself: tests/bot/dialogs/test_pay.py
+    assert await escalations_of(runtime, owner.openid) == []
 
 
-async def test_pay_and_visitor_give_the_knowledge_base_answer_first(runtime) -> None:
-    assistant = TinyAssistant(answers={"物业费在哪交": Answer("answer", "可以到物业前台刷卡，或办理银行代扣。")})
-    bot = make_bot(runtime, assistant=assistant)
-    reply = await Owner(bot).say("物业费在哪交")
-    assert "物业前台" in reply
-    await bot.transcript.stop()
-
-
-async def test_pay_and_visitor_menu_clicks_answer_the_same_way(owner: Owner, runtime) -> None:
-    assert "线上缴费还没有" in await owner.event("CLICK", "PAY")
-    assert "线上访客登记还没有" in await owner.event("CLICK", "VISITOR")
+async def test_pay_and_visitor_menu_clicks_start_their_dialogs(owner: Owner, runtime) -> None:
+    assert "缴费需要先绑定房屋" in await owner.event("CLICK", "PAY")
+    assert "访客登记" in await owner.event("CLICK", "VISITOR")  # an unbound owner is invited to bind first
     assert await escalations_of(runtime, owner.openid) == []
 
 
@@ -252,13 +238,14 @@ async def test_routing_on_postgres_and_redis_too(any_runtime) -> None:
     bot = make_bot(any_runtime, assistant=assistant)
     owner = Owner(bot, "chat-router-any")
     try:
-        assert "线上缴费还没有" in await owner.say("缴费")
+        assert "人工客服" in await owner.say("转人工")
         assert "有帮助吗" in await owner.say("快递放哪？")
         assert "抱歉没帮上忙" in await owner.say("2")
         assert await owner.event("unsubscribe") == ""
     finally:
         await bot.transcript.stop()
-    assert await escalations_of(any_runtime, owner.openid) == []  # offered, not opened
+    reasons = [e.reason for e in await escalations_of(any_runtime, owner.openid)]
+    assert reasons == ["asked_for_person"]  # the unhelpful answer joined the open escalation
     async with any_runtime.sessions() as session:
         logged = list(await session.scalars(select(MessageLog).where(MessageLog.openid == owner.openid)))
     assert len(logged) == 7  # 4 in, 3 out (unsubscribe gets no reply)
