@@ -1,4 +1,4 @@
-"""数据分析 and 操作记录: honest figures (empty modules → empty charts, unbuilt modules would say 暂未开通), exports, roles, scoping."""
+"""数据分析 and 操作记录: honest figures (empty modules → empty charts), exports, roles, scoping."""
 
 from __future__ import annotations
 
