@@ -82,7 +82,9 @@ async def test_a_400000_row_roster_is_refused_while_the_webhook_keeps_answering(
         took = time.perf_counter() - started
         await pinger
     assert response.status_code == 400 and "一次最多导入 5000 行" in response.text
-    assert len(latencies) >= 3
+    # Refused fast: before the fix the parse alone held the event loop 14–20 s. A quick refusal may leave room for
+    # only one or two webhook requests, so their number is not asserted, only that each one was answered at once.
+    assert latencies and took < 5.0, (latencies, took)
     # Before: every request waited 14–20 s behind the parse. The p99 < 100 ms figure is measured on an idle machine
     # by benchmarks/roster_webhook.py; here, on a shared CI box, no request may wait anywhere near the parse.
     assert max(latencies) < 1.0, (max(latencies), statistics.median(latencies), took)
