@@ -54,7 +54,7 @@ bench: $(STAMP)
 # leave-one-community-out, beside the two baselines (plain e5 nearest question; jieba BM25) in the same run.
 eval: $(STAMP)
 	$(BIN)/linli kb eval-communities
-	$(BIN)/python -m bot.eval.conversations bot/eval/conversations/dev.jsonl bot/eval/conversations/holdout.jsonl
+	$(BIN)/python -m linli.eval_conversations bot/eval/conversations/dev.jsonl bot/eval/conversations/holdout.jsonl
 
 clean:
 	rm -rf $(VENV) var build

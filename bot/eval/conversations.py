@@ -2,7 +2,7 @@
 BRIEF.md) through the real router, `bot.router.Bot.respond`, on a seeded demo database with the real FAQ assistant,
 and prints the pass rate per class. Persona A is bound to 1栋1单元101 (张伟), B to a flat in 3栋, N is unbound.
 
-    .venv/bin/python -m bot.eval.conversations bot/eval/conversations/dev.jsonl [--misses] [--only d001,d002]
+    .venv/bin/python -m linli.eval_conversations bot/eval/conversations/dev.jsonl [--misses] [--only d001,d002]
 
 A conversation passes when every expectation of every turn holds (bot/eval/checks.py). Each conversation gets a
 fresh copy of the seeded database, so one conversation's tickets are not another's duplicates.
@@ -10,12 +10,11 @@ fresh copy of the seeded database, so one conversation's tickets are not another
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import json
 import shutil
 import tempfile
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,20 +53,23 @@ class CountingAssistant:
         return getattr(self.inner, name)
 
 
+Seed = Callable[[Settings], Awaitable[Any]]
+
+
 def settings_for(folder: Path, database: Path) -> Settings:
     return Settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{database}", chroma_path=str(folder / "chroma"),
                     media_dir=str(folder / "media"), redis_url="", run_workers_in_process=False)
 
 
-async def prepare(folder: Path) -> Path:
-    """Migrate and seed one template database (and the FAQ's vectors) for every conversation to copy."""
-    from linli.demo import seed_everything
+async def prepare(folder: Path, seed: Seed) -> Path:
+    """Migrate and seed one template database (and the FAQ's vectors) for every conversation to copy. `seed` is the
+    composition root's demo seeding (linli.demo.seed_everything), passed in: bot/ does not import linli/."""
     from workflows.migrate import upgrade
 
     template = folder / "template.db"
     settings = settings_for(folder, template)
     upgrade(settings.database_url)
-    await seed_everything(settings)
+    await seed(settings)
     return template
 
 
@@ -173,12 +175,13 @@ def load(path: Path) -> list[dict[str, Any]]:
     return [row for row in rows if row["id"] not in dropped]
 
 
-async def evaluate(paths: list[Path], *, only: set[str] | None = None, misses: bool = False) -> dict[str, Any]:
+async def evaluate(paths: list[Path], *, seed: Seed, only: set[str] | None = None,
+                   misses: bool = False) -> dict[str, Any]:
     from knowledge.assistant import build_assistant
 
     folder = Path(tempfile.mkdtemp(prefix="linli-eval-"))
     try:
-        template = await prepare(folder)
+        template = await prepare(folder, seed)
         assistant = build_assistant(settings_for(folder, template))
         assistant.warm(default_registry().intent_specs())
         report: dict[str, Any] = {}
@@ -213,16 +216,3 @@ def show(name: str, figures: dict[str, Any]) -> None:
     for cls, (good, count) in figures["classes"].items():
         print(f"  {cls:16s} {good:3d}/{count:<3d} {100 * good / max(count, 1):5.1f} %")
 
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("paths", nargs="+", type=Path)
-    parser.add_argument("--misses", action="store_true", help="print every failed expectation")
-    parser.add_argument("--only", default="", help="comma-separated conversation ids")
-    args = parser.parse_args()
-    only = {i for i in args.only.split(",") if i} or None
-    asyncio.run(evaluate(args.paths, only=only, misses=args.misses))
-
-
-if __name__ == "__main__":
-    main()
