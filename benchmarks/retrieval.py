@@ -130,7 +130,8 @@ def main() -> None:
         measure("assistant.answer, no LLM (target p99 < 50 ms)",
                 lambda q: loop.run_until_complete(assistant.answer(community_id=1, question=q)), questions)
         loop.close()
-        print(f"RSS at the end: {rss_mb():.0f} MB; load average {load_average()}")
+        print(f"RSS of the serving process at the end (model, index, intent classifier, answers given): "
+              f"{rss_mb():.0f} MB (target < 400 MB); load average {load_average()}")
 
 
 if __name__ == "__main__":
