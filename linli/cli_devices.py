@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -16,6 +18,7 @@ from workflows.settings import Settings
 devices_app = typer.Typer(help="Devices over MQTT (门禁、道闸、表、报警): registry, gateway, simulator.",
                           no_args_is_help=True)
 console = Console()
+T = TypeVar("T")
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
@@ -25,32 +28,51 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
-def _need_broker(settings: Settings) -> None:
+def _broker_settings() -> Settings:
+    """Settings for a command that talks to the broker: it exits when LINLI_MQTT_URL is not set, and logs."""
+    settings = Settings()
     if not settings.mqtt_url:
         console.print("[red]LINLI_MQTT_URL is not set[/red]: devices are off. "
                       "Example: LINLI_MQTT_URL=mqtt://127.0.0.1:1883 (docs/devices.md)")
         raise typer.Exit(2)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    return settings
+
+
+async def _read(settings: Settings, read: Callable[[Any], Awaitable[T]]) -> T:
+    """Run one read in a session of a runtime of its own, closed afterwards."""
+    from workflows.runtime import Runtime
+
+    runtime = Runtime.from_settings(settings)
+    try:
+        async with runtime.sessions() as session:
+            return await read(session)
+    finally:
+        await runtime.close()
+
+
+async def _community_devices(settings: Settings, code: str) -> tuple[Any, list[Any]]:
+    """The community with this code and its devices (DeviceView rows); BadParameter when there is none."""
+    from sqlalchemy import select
+
+    from workflows.community.models import Community
+    from workflows.devices.service import devices_of
+
+    async def read(session: Any) -> tuple[Any, list[Any]]:
+        found = await session.scalar(select(Community).where(Community.code == code))
+        if found is None:
+            raise typer.BadParameter(f"no community with code {code}")
+        return found, await devices_of(session, community_ids={found.id})
+
+    return await _read(settings, read)
 
 
 @devices_app.command("list")
 def list_devices(community: str = typer.Option("YGHY", help="community code")) -> None:
     """The community's devices, online or not."""
-    from sqlalchemy import select
-
-    from workflows.community.models import Community
-    from workflows.devices.service import devices_of
-    from workflows.runtime import Runtime
 
     async def run() -> None:
-        runtime = Runtime.from_settings(Settings())
-        try:
-            async with runtime.sessions() as session:
-                found = await session.scalar(select(Community).where(Community.code == community))
-                if found is None:
-                    raise typer.BadParameter(f"no community with code {community}")
-                rows = await devices_of(session, community_ids={found.id})
-        finally:
-            await runtime.close()
+        found, rows = await _community_devices(Settings(), community)
         table = Table(title=f"{found.name} 设备")
         for column in ("code", "类型", "名称", "位置", "在线"):
             table.add_column(column)
@@ -67,9 +89,7 @@ def gateway(name: str = typer.Option("default", help="gateway name (one per brok
     from linli.devices import build_gateway
     from workflows.runtime import Runtime
 
-    settings = Settings()
-    _need_broker(settings)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = _broker_settings()
 
     async def run() -> None:
         runtime = Runtime.from_settings(settings)
@@ -91,27 +111,12 @@ def simulate(community: str = typer.Option("YGHY", help="community code"),
              alarm_after: float = typer.Option(0.0, help="make the first alarm sensor alarm after N seconds")) -> None:
     """A virtual community on the broker: gates that acknowledge, meters that report, sensors that alarm.
     Type `alarm CODE`, `clear CODE`, `scan GATE CODE` or `jam GATE` on stdin while it runs."""
-    from sqlalchemy import select
-
     from devices.simulator import Simulator, VirtualDevice
-    from workflows.community.models import Community
-    from workflows.devices.service import devices_of
-    from workflows.runtime import Runtime
 
-    settings = Settings()
-    _need_broker(settings)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    settings = _broker_settings()
 
     async def run() -> None:
-        runtime = Runtime.from_settings(settings)
-        try:
-            async with runtime.sessions() as session:
-                found = await session.scalar(select(Community).where(Community.code == community))
-                if found is None:
-                    raise typer.BadParameter(f"no community with code {community}")
-                rows = await devices_of(session, community_ids={found.id})
-        finally:
-            await runtime.close()
+        _, rows = await _community_devices(settings, community)
         virtual = [VirtualDevice(community=community, code=d.code, kind=d.kind.value, subtype=d.subtype)
                    for d in rows]
         sim = Simulator(url=settings.mqtt_url, root=settings.mqtt_topic_root, devices=virtual,
@@ -151,22 +156,26 @@ async def _commands(sim, stop: asyncio.Event) -> None:  # noqa: ANN001 - a Simul
             if reader.at_eof():
                 return
             continue
-        words = line.split()
         try:
-            if words[0] == "alarm":
-                console.print(f"alarm {await sim.alarm(words[1])}")
-            elif words[0] == "clear":
-                console.print(f"cleared {await sim.alarm(words[1], clear=True)}")
-            elif words[0] == "scan":
-                console.print(f"scan {await sim.present(words[1], words[2], method='qr')}")
-            elif words[0] == "code":
-                console.print(f"code {await sim.present(words[1], words[2], method='code')}")
-            elif words[0] == "jam":
-                sim.by_code[words[1]].refuse_with = "jammed"
-            else:
-                console.print("alarm CODE | clear CODE | scan GATE PASS | code GATE DIGITS | jam GATE")
+            console.print(await _drive(sim, line.split()))
         except (IndexError, KeyError) as exc:
             console.print(f"[red]{exc}[/red]")
+
+
+USAGE = "alarm CODE | clear CODE | scan GATE PASS | code GATE DIGITS | jam GATE"
+
+
+async def _drive(sim, words: list[str]) -> str:  # noqa: ANN001 - a Simulator
+    """One stdin line: what the named simulated device did."""
+    verb = words[0]
+    if verb in ("alarm", "clear"):
+        return f"{verb} {await sim.alarm(words[1], clear=verb == 'clear')}"
+    if verb in ("scan", "code"):
+        return f"{verb} {await sim.present(words[1], words[2], method='qr' if verb == 'scan' else 'code')}"
+    if verb == "jam":
+        sim.by_code[words[1]].refuse_with = "jammed"
+        return f"jammed {words[1]}"
+    return USAGE
 
 
 @devices_app.command("acl")
@@ -177,20 +186,14 @@ def print_acl(community: str = typer.Option("", help="community code; default: e
     from devices.mosquitto import acl
     from workflows.community.models import Community
     from workflows.devices.models import Device
-    from workflows.runtime import Runtime
 
     settings = Settings()
 
-    async def run() -> str:
-        runtime = Runtime.from_settings(settings)
-        try:
-            async with runtime.sessions() as session:
-                query = select(Community.code, Device.code).join(Device, Device.community_id == Community.id)
-                if community:
-                    query = query.where(Community.code == community)
-                rows = (await session.execute(query.order_by(Community.code, Device.code))).all()
-        finally:
-            await runtime.close()
+    async def read(session: Any) -> str:
+        query = select(Community.code, Device.code).join(Device, Device.community_id == Community.id)
+        if community:
+            query = query.where(Community.code == community)
+        rows = (await session.execute(query.order_by(Community.code, Device.code))).all()
         return acl(settings.mqtt_topic_root, [(c, d) for c, d in rows])
 
-    print(asyncio.run(run()))
+    print(asyncio.run(_read(settings, read)))
