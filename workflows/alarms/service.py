@@ -17,12 +17,13 @@ from workflows.audit.service import record_event
 from workflows.clock import show, utcnow
 from workflows.community.models import Community
 from workflows.devices.models import Device, DeviceKind
+from workflows.duty.service import on_duty_security
 from workflows.escalations.service import Actor
 from workflows.numbering import next_ticket_number
 from workflows.repairs import service as repairs
-from workflows.repairs.models import Priority
+from workflows.repairs.models import Priority, Reporter
 from workflows.repairs.notify import managers_of, tell_staff
-from workflows.staff.models import Role, StaffCommunity, StaffUser
+from workflows.staff.models import Role, StaffUser
 from workflows.statemachine import next_state
 
 ACTIVE = (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED)
@@ -34,13 +35,12 @@ async def open_incident_for(session: AsyncSession, *, device_id: int) -> AlarmIn
                                                             AlarmIncident.status.in_(ACTIVE)))
 
 
-async def on_duty_chain(session: AsyncSession, *, community_id: int) -> list[StaffUser]:
-    """Who is told, in order: the community's security staff (保安), then its managers (项目经理)."""
-    guards = list(await session.scalars(
-        select(StaffUser).join(StaffCommunity, StaffCommunity.staff_id == StaffUser.id)
-        .where(StaffCommunity.community_id == community_id, StaffUser.role == Role.SECURITY,
-               StaffUser.active.is_(True)).order_by(StaffUser.id)))
-    return guards + await managers_of(session, community_id=community_id)
+async def on_duty_chain(session: AsyncSession, *, community_id: int,
+                        at: datetime | None = None) -> list[StaffUser]:
+    """Who is told, in order: the security staff (保安) on duty by the community's roster (every active guard when
+    nobody is rostered for the moment, workflows.duty), then its managers (项目经理)."""
+    on_duty = await on_duty_security(session, community_id=community_id, at=at)
+    return on_duty.staff + await managers_of(session, community_id=community_id)
 
 
 def _fmt(incident: AlarmIncident, device: Device, community: Community, template: str, **extra: object) -> str:
@@ -74,10 +74,10 @@ async def raise_alarm(session: AsyncSession, *, device: Device, alarm: str, deta
         location_text=device.location or device.name, priority=Priority.URGENT,
         description=text.REPAIR_DESCRIPTION.format(number=number, device=device.name, location=device.location,
                                                    alarm=incident.alarm_label, detail=f"：{detail}" if detail else ""),
-        submission_key=f"alarm:{incident.id}")
+        submission_key=f"alarm:{incident.id}", reporter=Reporter.SYSTEM)
     incident.repair_ticket_id = ticket.id
     community = await session.get(Community, device.community_id)
-    chain = await on_duty_chain(session, community_id=device.community_id)
+    chain = await on_duty_chain(session, community_id=device.community_id)  # on duty now, whatever the device clock
     first = [chain[0]] if chain and chain[0].role == Role.SECURITY else []
     message = _fmt(incident, device, community, text.ALARM_TO_STAFF, ticket=ticket.number)
     for staff in [*first, *(s for s in chain if s.role == Role.MANAGER)]:
@@ -135,7 +135,7 @@ async def escalate_unacknowledged(session: AsyncSession, *, now: datetime | None
     for incident in due:
         device = await session.get(Device, incident.device_id)
         community = await session.get(Community, incident.community_id)
-        chain = await on_duty_chain(session, community_id=incident.community_id)
+        chain = await on_duty_chain(session, community_id=incident.community_id, at=now)
         incident.escalation_level += 1
         waiting = [s for s in chain if s.id not in incident.notified_staff_ids]
         targets = waiting[:1] or chain

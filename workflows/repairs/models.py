@@ -51,6 +51,14 @@ class Priority(enum.StrEnum):
     URGENT = "urgent"  # 紧急 (7×24: 电梯困人、漏水、停电…)
 
 
+class Reporter(enum.StrEnum):
+    """Who opened a work order: an owner in WeChat (openid is theirs, they hear its progress) or the system (an alarm
+    sensor: openid names it, "device:smoke-b1", and no owner is told anything; staff follow it in the back office)."""
+
+    OWNER = "owner"
+    SYSTEM = "system"
+
+
 class RepairTicket(Timestamped, Base):
     __tablename__ = "repair_tickets"
     __table_args__ = (Index("ix_repair_tickets_community_status", "community_id", "status"),)
@@ -58,7 +66,9 @@ class RepairTicket(Timestamped, Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(24), unique=True)  # BX-20261124-0007
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)
-    openid: Mapped[str] = mapped_column(String(64), index=True)  # the owner who reported it
+    openid: Mapped[str] = mapped_column(String(64), index=True)  # the owner who reported it (or device:CODE)
+    reporter: Mapped[Reporter] = mapped_column(str_enum(Reporter, 12), default=Reporter.OWNER,
+                                               server_default=Reporter.OWNER.value)
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), default=None)
     household_id: Mapped[int | None] = mapped_column(ForeignKey("households.id"), default=None, index=True)
     building_id: Mapped[int | None] = mapped_column(ForeignKey("buildings.id"), default=None, index=True)

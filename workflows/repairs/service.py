@@ -23,7 +23,14 @@ from workflows.numbering import next_ticket_number
 from workflows.repairs import messages as text
 from workflows.repairs.dispatch import category_spec, choose_technician, may_take
 from workflows.repairs.duplicates import find_open_duplicate, followers
-from workflows.repairs.models import DuplicatePrevented, Priority, RepairNote, RepairStatus, RepairTicket
+from workflows.repairs.models import (
+    DuplicatePrevented,
+    Priority,
+    RepairNote,
+    RepairStatus,
+    RepairTicket,
+    Reporter,
+)
 from workflows.repairs.notify import tell_owner, tell_staff
 from workflows.repairs.sla import priority_for, sla_targets
 from workflows.repairs.states import TRANSITIONS
@@ -78,11 +85,13 @@ FOLLOWER_EVENTS = ("accepted", "on_the_way", "waiting_parts", "resumed", "comple
 
 async def _tell_owner(session: AsyncSession, ticket: RepairTicket, message: str, event: str,
                       policy: RepairPolicy, now: datetime | None) -> None:
-    """The reporting owner, and for the steps that matter the neighbours who added to the ticket."""
+    """The reporting owner (not a sensor), and for the steps that matter the neighbours who added to the ticket."""
     if not policy.notify_owner:
         return
-    await tell_owner(session, openid=ticket.openid, community_id=ticket.community_id, text=message,
-                     ref=ticket.number, event=event, now=now, dedup=f"repair:{ticket.id}:{event}:{ticket.version}")
+    if ticket.reporter == Reporter.OWNER:  # a sensor's ticket has no owner to tell (its openid names the device)
+        await tell_owner(session, openid=ticket.openid, community_id=ticket.community_id, text=message,
+                         ref=ticket.number, event=event, now=now,
+                         dedup=f"repair:{ticket.id}:{event}:{ticket.version}")
     if event not in FOLLOWER_EVENTS:
         return
     follower_text = text.FOLLOWER_COMPLETED.format(number=ticket.number) if event == "completed" else message
@@ -125,10 +134,12 @@ async def open_repair(session: AsyncSession, *, community_id: int, openid: str, 
                       preferred_from: datetime | None = None, preferred_to: datetime | None = None,
                       contact_phone: str = "", submission_key: str | None = None, duplicate_of_id: int | None = None,
                       now: datetime | None = None, auto_dispatch: bool = True,
-                      priority: Priority | None = None, urgent: bool = False) -> RepairTicket:
+                      priority: Priority | None = None, urgent: bool = False,
+                      reporter: Reporter = Reporter.OWNER) -> RepairTicket:
     """Create a ticket (numbered, SLA set) and dispatch it; the same submission_key twice gives the same ticket.
     `priority` overrides the one read from the words (an alarm is urgent whatever it says); `urgent`: the owner said
-    so (赶紧、水漫出来) even when no urgent word of the category matched."""
+    so (赶紧、水漫出来) even when no urgent word of the category matched. `reporter=Reporter.SYSTEM` (an alarm):
+    `openid` names the sensor and no owner notice is ever written for it."""
     if submission_key is not None:
         existing = await ticket_by_submission(session, submission_key=submission_key)
         if existing is not None:
@@ -143,7 +154,7 @@ async def open_repair(session: AsyncSession, *, community_id: int, openid: str, 
     try:
         async with session.begin_nested():
             ticket = RepairTicket(
-                number=number, community_id=community_id, openid=openid, resident_id=resident_id,
+                number=number, community_id=community_id, openid=openid, reporter=reporter, resident_id=resident_id,
                 household_id=household_id,
                 building_id=building_id, public_area=public_area, location_text=location_text[:200],
                 latitude=latitude, longitude=longitude, category=category, priority=priority,
@@ -160,7 +171,8 @@ async def open_repair(session: AsyncSession, *, community_id: int, openid: str, 
         if existing is None:
             raise
         return existing
-    record_event(session, entity_type="repair", entity_id=ticket.id, action="open", actor=f"owner:{openid}",
+    record_event(session, entity_type="repair", entity_id=ticket.id, action="open",
+                 actor=f"owner:{openid}" if reporter == Reporter.OWNER else openid,
                  community_id=community_id, to_state=ticket.status,
                  data={"number": ticket.number, "priority": priority.value, "duplicate_of": duplicate_of_id})
     if auto_dispatch:
