@@ -128,3 +128,7 @@ app.add_typer(bills_app, name="bills")
 from linli.cli_devices import devices_app  # noqa: E402
 
 app.add_typer(devices_app, name="devices")
+
+from linli.cli_duty import duty_app  # noqa: E402
+
+app.add_typer(duty_app, name="duty")

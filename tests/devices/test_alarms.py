@@ -155,3 +155,45 @@ async def test_security_acknowledges_in_the_back_office_and_the_front_desk_may_n
         assert (await client.api("POST", f"/admin/api/alarms/{incident.id}/acknowledge")).status_code == 409
     [incident] = await _incidents(runtime)
     assert incident.status == IncidentStatus.ACKNOWLEDGED and incident.acknowledged_by is not None
+
+
+async def test_an_alarms_work_order_never_writes_an_owner_notice_to_the_sensor(runtime):
+    """Its reporter is the system (the sensor), not an owner: accepting, starting and completing it tell the
+    technician's side as usual but leave no outbox row addressed to device:lift-b1 (nobody could receive it)."""
+    from workflows.repairs import service as repairs
+    from workflows.repairs.models import RepairStatus, Reporter
+
+    await _alarm(runtime)
+    [incident] = await _incidents(runtime)
+    async with transaction(runtime.sessions) as session:
+        ticket = await session.get(RepairTicket, incident.repair_ticket_id)
+        assert ticket.reporter == Reporter.SYSTEM and ticket.openid == "device:lift-b1"
+        if ticket.assignee_id is None:
+            technician = await session.scalar(select(StaffUser).where(StaffUser.role == "technician"))
+            manager = await session.scalar(select(StaffUser).where(StaffUser.username == "manager"))
+            await repairs.assign(session, ticket=ticket, actor=Actor.of_staff(manager), technician=technician)
+        technician = await session.get(StaffUser, ticket.assignee_id)
+        for action in ("accept", "start", "complete"):
+            await repairs.perform(session, ticket=ticket, action=action, actor=Actor.of_staff(technician))
+        assert ticket.status == RepairStatus.COMPLETED
+    async with runtime.sessions() as session:
+        rows = list(await session.scalars(select(OutboxMessage)))
+    assert not [r for r in rows if str(r.payload.get("openid", "")).startswith("device:")]
+    assert not [r for r in rows if r.payload.get("event") in ("accepted", "on_the_way", "completed")]
+
+
+async def test_the_guard_rostered_on_duty_is_told_not_the_one_off_duty(runtime):
+    from tests.workflows.duty.test_duty_roster import _second_guard
+    from workflows.duty import service as duty
+
+    openids = await _bind_staff(runtime)
+    async with transaction(runtime.sessions) as session:
+        _, second, community_id = await _second_guard(session)  # 钱保安, bound as wx-qian
+        await duty.add_shift(session, community_id=community_id, staff_id=second.id, weekdays="每天",
+                             starts="00:00", ends="00:00", label="全天", actor="test")
+    await _alarm(runtime)
+    told = await _told(runtime)
+    assert "wx-qian" in told and openids["manager"] in told and openids["baoan"] not in told
+    async with runtime.sessions() as session:
+        chain = await alarms.on_duty_chain(session, community_id=community_id)
+    assert [s.username for s in chain] == ["qian.baoan", "manager"]

@@ -156,3 +156,21 @@ async def test_a_guard_registers_a_walk_in_on_the_visitors_page(runtime):
                                                               "free_parking_minutes": 60})
         assert rules.status_code == 403  # only managers set the rules
     assert any("送水师傅" in t for t in await _texts_to(runtime, owner.openid))
+
+
+async def test_a_guard_without_wechat_is_covered_by_the_security_on_duty(runtime):
+    """Registered on the gate's shared phone by a guard WeChat does not reach: the guard rostered on duty now is
+    told to call the owner."""
+    from tests.workflows.duty.test_duty_roster import _second_guard
+    from workflows.duty import service as duty
+
+    async with transaction(runtime.sessions) as session:
+        first, second, community_id = await _second_guard(session)
+        await duty.add_shift(session, community_id=community_id, staff_id=second.id, weekdays="每天",
+                             starts="00:00", ends="00:00", actor="test")
+        home = await session.scalar(select(Household).join(Building).where(Building.name == "1栋",
+                                                                          Household.room == "1单元101"))
+        walk_in = await walkins.register_walk_in(session, community_id=community_id, household_id=home.id,
+                                                 guard=first, visitor_name="维修工老张")
+        assert walk_in.status == WalkInStatus.TIMED_OUT  # nobody of 1单元101 is bound: call at once
+    assert any("请电话联系业主" in t and "维修工老张" in t for t in await _texts_to(runtime, "wx-qian"))

@@ -50,6 +50,8 @@ SECTIONS: Mapping[str, Mapping[str, frozenset[str]]] = {
     "audit": {"view": roles.LEADS},
     "staff": {"view": roles.LEADS, "create": roles.LEADS},
     "me": {"view": roles.EVERY_STAFF},
+    "duty": {"view": roles.GATE_STAFF | {roles.Role.FRONT_DESK}, "edit": roles.LEADS},  # 值班 roster
+    "walk_ins": {"register": roles.GATE_STAFF | {roles.Role.FRONT_DESK}},  # 门岗登记, back office or WeChat
 }
 
 

@@ -1,6 +1,7 @@
 """Walk-in visitors (门岗登记): a guard registers a visitor for a household; the owner is asked in WeChat
 「访客 X 到访 Y，是否同意？」 and answers 1 同意 / 2 拒绝; only an openid bound to that household can answer; no answer
-before the deadline tells the guard to call the owner. Communities that need no approval admit at once. Opening the
+before the deadline tells the guard to call the owner (the guard who registered it, or when WeChat does not reach
+them, the security staff on duty by the roster). Communities that need no approval admit at once. Opening the
 gate is the caller's (bot.visit_approval / the back office through devices.commands); the result is recorded here.
 """
 
@@ -15,6 +16,7 @@ from workflows.audit.service import record_event
 from workflows.bindings.models import WechatBinding
 from workflows.clock import as_utc, utcnow
 from workflows.community.models import Building, Household, Resident
+from workflows.duty.service import on_duty_security
 from workflows.numbering import next_ticket_number
 from workflows.outbox.service import enqueue
 from workflows.repairs.notify import tell_staff
@@ -162,6 +164,15 @@ async def tell_guard(session: AsyncSession, *, walk_in: WalkIn, event: str) -> N
                                   gate=gate_sentence(walk_in.gate_result or "none", walk_in.gate_result))
     record_event(session, entity_type="walk_in", entity_id=walk_in.id, action=f"tell_guard:{event}", actor="system",
                  community_id=walk_in.community_id, reason=text[:500], data={"number": walk_in.number})
-    if guard is not None:
-        await tell_staff(session, staff=guard, community_id=walk_in.community_id, text=text, ref=walk_in.number,
-                         dedup=f"walk-in:{walk_in.id}:guard:{event}")
+    for staff in await _guards_to_tell(session, walk_in=walk_in, guard=guard):
+        await tell_staff(session, staff=staff, community_id=walk_in.community_id, text=text, ref=walk_in.number,
+                         dedup=f"walk-in:{walk_in.id}:guard:{event}:{staff.id}")
+
+
+async def _guards_to_tell(session: AsyncSession, *, walk_in: WalkIn, guard: StaffUser | None) -> list[StaffUser]:
+    """The guard who registered the visitor, when WeChat reaches them; otherwise (registered on a shared gate
+    phone, not bound, or since deactivated) the security staff on duty now by the roster (workflows.duty)."""
+    if guard is not None and guard.active and guard.wechat_openid:
+        return [guard]
+    on_duty = await on_duty_security(session, community_id=walk_in.community_id)
+    return [staff for staff in on_duty.staff if staff.wechat_openid]

@@ -1,0 +1,1 @@
+"""The duty roster (排班): which security staff are on duty when, per community."""
