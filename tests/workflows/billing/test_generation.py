@@ -61,7 +61,8 @@ async def test_an_interrupted_run_completes_on_rerun_without_duplicates(any_runt
 
     with pytest.raises(Interrupted):
         await generate_bills(any_runtime.sessions, period="2027-01", batch_size=50, on_progress=stop_after_two)
-    assert await _count(any_runtime, period="2027-01") == 100  # two batches committed
+    # two batches committed (a batch is at most 50 lines: on PostgreSQL one item's unprorated households form theirs)
+    assert await _count(any_runtime, period="2027-01") == sum(batches) and 50 < sum(batches) <= 100
     async with any_runtime.sessions() as session:
         run = await session.scalar(select(BillRun).where(BillRun.period == "2027-01"))
         assert run.status == "running"
@@ -137,3 +138,28 @@ async def test_a_fee_item_ending_stops_its_bills_and_the_preview_says_so(runtime
     async with runtime.sessions() as session:
         again = await preview_run(session, community_id=demo.community_id, period="2027-01")
     assert (again.new_lines, again.existing_lines) == (0, preview.new_lines)
+
+
+async def test_generated_rows_are_exactly_the_planned_lines_including_half_up_rounding(any_runtime):
+    """PostgreSQL writes unprorated household lines with one INSERT … SELECT (the amount rule in SQL), SQLite from
+    Python: both must store what plan_lines says, to the fen — 89.50 ㎡ × 2.75 = 246.125 → 246.13 (half up)."""
+    demo = await billing_demo(any_runtime)
+    async with transaction(any_runtime.sessions) as session:
+        await session.execute(update(Household).where(Household.id == demo.household_id)
+                              .values(area_m2=Decimal("89.50")))
+        await session.execute(update(FeeItem).where(FeeItem.id == demo.items["物业费"])
+                              .values(unit_price=Decimal("2.75")))
+    await generate_bills(any_runtime.sessions, period="2027-01", batch_size=7)
+    fields = ("community_id", "building_id", "household_id", "space_id", "fee_item_id", "subject", "period",
+              "service_start", "service_end", "quantity", "unit_price", "amount_fen", "late_fee_fen", "due_date",
+              "status", "description")
+    async with any_runtime.sessions() as session:
+        planned = {tuple(getattr(line, name) for name in fields)
+                   for community_id in (demo.community_id, demo.other_community_id)
+                   for line in await plan_lines(session, community_id=community_id, period="2027-01")}
+        stored = {tuple(getattr(bill, name) for name in fields)
+                  for bill in await session.scalars(select(Bill).where(Bill.period == "2027-01"))}
+        zhang = await session.scalar(select(Bill.amount_fen).where(
+            Bill.household_id == demo.household_id, Bill.period == "2027-01", Bill.fee_item_id == demo.items["物业费"]))
+    assert zhang == 24613
+    assert len(stored) > 20 and stored == planned
