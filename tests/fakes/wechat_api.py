@@ -15,20 +15,22 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import socket
 import threading
 import time
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+
+from tests.fakes.local_server import LocalServer
 
 INVALID_TOKEN = {"errcode": 40001, "errmsg": "invalid credential, access_token is invalid or not latest"}
 OK = {"errcode": 0, "errmsg": "ok"}
 
 
-class FakeWeChatApi:
+class FakeWeChatApi(LocalServer):
+    name = "fake WeChat API"
+
     def __init__(self, appid: str = "wxfake0000000001", secret: str = "fake-secret") -> None:
         self.appid, self.secret = appid, secret
         self.token_fetches = 0
@@ -44,9 +46,6 @@ class FakeWeChatApi:
         self._serial = itertools.count(1)
         self._lock = threading.Lock()
         self.app = self._build()
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self.base_url = ""
 
     # --- switches -------------------------------------------------------------------------------------------
     def expire_token(self) -> None:
@@ -164,32 +163,3 @@ class FakeWeChatApi:
                             headers={"Content-disposition": f'attachment; filename="{media_id}.{extension}"'})
 
         return app
-
-    def start(self) -> FakeWeChatApi:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("fake WeChat API did not start")
-            time.sleep(0.01)
-        self.base_url = f"http://127.0.0.1:{port}"
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeWeChatApi:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

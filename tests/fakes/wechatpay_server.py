@@ -10,23 +10,27 @@ notifications encrypted with AEAD_AES_256_GCM under the APIv3 key, platform cert
         headers, body = fake.notification(out_trade_no)    # what WeChat Pay would POST to notify_url
 
 Endpoints: POST /v3/pay/transactions/jsapi, GET /v3/pay/transactions/out-trade-no/{no}, POST …/{no}/close,
-POST /v3/refund/domestic/refunds, GET /v3/certificates. `signer` ("public_key" | "certificate") picks which key
-signs answers and notifications (WeChat moves merchants from certificates to the public key).
+POST /v3/refund/domestic/refunds, GET /v3/certificates, GET /v3/bill/tradebill (→ a download_url with the SHA1 of
+the bill) and GET /v3/billdownload/file (the gzipped CSV, built from the trades paid that day by `trade_bill_csv`;
+`bill_extra`, `bill_hidden` and `bill_amounts` let a test make WeChat's bill disagree with Linli).
+`signer` ("public_key" | "certificate") picks which key signs answers and notifications (WeChat moves merchants
+from certificates to the public key).
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
+import hashlib
 import json
 import re
 import secrets
-import socket
 import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
-import uvicorn
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -36,6 +40,9 @@ from cryptography.x509.oid import NameOID
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
+from tests.fakes.local_server import LocalServer
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 AUTH = re.compile(r'WECHATPAY2-SHA256-RSA2048 mchid="([^"]*)",nonce_str="([^"]*)",signature="([^"]*)",'
                   r'timestamp="([^"]*)",serial_no="([^"]*)"')
 
@@ -58,6 +65,41 @@ def rsa_sign(key: rsa.RSAPrivateKey, text: str) -> str:
     return base64.b64encode(key.sign(text.encode(), padding.PKCS1v15(), hashes.SHA256())).decode()
 
 
+BILL_HEADER = ("交易时间,公众账号ID,商户号,特约商户号,设备号,微信订单号,商户订单号,用户标识,交易类型,交易状态,付款银行,"
+               "货币种类,应结订单金额,代金券金额,微信退款单号,商户退款单号,退款金额,充值券退款金额,退款类型,退款状态,"
+               "商品名称,商户数据包,手续费,费率,订单金额,申请退款金额,费率备注")
+BILL_SUMMARY = "总交易单数,应结订单总金额,退款总金额,充值券退款总金额,手续费总金额,订单总金额,申请退款总金额"
+
+
+def _yuan(fen: int) -> str:
+    return f"{fen // 100}.{fen % 100:02d}"
+
+
+def trade_bill_csv(rows: list[dict[str, Any]], *, mchid: str, appid: str) -> str:
+    """WeChat Pay's trade bill (交易账单, bill_type=ALL) as its CSV: a backtick before every field, amounts in
+    yuan, the summary lines last. A row: out_trade_no, amount_fen, and optionally transaction_id, state
+    (SUCCESS | REFUND), refund_fen, openid, time ("2026-12-07 10:15:02")."""
+    lines = [BILL_HEADER]
+    paid = refunded = fees = 0
+    for row in rows:
+        amount, refund = row["amount_fen"], row.get("refund_fen", 0)
+        state = row.get("state", "SUCCESS")
+        fee = amount * 6 // 1000  # 0.6 %
+        paid, refunded, fees = paid + (amount if state == "SUCCESS" else 0), refunded + refund, fees + fee
+        fields = [row.get("time", "2026-12-07 10:15:02"), appid, mchid, "0", "",
+                  row.get("transaction_id") or "42000" + secrets.token_hex(12), row["out_trade_no"],
+                  row.get("openid", "oFakeOpenid"), "JSAPI", state, "OTHERS", "CNY", _yuan(amount), "0.00",
+                  "0" if not refund else "50000" + secrets.token_hex(8),
+                  "0" if not refund else "R" + row["out_trade_no"],
+                  _yuan(refund), "0.00", "", "" if not refund else "SUCCESS", "物业费", "", f"{fee / 100:.5f}",
+                  "0.60%", _yuan(amount), _yuan(refund), ""]
+        lines.append(",".join("`" + value for value in fields))
+    lines.append(BILL_SUMMARY)
+    lines.append(",".join("`" + value for value in (str(len(rows)), _yuan(paid), _yuan(refunded), "0.00",
+                                                     f"{fees / 100:.5f}", _yuan(paid), _yuan(refunded))))
+    return "\r\n".join(lines) + "\r\n"
+
+
 def aes_gcm_encrypt(apiv3_key: str, plaintext: str, associated_data: str) -> dict[str, str]:
     nonce = secrets.token_hex(6)  # 12 characters, used as bytes, as WeChat Pay does
     ciphertext = AESGCM(apiv3_key.encode()).encrypt(nonce.encode(), plaintext.encode(), associated_data.encode())
@@ -65,7 +107,9 @@ def aes_gcm_encrypt(apiv3_key: str, plaintext: str, associated_data: str) -> dic
             "ciphertext": base64.b64encode(ciphertext).decode()}
 
 
-class FakeWechatPay:
+class FakeWechatPay(LocalServer):
+    name = "fake WeChat Pay"
+
     def __init__(self, *, merchant_public_key: str, mchid: str = "1900000109", appid: str = "wxfakepay0000001",
                  apiv3_key: str | None = None) -> None:
         self.mchid, self.appid = mchid, appid
@@ -83,11 +127,12 @@ class FakeWechatPay:
         self.refunds: dict[str, dict[str, Any]] = {}
         self.requests: list[tuple[str, str]] = []
         self.rejected_auth = 0
+        self.bill_extra: list[dict[str, Any]] = []  # rows the bill lists besides the trades paid here
+        self.bill_hidden: set[str] = set()  # out_trade_nos the bill leaves out
+        self.bill_amounts: dict[str, int] = {}  # out_trade_no → the amount the bill says
+        self._bill_files: dict[str, bytes] = {}
         self._lock = threading.Lock()
         self.app = self._build()
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-        self.base_url = ""
 
     @staticmethod
     def _self_signed(key: rsa.RSAPrivateKey) -> x509.Certificate:
@@ -166,6 +211,19 @@ class FakeWechatPay:
                            "resource": {"original_type": original, **encrypted}}, ensure_ascii=False)
         return self.signed_headers(body, timestamp=timestamp, signer=signer), body.encode()
 
+    def trade_bill_rows(self, day: str) -> list[dict[str, Any]]:
+        """The rows of `day`'s (YYYY-MM-DD, Asia/Shanghai) bill: trades paid that day, then `bill_extra`."""
+        rows = []
+        for trade in list(self.trades.values()):
+            if trade["trade_state"] != "SUCCESS" or trade["out_trade_no"] in self.bill_hidden:
+                continue
+            paid = datetime.fromisoformat(trade["success_time"]).astimezone(SHANGHAI)
+            if paid.date().isoformat() == day:
+                rows.append({"out_trade_no": trade["out_trade_no"], "transaction_id": trade["transaction_id"],
+                             "amount_fen": self.bill_amounts.get(trade["out_trade_no"], trade["amount"]["total"]),
+                             "openid": trade["payer"]["openid"], "time": paid.strftime("%Y-%m-%d %H:%M:%S")})
+        return rows + [row for row in self.bill_extra if row.get("day", day) == day]
+
     # --- the server ------------------------------------------------------------------------------------------
     def _build(self) -> FastAPI:
         app = FastAPI()
@@ -223,6 +281,24 @@ class FakeWechatPay:
             self.refunds[data["out_refund_no"]] = refund
             return self._answer(200, refund)
 
+        @app.get("/v3/bill/tradebill")
+        async def tradebill(bill_date: str, bill_type: str = "ALL", tar_type: str = "") -> Response:
+            rows = self.trade_bill_rows(bill_date)
+            if not rows:
+                return self._answer(400, {"code": "NO_STATEMENT_EXIST", "message": "账单文件不存在"})
+            content = trade_bill_csv(rows, mchid=self.mchid, appid=self.appid).encode()
+            token = secrets.token_urlsafe(12)
+            self._bill_files[token] = gzip.compress(content) if tar_type == "GZIP" else content
+            return self._answer(200, {"hash_type": "SHA1", "hash_value": hashlib.sha1(content).hexdigest(),
+                                      "download_url": f"{self.base_url}/v3/billdownload/file?token={token}"})
+
+        @app.get("/v3/billdownload/file")
+        async def bill_file(token: str) -> Response:
+            data = self._bill_files.get(token)
+            if data is None:
+                return self._answer(400, {"code": "INVALID_REQUEST", "message": "token"})
+            return Response(data, media_type="application/octet-stream")
+
         @app.get("/v3/certificates")
         async def certificates() -> Response:
             encrypted = aes_gcm_encrypt(self.apiv3_key, self.certificate_pem, "certificate")
@@ -231,32 +307,3 @@ class FakeWechatPay:
                 "expire_time": "2031-01-01T00:00:00+08:00", "encrypt_certificate": encrypted}]})
 
         return app
-
-    def start(self) -> FakeWechatPay:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-        config = uvicorn.Config(self.app, log_level="warning", access_log=False, lifespan="off")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("fake WeChat Pay did not start")
-            time.sleep(0.01)
-        self.base_url = f"http://127.0.0.1:{port}"
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-
-    def __enter__(self) -> FakeWechatPay:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()

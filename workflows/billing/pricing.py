@@ -11,7 +11,7 @@ from __future__ import annotations
 import calendar
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from workflows.billing.models import CYCLE_MONTHS, Cycle, PaymentMode
 
@@ -21,6 +21,19 @@ FEN = Decimal("1")
 def to_fen(yuan: Decimal) -> int:
     """Yuan (exact Decimal) → integer fen, half up. The only place money is rounded."""
     return int((yuan * 100).quantize(FEN, rounding=ROUND_HALF_UP))
+
+
+def parse_yuan(text: str) -> int:
+    """Yuan written by a person or a file ("368.50", "¥1,200", "8") → integer fen, exactly (Decimal); more than two
+    decimals, or not a number, raises ValueError. Files are read, not rounded."""
+    cleaned = text.strip().lstrip("`¥￥").replace(",", "").removesuffix("元").strip()
+    try:
+        fen = Decimal(cleaned) * 100
+    except InvalidOperation:
+        raise ValueError(f"{text!r} is not a number") from None
+    if not fen.is_finite() or fen != fen.to_integral_value():
+        raise ValueError(f"{text!r} has more than two decimals")
+    return int(fen)
 
 
 def yuan(fen: int) -> str:

@@ -1,16 +1,17 @@
 """Payment orders (支付订单) and what paying leaves behind: order lines, verified notifications (stored once each),
-ledger entries (流水), receipts (收据), refunds (退款) and issues flagged for finance (待财务处理).
+ledger entries (流水), receipts (收据), refunds (退款), issues flagged for finance (待财务处理) and daily
+reconciliations (对账).
 
-Only workflows/payments/settle.py and orders.py write these rows.
+Only workflows/payments/settle.py and orders.py write these rows (reconciliation.py writes reconciliations).
 """
 
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from workflows.clock import utcnow
@@ -169,3 +170,28 @@ class Refund(Timestamped, Base):
     requested_by: Mapped[str] = mapped_column(String(80), default="")
     refund_id: Mapped[str] = mapped_column(String(64), default="")  # the provider's
     completed_at: Mapped[datetime | None] = mapped_column(default=None)
+
+
+class Reconciliation(Timestamped, Base):
+    """One day's reconciliation (对账) against the provider's trade bill (交易账单): what was compared and how many
+    differed. The differences themselves are payment_issues (recon_*), the finance inbox. Unique per provider and
+    day, so the daily job runs once a day however many workers there are; a staff import of the day replaces it."""
+
+    __tablename__ = "reconciliations"
+    __table_args__ = (UniqueConstraint("provider", "bill_date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(16))  # wechatpay | sandbox
+    bill_date: Mapped[date] = mapped_column(Date)  # the trade bill's day, Asia/Shanghai
+    source: Mapped[str] = mapped_column(String(12))  # api (downloaded) | import (a CSV staff uploaded)
+    filename: Mapped[str] = mapped_column(String(200), default="")
+    trades_there: Mapped[int] = mapped_column(default=0)  # SUCCESS rows of the bill
+    paid_there_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    refunds_there: Mapped[int] = mapped_column(default=0)  # REFUND rows (listed, not compared)
+    paid_here: Mapped[int] = mapped_column(default=0)  # orders paid here on that day through this provider
+    paid_here_fen: Mapped[int] = mapped_column(BigInteger, default=0)
+    matched: Mapped[int] = mapped_column(default=0)
+    missing_here: Mapped[int] = mapped_column(default=0)  # paid there, not here
+    missing_there: Mapped[int] = mapped_column(default=0)  # paid here, not there
+    amount_differs: Mapped[int] = mapped_column(default=0)
+    run_by: Mapped[str] = mapped_column(String(80), default="system")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 NOTIFICATION_MAX_SKEW_S = 300  # a notification whose timestamp is more than 5 minutes off is refused
@@ -118,3 +118,8 @@ class PaymentProvider(ABC):
     @abstractmethod
     async def verify_notification(self, headers: Mapping[str, str], body: bytes, *, now: datetime) -> Notification:
         """Check the signature over the raw body, the timestamp and decrypt; NotificationRefused otherwise."""
+
+    async def trade_bill(self, day: date) -> str | None:
+        """The day's trade bill (交易账单, WeChat Pay's CSV) as text, "" for a day without trades; None when this
+        provider has none to download (staff import the file instead)."""
+        return None
