@@ -1,7 +1,7 @@
 """payments: daily reconciliations against the provider's trade bill
 
-Revision ID: 0009_reconciliations
-Revises: 0008_walk_ins
+Revision ID: 0011_reconciliations
+Revises: 0010_duty_roster
 """
 
 import sqlalchemy as sa
@@ -9,8 +9,8 @@ from alembic import op
 
 import workflows.db
 
-revision = '0009_reconciliations'
-down_revision = '0008_walk_ins'
+revision = '0011_reconciliations'
+down_revision = '0010_duty_roster'
 branch_labels = None
 depends_on = None
 
