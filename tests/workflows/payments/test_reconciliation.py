@@ -143,5 +143,6 @@ async def test_the_sandbox_reconciles_an_imported_bill(any_runtime):
     async with transaction(any_runtime.sessions) as session:
         row, differences = await reconcile(session, provider="sandbox", day=day, bill=bill, source="import",
                                            filename="sandbox.csv", run_by="finance")
-    assert differences == [] and (row.matched, row.paid_here, row.paid_here_fen) == (2, 2, sum(amounts[no] for no in paid))
+    assert differences == []
+    assert (row.matched, row.paid_here, row.paid_here_fen) == (2, 2, sum(amounts[no] for no in paid))
     assert await _issues(any_runtime) == []
