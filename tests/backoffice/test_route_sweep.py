@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +39,7 @@ from workflows.complaints import service as complaints
 from workflows.complaints.models import Complaint
 from workflows.db import transaction
 from workflows.devices.models import Device
+from workflows.duty.models import DutyShift
 from workflows.escalations.models import Escalation
 from workflows.faq.models import FaqEntry
 from workflows.outbox.models import OutboxMessage
@@ -173,6 +174,11 @@ async def _records(runtime, tmp_path: Path) -> dict[str, Record]:
         fee_item = await session.scalar(select(FeeItem).where(FeeItem.community_id == d.community_id).limit(1))
         receipt = await session.scalar(select(Receipt).where(Receipt.community_id == d.community_id).limit(1))
         kefu = await session.scalar(select(StaffUser).where(StaffUser.username == "kefu"))
+        guard = await session.scalar(select(StaffUser.id).where(StaffUser.username == "baoan"))
+        shift = DutyShift(community_id=d.community_id, staff_id=guard, starts=time(8), ends=time(20),
+                          label=MARK[:20])
+        session.add(shift)
+        await session.flush()
         technician = await session.scalar(select(StaffUser.id).where(StaffUser.username == TECHNICIAN))
         records = {key: Record(type(row), row.id, row.id, MARK) for key, row in rows.items()}
     records |= {
@@ -186,6 +192,7 @@ async def _records(runtime, tmp_path: Path) -> dict[str, Record]:
         "item_id": Record(FeeItem, fee_item.id, fee_item.id, None),
         "number": Record(Receipt, receipt.number, receipt.id, receipt.number),
         "staff_id": Record(StaffUser, kefu.id, kefu.id, None),
+        "shift_id": Record(DutyShift, shift.id, shift.id, None),
         TECHNICIAN: Record(StaffUser, technician, technician, None),
     }
     return records
@@ -258,7 +265,7 @@ def classify(app) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tu
 
 RECORD_PARAMS = frozenset({"escalation_id", "ticket_id", "complaint_id", "household_id", "request_id",
                            "announcement_id", "activity_id", "entry_id", "incident_id", "device_id",
-                           "community_id", "item_id", "issue_id", "number", "staff_id"})
+                           "community_id", "item_id", "issue_id", "number", "staff_id", "shift_id"})
 
 
 async def test_every_write_route_refuses_a_missing_or_wrong_csrf_token(runtime):
