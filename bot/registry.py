@@ -92,6 +92,7 @@ def default_dialogs() -> list[Dialog]:
     from bot.dialogs.bind import BIND
     from bot.dialogs.complaint import COMPLAINT
     from bot.dialogs.follow_ups import FOLLOW_UPS
+    from bot.dialogs.guard_walk_in import GUARD_WALK_IN
     from bot.dialogs.handover import HANDOVER
     from bot.dialogs.help import HELP
     from bot.dialogs.my_households import MY_HOUSEHOLDS
@@ -120,6 +121,7 @@ def default_dialogs() -> list[Dialog]:
         VISITOR,  # 访客登记
         MY_VISITORS,  # 我的访客 → 取消
         VISIT_APPROVAL,  # 1 同意 / 2 拒绝 to a walk-in visitor at the gate
+        GUARD_WALK_IN,  # 门岗登记 from a guard's WeChat (claims a guard's 登记访客 before 访客登记)
         HANDOVER,  # 转人工
         *FOLLOW_UPS,  # 有帮助吗, which question, 要转人工吗, 您是要报修吗
     ]

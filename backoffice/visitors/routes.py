@@ -12,7 +12,7 @@ from sqlalchemy import and_, select
 
 from backoffice.rendering import NavLink, Section, flash, redirect, render
 from backoffice.security import require_community, require_roles, runtime_of, visible_communities
-from devices.walk_ins import open_for_walk_in
+from devices.walk_ins import register_at_gate
 from workflows.clock import utcnow
 from workflows.community.models import Building, Household
 from workflows.db import transaction
@@ -84,25 +84,25 @@ async def register_walk_in(request: Request, building_id: int = Form(...), room:
         if household is None or not visitor_name.strip():
             flash(request, NO_HOUSEHOLD if household is None else "请填写访客称呼。", "error")
             return redirect("/admin/visitors")
-        gate = None
+        household_id, gate_device_id = household.id, None
         if gate_id.isdigit():
             gate = await session.get(Device, int(gate_id))
             if gate is None or gate.community_id != community_id:
                 raise HTTPException(status_code=404)
-        walk_in = await walkins.register_walk_in(
-            session, community_id=community_id, household_id=household.id, guard=staff,
-            visitor_name=visitor_name.strip(), plate=plate.strip().upper(), people=max(1, min(people, 50)),
-            gate_device_id=gate.id if gate else None)
-        walk_in_id, number, status = walk_in.id, walk_in.number, walk_in.status
-    if status == WalkInStatus.APPROVED:  # no approval needed here: open now
-        gateway = getattr(request.app.state, "device_gateway", None)
-        result = await open_for_walk_in(runtime, walk_in_id=walk_in_id, wake=gateway.wake if gateway else None)
-        flash(request, REGISTERED.format(name=visitor_name, number=number, next=walkins.gate_sentence(result)))
-    elif status == WalkInStatus.TIMED_OUT:
-        flash(request, REGISTERED.format(name=visitor_name, number=number, next="该户没有绑定微信，请电话联系业主。"),
-              "warn")
+            gate_device_id = gate.id
+    gateway = getattr(request.app.state, "device_gateway", None)
+    done = await register_at_gate(runtime, guard_id=staff.id, community_id=community_id, household_id=household_id,
+                                  visitor_name=visitor_name.strip(), plate=plate.strip().upper(),
+                                  people=max(1, min(people, 50)), gate_device_id=gate_device_id,
+                                  wake=gateway.wake if gateway else None)
+    if done.status == WalkInStatus.APPROVED:
+        flash(request, REGISTERED.format(name=visitor_name, number=done.number,
+                                         next=walkins.gate_sentence(done.gate_result)))
+    elif done.status == WalkInStatus.TIMED_OUT:
+        flash(request, REGISTERED.format(name=visitor_name, number=done.number,
+                                         next="该户没有绑定微信，请电话联系业主。"), "warn")
     else:
-        flash(request, REGISTERED.format(name=visitor_name, number=number, next=ASKED))
+        flash(request, REGISTERED.format(name=visitor_name, number=done.number, next=ASKED))
     return redirect("/admin/visitors")
 
 

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from workflows.access import Actor, require
 from workflows.audit.service import record_event
 from workflows.bindings.models import WechatBinding
 from workflows.clock import as_utc, utcnow
@@ -53,7 +54,8 @@ async def owner_openids(session: AsyncSession, *, household_id: int) -> list[str
                                       .order_by(WechatBinding.id)))
 
 
-async def _home(session: AsyncSession, household_id: int) -> str:
+async def home_label(session: AsyncSession, household_id: int) -> str:
+    """How guards and owners say the home: 1栋1单元101."""
     household = await session.get(Household, household_id)
     building = await session.get(Building, household.building_id)
     return f"{building.name}{household.room}"
@@ -62,7 +64,9 @@ async def _home(session: AsyncSession, household_id: int) -> str:
 async def register_walk_in(session: AsyncSession, *, community_id: int, household_id: int, guard: StaffUser,
                            visitor_name: str, plate: str = "", people: int = 1, gate_device_id: int | None = None,
                            now: datetime | None = None) -> WalkIn:
-    """门岗登记: ask the household's owners (or admit at once where the community needs no approval)."""
+    """门岗登记: ask the household's owners (or admit at once where the community needs no approval). Forbidden
+    for a role that may not register visitors (workflows.access: section walk_ins)."""
+    require(Actor.of_staff(guard), "register", "walk_ins")
     now = now or utcnow()
     household = await session.get(Household, household_id)
     if household is None or household.community_id != community_id:
@@ -81,7 +85,7 @@ async def register_walk_in(session: AsyncSession, *, community_id: int, househol
         _transition(session, walk_in, "approve", "system", "policy")
         walk_in.decided_by, walk_in.decided_at = "policy", now
         return walk_in
-    home = await _home(session, household_id)
+    home = await home_label(session, household_id)
     text = ASK_OWNER.format(name=walk_in.visitor_name, plate=f"（车牌 {plate}）" if plate else "",
                             people=f"等 {people} 人" if people > 1 else "", home=home,
                             minutes=policy.approval_timeout_minutes)
@@ -159,7 +163,7 @@ async def tell_guard(session: AsyncSession, *, walk_in: WalkIn, event: str) -> N
     phones = [r.phone for r in await session.scalars(select(Resident).where(
         Resident.household_id == walk_in.household_id)) if r.phone]
     text = TO_GUARD[event].format(number=walk_in.number, name=walk_in.visitor_name,
-                                  home=await _home(session, walk_in.household_id),
+                                  home=await home_label(session, walk_in.household_id),
                                   minutes=policy.approval_timeout_minutes, phones="、".join(phones) or "（无登记电话）",
                                   gate=gate_sentence(walk_in.gate_result or "none", walk_in.gate_result))
     record_event(session, entity_type="walk_in", entity_id=walk_in.id, action=f"tell_guard:{event}", actor="system",
