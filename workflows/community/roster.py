@@ -93,7 +93,7 @@ class ImportResult:
     buildings_created: int
 
 
-def _text(value: Any) -> str:
+def cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
@@ -122,7 +122,7 @@ def _check_unpacked(data: bytes) -> None:
             raise RosterInvalid([TOO_MANY_ROWS])
 
 
-def _table(filename: str, data: bytes) -> list[list[Any]]:
+def read_table(filename: str, data: bytes) -> list[list[Any]]:
     name = filename.lower()
     if name.endswith(".xlsx"):
         from openpyxl import load_workbook
@@ -142,22 +142,23 @@ def _table(filename: str, data: bytes) -> list[list[Any]]:
     raise RosterInvalid([RowError(0, "file", "请上传 .xlsx 或 .csv 文件")])
 
 
-def _columns(header: list[Any]) -> dict[str, int]:
+def header_columns(header: list[Any], headers: dict[str, tuple[str, ...]] = HEADERS) -> dict[str, int]:
+    """column → its index, from a header row whose words are any of `headers`' (the bank-debit import shares it)."""
     found: dict[str, int] = {}
     for index, cell in enumerate(header):
-        word = _text(cell).replace(" ", "").lower()
-        for column, words in HEADERS.items():
+        word = cell_text(cell).replace(" ", "").lower()
+        for column, words in headers.items():
             if column not in found and word in {w.lower() for w in words}:
                 found[column] = index
     return found
 
 
-def _date(value: Any) -> date:
+def cell_date(value: Any) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
-    text = _text(value).replace("/", "-").replace(".", "-").replace("年", "-").replace("月", "-").rstrip("日")
+    text = cell_text(value).replace("/", "-").replace(".", "-").replace("年", "-").replace("月", "-").rstrip("日")
     return date.fromisoformat("-".join(part.zfill(2) for part in text.split("-")))
 
 
@@ -174,7 +175,7 @@ def _row(line: int, cells: list[Any], columns: dict[str, int]) -> tuple[RosterRo
         return cells[index] if index is not None and index < len(cells) else None
 
     errors: list[RowError] = []
-    values = {column: _text(cell(column)) for column in HEADERS}
+    values = {column: cell_text(cell(column)) for column in HEADERS}
     for column in REQUIRED:
         if not values[column]:
             errors.append(RowError(line, column, f"{LABELS[column]}不能为空"))
@@ -197,7 +198,7 @@ def _row(line: int, cells: list[Any], columns: dict[str, int]) -> tuple[RosterRo
     move_in = None
     if cell("move_in") not in (None, ""):
         try:
-            move_in = _date(cell("move_in"))
+            move_in = cell_date(cell("move_in"))
         except ValueError:
             errors.append(RowError(line, "move_in", f"日期“{values['move_in']}”看不懂，例如 2020-05-01"))
     if errors:
@@ -212,15 +213,15 @@ def read_roster(filename: str, data: bytes) -> tuple[list[RosterRow], list[RowEr
     if len(data) > MAX_BYTES:
         return [], [RowError(0, "file", "文件太大（最大 5 MB）")]
     try:
-        table = _table(filename, data)
+        table = read_table(filename, data)
     except RosterInvalid as exc:
         return [], exc.errors
     except Exception:  # noqa: BLE001 - a broken upload is the owner's problem to fix, reported plainly
         return [], [RowError(0, "file", "文件打不开，请确认是 Excel（.xlsx）或 CSV 文件")]
-    table = [row for row in table if any(_text(c) for c in row)]
+    table = [row for row in table if any(cell_text(c) for c in row)]
     if not table:
         return [], [RowError(0, "file", "文件是空的")]
-    columns = _columns(table[0])
+    columns = header_columns(table[0])
     missing = [LABELS[c] for c in REQUIRED if c not in columns]
     if missing:
         return [], [RowError(1, "file", f"表头缺少：{'、'.join(missing)}（{HEADER_HINT}）")]

@@ -139,8 +139,9 @@ async def end_order(session: AsyncSession, *, order: PaymentOrder, action: str, 
 
 async def record_offline_payment(session: AsyncSession, *, household_ids: list[int], bill_ids: list[int],
                                  method: PaymentMethod, actor: Actor, note: str = "",
-                                 paid_at: datetime | None = None) -> SettleResult:
-    """Money staff received (现金、转账、POS、银行代扣) credits the bills through the same settling service."""
+                                 paid_at: datetime | None = None, transaction_id: str | None = None) -> SettleResult:
+    """Money staff received (现金、转账、POS、银行代扣) credits the bills through the same settling service;
+    `transaction_id` is the outside reference when there is one (a bank debit's serial: unique, so settled once)."""
     if method not in OFFLINE_METHODS:
         raise PaymentRefused(text.METHOD_NOT_OFFLINE)
     paid_at = paid_at or utcnow()
@@ -149,7 +150,7 @@ async def record_offline_payment(session: AsyncSession, *, household_ids: list[i
         raise PaymentRefused(text.BILL_NOT_PAYABLE)
     order = await create_order(session, bills=bills, method=method, actor=actor, note=note, now=paid_at)
     return await settle_payment(session, out_trade_no=order.out_trade_no, amount_fen=order.amount_fen,
-                                transaction_id=None, paid_at=paid_at, actor=actor)
+                                transaction_id=transaction_id, paid_at=paid_at, actor=actor)
 
 
 async def order_by_out_trade_no(session: AsyncSession, out_trade_no: str) -> PaymentOrder | None:
