@@ -1,13 +1,14 @@
-"""收费 (finance): one section, its pages in fees.py, runs.py, bills.py and payments.py."""
+"""收费 (finance): one section, its pages in fees.py, runs.py, bills.py, payments.py, reconciliation.py and
+bank_debits.py."""
 
 from fastapi import APIRouter
 
-from backoffice.finance import bills, fees, payments, runs
+from backoffice.finance import bank_debits, bills, fees, payments, reconciliation, runs
 from backoffice.finance.common import ROLES
 from backoffice.rendering import NavLink, Section
 
 router = APIRouter()
-for module in (bills, runs, fees, payments):
+for module in (bills, runs, fees, payments, reconciliation, bank_debits):
     router.include_router(module.router)
 
 section = Section(name="finance", router=router,
