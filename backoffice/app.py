@@ -22,6 +22,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 import backoffice
 from backoffice import messages as m
+from backoffice.api_errors import declare_errors
 from backoffice.headers import AdminSecurityHeaders
 from backoffice.rendering import Section, register_nav, render
 from backoffice.security import SESSION_COOKIE, SESSION_MAX_AGE_S, LoginRequired, current_staff, verify_csrf
@@ -55,6 +56,7 @@ def build_backoffice(runtime: Runtime) -> list[APIRouter]:
     """The /admin router: every section's pages and JSON API behind the CSRF check."""
     admin = APIRouter(prefix="/admin", dependencies=[Depends(verify_csrf)])
     for section in discover_sections():
+        declare_errors(section.router)
         admin.include_router(section.router)
         register_nav(*section.nav)
     admin.include_router(_docs_router())

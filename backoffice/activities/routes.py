@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backoffice.api_errors import field_error
 from backoffice.deps import section_access
 from backoffice.exports import xlsx_response
 from backoffice.forms import FormError, local_datetime, whole_number
@@ -136,7 +137,7 @@ async def api_create(request: Request, payload: ActivityIn, staff: StaffUser = D
                 else payload.signup_deadline.replace(tzinfo=tz))
             return {"id": activity.id}
     except ActivityError as exc:
-        raise HTTPException(status_code=422, detail={"field": exc.field, "message": str(exc)}) from exc
+        raise field_error(exc.field, str(exc)) from exc
 
 
 section = Section(name="activities", router=router,

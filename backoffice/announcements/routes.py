@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backoffice.api_errors import field_error
 from backoffice.deps import section_access
 from backoffice.exports import xlsx_response
 from backoffice.forms import optional_id
@@ -138,7 +139,7 @@ async def api_create(request: Request, payload: AnnouncementIn, staff: StaffUser
             return {"id": announcement.id, "status": announcement.status.value,
                     "recipients": announcement.recipients}
     except AnnouncementError as exc:
-        raise HTTPException(status_code=422, detail={"field": exc.field, "message": str(exc)}) from exc
+        raise field_error(exc.field, str(exc)) from exc
 
 
 section = Section(name="announcements", router=router,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backoffice.api_errors import field_error
 from backoffice.deps import section_access
 from backoffice.rendering import NavLink, Section, flash, redirect, render
 from backoffice.repairs.photos import photo_response
@@ -215,7 +216,7 @@ async def api_list(request: Request, staff: StaffUser = Depends(may_handle)) -> 
 async def api_act(request: Request, complaint_id: int, body: ComplaintAction,
                   staff: StaffUser = Depends(may_handle)) -> dict:
     if body.action in ("reply", "comment") and not body.note.strip():
-        raise HTTPException(status_code=400, detail="note is required")
+        raise field_error("note", "请填写内容")
     problem = await _run(request, complaint_id, staff, body.action, body.note.strip())
     if problem:
         raise HTTPException(status_code=409, detail=problem)

@@ -1,12 +1,14 @@
 """JSON for 常见问题 under /admin/api/faq: list, one entry, create, update, delete, and the month's 待完善 summary.
 Same session, roles and scope as the pages; writes need the X-CSRF-Token header. A bad field answers 422
-{"field", "message"}; another community's id answers 404, a shared entry changed by a non-admin 403."""
+{"detail": [{"loc", "msg", "type"}]} (backoffice/api_errors.py); another community's id answers 404, a shared
+entry changed by a non-admin 403."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
+from backoffice.api_errors import field_error
 from backoffice.deps import section_access
 from backoffice.faq import logic
 from backoffice.faq import messages as text
@@ -34,7 +36,7 @@ def _checked(payload: EntryIn) -> logic.EntryInput:
     values, errors = logic.read_entry(payload.question, payload.answer, payload.category, payload.alternatives)
     if errors:
         field, message = next(iter(errors.items()))
-        raise HTTPException(status_code=422, detail={"field": field, "message": message})
+        raise field_error(field, message)
     return values
 
 
@@ -53,7 +55,7 @@ async def api_pending(request: Request, month: str = "", community_id: int | Non
     try:
         label, start, end = logic.month_window(month)
     except ValueError as exc:
-        raise HTTPException(status_code=422, detail={"field": "month", "message": text.BAD_MONTH}) from exc
+        raise field_error("month", text.BAD_MONTH, where="query") from exc
     async with transaction(runtime_of(request).sessions) as session:
         communities = await visible_communities(session, staff)
         if community_id is None and not communities:
@@ -76,7 +78,7 @@ async def api_get(request: Request, entry_id: int, staff: StaffUser = Depends(ma
 async def api_create(request: Request, payload: NewEntryIn, staff: StaffUser = Depends(may_faq)) -> dict:
     """Add an entry; the bot answers with it at once (`indexed` false: saved, index catches up on reindex)."""
     if payload.community_id is None and not is_admin(staff):
-        raise HTTPException(status_code=422, detail={"field": "community_id", "message": text.REQUIRED})
+        raise field_error("community_id", text.REQUIRED)
     community = require_community(staff, payload.community_id) if payload.community_id is not None else None
     entry, indexed = await logic.create(request, staff, community_id=community, values=_checked(payload))
     return {**logic.to_json(entry, staff), "indexed": indexed}

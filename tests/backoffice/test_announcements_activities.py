@@ -103,7 +103,7 @@ async def test_activities_are_created_over_json_and_bad_fields_are_named(runtime
         bad = await client.api("POST", "/admin/api/activities", {
             "community_id": yghy, "title": "义诊", "place": "会所", "capacity": 0, "starts_at": start,
             "signup_deadline": (utcnow() + timedelta(days=1)).isoformat()})
-        assert bad.status_code == 422 and bad.json()["detail"]["field"] == "capacity"
+        assert bad.status_code == 422 and bad.json()["detail"][0]["loc"][-1] == "capacity"
         ok = await client.api("POST", "/admin/api/activities", {
             "community_id": yghy, "title": "义诊", "place": "会所", "capacity": 30, "starts_at": start,
             "signup_deadline": (utcnow() + timedelta(days=1)).isoformat()})
