@@ -46,4 +46,4 @@ async def bound_payer(runtime, openid: str = OPENID) -> Payer:
 
 
 def sandbox(runtime) -> SandboxProvider:
-    return SandboxProvider(secret=runtime.settings.secret_key, appid=runtime.settings.wechat_appid)
+    return SandboxProvider.from_settings(runtime.settings)

@@ -87,12 +87,31 @@ def trade_from_resource(resource: Mapping[str, Any]) -> TradeState:
                       payer_openid=str((resource.get("payer") or {}).get("openid", "")))
 
 
+def notification_headers(headers: Mapping[str, str], timestamp: str, *signed_with: str,
+                         now: datetime) -> dict[str, str]:
+    """A notification's headers by lower-case name, once the timestamp header and those the provider signs with
+    are all there and the timestamp is within 5 minutes of `now` (neither wechatpayv3 nor the sandbox's HMAC
+    checks it); otherwise NotificationRefused, before any signature work."""
+    lowered = {key.lower(): value for key, value in headers.items()}
+    stamp = lowered.get(timestamp.lower(), "")
+    if not stamp.isdigit() or not all(lowered.get(name.lower()) for name in signed_with):
+        raise NotificationRefused("missing signature headers")
+    if abs(now.timestamp() - int(stamp)) > NOTIFICATION_MAX_SKEW_S:
+        raise NotificationRefused("stale timestamp")
+    return lowered
+
+
 class PaymentProvider(ABC):
     name: str  # "wechatpay" | "sandbox"
     label: str  # shown on the page: 微信支付 / 沙箱（测试，不会扣款）
     sandbox: bool = False
     mchid: str
     appid: str
+
+    @classmethod
+    @abstractmethod
+    def from_settings(cls, settings: Any) -> PaymentProvider:
+        """The provider configured by the deployment's Settings (read once at start-up)."""
 
     @abstractmethod
     async def prepay(self, request: PrepayRequest) -> Prepay:

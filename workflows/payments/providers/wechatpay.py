@@ -29,7 +29,6 @@ from wechatpayv3.utils import load_private_key, rsa_sign
 
 from workflows.clock import SHANGHAI
 from workflows.payments.providers.interface import (
-    NOTIFICATION_MAX_SKEW_S,
     Notification,
     NotificationRefused,
     PaymentProvider,
@@ -38,6 +37,7 @@ from workflows.payments.providers.interface import (
     ProviderError,
     RefundState,
     TradeState,
+    notification_headers,
     trade_from_resource,
 )
 
@@ -190,16 +190,13 @@ class WechatPayProvider(PaymentProvider):
         return content.decode("utf-8-sig")
 
     async def verify_notification(self, headers: Mapping[str, str], body: bytes, *, now: datetime) -> Notification:
-        lowered = {key.lower(): value for key, value in headers.items()}
-        serial, timestamp = lowered.get("wechatpay-serial", ""), lowered.get("wechatpay-timestamp", "")
-        if not (serial and timestamp.isdigit() and lowered.get("wechatpay-signature")):
-            raise NotificationRefused("missing Wechatpay-* headers")
+        lowered = notification_headers(headers, "Wechatpay-Timestamp", "Wechatpay-Serial", "Wechatpay-Signature",
+                                       now=now)
+        serial = lowered["wechatpay-serial"]
         if serial.startswith(PUBLIC_KEY_PREFIX) and serial != self.public_key_id:
             raise NotificationRefused(f"unknown public key id {serial[:64]}")
         if not serial.startswith(PUBLIC_KEY_PREFIX) and not self._cert_dir:
             raise NotificationRefused("signed with a platform certificate, none configured")
-        if abs(now.timestamp() - int(timestamp)) > NOTIFICATION_MAX_SKEW_S:
-            raise NotificationRefused("stale timestamp")
         client = await self.client()
         try:
             text = body.decode("utf-8")
