@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import time
 import uuid
@@ -91,6 +92,11 @@ async def linli(url: str, community: int) -> tuple[float, int, int]:
         await runtime.close()
 
 
+def load() -> str:
+    """The 1-, 5- and 15-minute load averages: figures from a shared machine mean little without them."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--households", type=int, default=100_000)
@@ -104,7 +110,8 @@ def main() -> None:
         dsn = f"{server}/{name}"
         upgrade(dsn.replace("postgresql://", "postgresql+asyncpg://"))
         community = seed(dsn, args.households)
-        print(f"{args.households:,} households × {len(ITEMS)} fee items, billing month {PERIOD}, PostgreSQL")
+        print(f"{args.households:,} households × {len(ITEMS)} fee items, billing month {PERIOD}, PostgreSQL; "
+              f"load average {load()} before")
         base_s, base_rows, base_fen = baseline(dsn, community)
         ours_s, rows, fen = asyncio.run(linli(dsn.replace("postgresql://", "postgresql+asyncpg://"), community))
         rerun_s, rerun_rows, _ = asyncio.run(linli(dsn.replace("postgresql://", "postgresql+asyncpg://"),
@@ -113,7 +120,8 @@ def main() -> None:
         print(f"linli bills generate:           {ours_s:6.2f} s  {rows:,} rows  {fen / 100:,.2f} 元")
         print(f"rerun (nothing to add):         {rerun_s:6.2f} s  {rerun_rows:,} rows")
         print(f"ratio {ours_s / base_s:.2f}× (target ≤ 3×), {'<' if ours_s < 20 else '≥'} 20 s; "
-              f"same rows and amounts as the baseline: {rows == base_rows and fen == base_fen}")
+              f"same rows and amounts as the baseline: {rows == base_rows and fen == base_fen}; "
+              f"load average {load()} after")
     finally:
         with psycopg.connect(args.pg, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -145,6 +145,11 @@ async def health_baseline(base: str, count: int, concurrency: int) -> list[float
     return latencies
 
 
+def load() -> str:
+    """The 1-, 5- and 15-minute load averages: figures from a shared machine mean little without them."""
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
@@ -195,6 +200,7 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         if not wait_for_health(base, process, timeout_s=60):
             raise RuntimeError("the server did not start")
+        print(f"load average {load()} before")
         health = asyncio.run(health_baseline(base, 2000, args.concurrency))
         latencies, outcomes, seconds = asyncio.run(burst(base, deliveries, args.concurrency))
         with psycopg.connect(dsn) as db:
@@ -219,7 +225,7 @@ def main() -> None:
         forged_refused = by_kind.get("forged", {}).get(401, 0)
         print(f"orders paid {paid_orders:,}, bills paid {paid_bills:,}, ledger rows {ledger:,} for {credited:,} bills "
               f"(double credits: {double}), receipts {receipts:,}, notifications stored {stored:,}; "
-              f"forged refused {forged_refused}/{args.notifications // 100}")
+              f"forged refused {forged_refused}/{args.notifications // 100}; load average {load()} after")
     finally:
         if process is not None:
             process.terminate()
