@@ -62,3 +62,9 @@ async def default_community(runtime: Runtime) -> int:
             return await default_community_id(session) or 0
 
     return await _cached(runtime, "default-community", load)
+
+
+async def sole_community(runtime: Runtime) -> int | None:
+    """The account's only community; None when it has several (or none yet)."""
+    places = await communities(runtime)
+    return places[0].id if len(places) == 1 else None

@@ -17,7 +17,7 @@ import re
 import time
 from typing import Any
 
-from bot import texts
+from bot import directory, texts
 from bot.commands import command_for
 from bot.context import DialogContext
 from bot.conversation import KEY as CONV_KEY
@@ -131,7 +131,8 @@ class Bot(Handover):
         if event in ("subscribe", "scan"):
             if ctx.owner.is_bound:
                 return texts.WELCOME_BACK
-            return texts.WELCOME.format(community=await self._community_name(ctx.owner.default_community_id))
+            only = await directory.sole_community(self.runtime)  # several communities: none named before binding
+            return texts.WELCOME.format(community=await self._community_name(only) if only else "")
         if event == "unsubscribe":
             conv.end_dialog()
             return ""
@@ -199,7 +200,7 @@ class Bot(Handover):
                 return await self.engine.start(conv, ctx, dialog, text=question,
                                                prefill=dict(getattr(guess, "slots", None) or {}))
         try:
-            answer = await assistant.answer(community_id=ctx.owner.default_community_id, question=question)
+            answer = await assistant.answer(community_id=await self.faq_community(ctx), question=question)
         except Exception:  # noqa: BLE001
             log.exception("FAQ answer failed")
             answer = None
@@ -221,12 +222,21 @@ class Bot(Handover):
             return FollowUp("", "faq_choices", {"choices": choices, "question": question})
         conv.unknown_count += 1
         await self._record_unanswered(ctx, question)
-        return await self.offer_person(ctx, EscalationReason.LOW_CONFIDENCE, question, texts.UNKNOWN)
+        unknown = texts.UNKNOWN if await self.faq_community(ctx) or not ctx.owner.default_community_id \
+            else texts.UNKNOWN_UNBOUND  # several communities: binding lets their own FAQ answer
+        return await self.offer_person(ctx, EscalationReason.LOW_CONFIDENCE, question, unknown)
+
+    async def faq_community(self, ctx: DialogContext) -> int | None:
+        """Whose FAQ answers the owner: their community once bound; before that the account's only community, or,
+        with several (or none yet), the shared entries alone — never the FAQ of a community they may not live in."""
+        if ctx.owner.is_bound:
+            return ctx.owner.default_community_id
+        return await directory.sole_community(self.runtime)
 
     async def answer_entry(self, ctx: DialogContext, entry_id: Any, question: str) -> str | FollowUp:
         """The owner picked one of the listed questions."""
         try:
-            answer = await self.assistant.answer_entry(community_id=ctx.owner.default_community_id,
+            answer = await self.assistant.answer_entry(community_id=await self.faq_community(ctx),
                                                        entry_id=entry_id)
         except Exception:  # noqa: BLE001
             log.exception("FAQ entry answer failed")
@@ -256,7 +266,7 @@ class Bot(Handover):
         if self.assistant is None:
             return None
         try:
-            answer = await self.assistant.answer(community_id=ctx.owner.default_community_id,
+            answer = await self.assistant.answer(community_id=await self.faq_community(ctx),
                                                  question=text[:MAX_QUESTION])
         except Exception:  # noqa: BLE001
             log.exception("FAQ answer in a dialog failed")

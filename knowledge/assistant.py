@@ -55,8 +55,9 @@ class Assistant:
 
     # --- answer ---
 
-    async def answer(self, *, community_id: int, question: str) -> Answer:
-        """Answer an owner's question from the community's knowledge (own + shared entries)."""
+    async def answer(self, *, community_id: int | None, question: str) -> Answer:
+        """Answer an owner's question from the community's knowledge (own + shared entries); community None: from
+        the shared entries only (an owner not bound to any community yet)."""
         text = (question or "").strip()
         if not text:
             return Answer(kind="unknown", text=messages.EMPTY_QUESTION)
@@ -85,15 +86,15 @@ class Assistant:
         return Answer(kind="unknown", text=messages.UNKNOWN_TOO_LONG if too_long else messages.UNKNOWN,
                       confidence=sure)
 
-    async def answer_entry(self, *, community_id: int, entry_id: str) -> Answer:
+    async def answer_entry(self, *, community_id: int | None, entry_id: str) -> Answer:
         """The answer of one entry (the owner picked a numbered choice); other communities' entries are not shown."""
         entry = self.index.entry(str(entry_id))
         if entry is None or entry.community_id not in (community_id, None):
             return Answer(kind="unknown", text=messages.ENTRY_GONE)
         return entry_answer(entry, confidence=1.0)
 
-    def search(self, community_id: int, question: str) -> list[Candidate]:
-        """The community's entries for this question, best first, each with its confidence."""
+    def search(self, community_id: int | None, question: str) -> list[Candidate]:
+        """The community's entries (None: the shared ones) for this question, best first, with their confidence."""
         with self._embed_lock:
             candidates = self.index.candidates(community_id, question)
         return rank(candidates)

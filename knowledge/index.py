@@ -186,13 +186,14 @@ class KnowledgeIndex:
     def query_vector(self, question: str) -> np.ndarray:
         return query_vector(self.embedder, question)
 
-    def candidates(self, community_id: int, question: str, *, vector: np.ndarray | None = None) -> list[Candidate]:
+    def candidates(self, community_id: int | None, question: str, *,
+                   vector: np.ndarray | None = None) -> list[Candidate]:
         """The entries nearest to the question by vectors (Chroma's query, in the community's and the shared
-        collection), each with its signals; unordered."""
+        collection; None: the shared collection only), each with its signals; unordered."""
         question = truncate(question)
         vector = self.query_vector(question) if vector is None else vector
         found: dict[str, Candidate] = {}
-        for key in (community_id, SHARED):
+        for key in (SHARED,) if community_id is None else (community_id, SHARED):
             collection = self.store.collection(key)
             count = collection.count() if collection is not None else 0
             if not count:  # an empty scope (no shared entries, a community with none) has nothing to offer
@@ -213,7 +214,7 @@ class KnowledgeIndex:
         self._add_coverage(question, found.values())
         return list(found.values())
 
-    def search(self, community_id: int, question: str) -> list[Candidate]:
+    def search(self, community_id: int | None, question: str) -> list[Candidate]:
         """The candidates ranked by knowledge.ranking, best first."""
         from knowledge.ranking import rank
 

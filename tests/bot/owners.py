@@ -43,17 +43,20 @@ class TinyAssistant:
         self.routes = routes or {}
         self.entries = entries or {}
         self.asked: list[str] = []
+        self.scopes: list[int | None] = []  # the community_id of each answer asked for (None: shared only)
         self.intents_seen: list[Any] = []
 
     async def route(self, *, text: str, intents: list[Any]) -> Guess:
         self.intents_seen = intents
         return self.routes.get(text, Guess(intent="faq", confidence=0.3))
 
-    async def answer(self, *, community_id: int, question: str) -> Answer:
+    async def answer(self, *, community_id: int | None, question: str) -> Answer:
         self.asked.append(question)
+        self.scopes.append(community_id)
         return self.answers.get(question, Answer(kind="unknown", text="这个问题我还不太清楚。"))
 
-    async def answer_entry(self, *, community_id: int, entry_id: str) -> Answer:
+    async def answer_entry(self, *, community_id: int | None, entry_id: str) -> Answer:
+        self.scopes.append(community_id)
         return self.entries[entry_id]
 
 

@@ -22,7 +22,11 @@ async def test_the_bot_with_the_real_assistant_over_the_demo_knowledge(settings,
     bot = Bot(runtime, BotServices(assistant=build_assistant(settings), media=FolderMedia()),
               DialogRegistry(default_dialogs()))
     try:
+        newcomer = Owner(bot, "chat-real-unbound")  # two communities, not bound yet: the shared entries only
+        reply = await newcomer.say("物业费怎么交？")
+        assert "依据" not in reply and "绑定房屋" in reply
         asker = Owner(bot, "chat-real-faq")
+        await asker.bind_demo_flat()  # 阳光花园: its own FAQ answers
         reply = await asker.say("物业费怎么交？")
         assert "依据" in reply and "有帮助吗" in reply and "2. 没帮助" in reply
         assert await asker.say("1") == "谢谢您的反馈！"
@@ -36,7 +40,7 @@ async def test_the_bot_with_the_real_assistant_over_the_demo_knowledge(settings,
 
         router = Owner(bot, "chat-real-route")
         assert "请选择您的小区" in await router.say("我想把我家房子绑一下")
-        reply = await router.say("物业费怎么交？")  # a question in the middle of binding
+        reply = await router.say("个人信息会不会泄露？")  # a question in the middle of binding (a shared entry)
         assert "依据" in reply and "请选择您的小区" in reply
     finally:
         await bot.transcript.stop()

@@ -40,3 +40,17 @@ async def test_a_community_emptied_by_deletions_gets_the_shared_answers(tmp_path
     assistant = Assistant(index=index, classifier=classifier)
     assert (await assistant.answer(community_id=7, question="怎么找人工客服")).entry_id == "2"
     assert (await assistant.answer(community_id=8, question="管理费在哪交")).kind == "unknown"
+
+
+async def test_no_community_is_answered_from_the_shared_entries_only(tmp_path, embedder, classifier):
+    """An owner not bound yet on an account with several communities (bot.router.Bot.faq_community): community 7's
+    own entry is never their answer, nor one of their choices, nor shown when its id is asked for."""
+    index = fresh_index(tmp_path, embedder)
+    index.upsert([FEE, SHARED])
+    assistant = Assistant(index=index, classifier=classifier)
+    assert (await assistant.answer(community_id=None, question="怎么找人工客服")).entry_id == "2"
+    unbound = await assistant.answer(community_id=None, question="物业费怎么交？")
+    assert unbound.entry_id != "1" and "1" not in [entry_id for _, entry_id in unbound.choices]
+    assert {c.entry.id for c in index.candidates(None, "物业费怎么交？")} == {"2"}
+    assert (await assistant.answer(community_id=7, question="物业费怎么交？")).entry_id == "1"
+    assert (await assistant.answer_entry(community_id=None, entry_id="1")).kind == "unknown"

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from bot.wechat.protocol import Crypto
+from bot.wechat.protocol import Crypto, parse_inbound
 from bot.wechat.webhook import SUCCESS
 from tests.bot.wechat.conftest import WECHAT, RecordingResponder, asgi_client, make_webhook_app, stored_counts
 from tests.bot.wechat.test_protocol import BOMB, EXTERNAL
@@ -183,20 +183,31 @@ async def test_two_messages_of_one_owner_run_one_at_a_time_in_order(any_runtime)
     wruntime = Runtime(settings=settings, engine=any_runtime.engine, sessions=any_runtime.sessions,
                        state=any_runtime.state)  # SQLite + in-process store, and PostgreSQL + Redis
     order: list[str] = []
+    first_inside = asyncio.Event()
+    second_xml = inner_xml("o-seq", content="2")
+    second_claimed = "dedup:" + parse_inbound(second_xml.encode()).inbound.dedup_key
 
     class Slow(RecordingResponder):
         async def respond(self, inbound):
             order.append("start " + inbound.content)
-            await asyncio.sleep(0.05)
+            if inbound.content == "1":  # hold the lock until the second message has arrived and waits for it
+                first_inside.set()
+                for _ in range(1000):
+                    if await wruntime.state.get(second_claimed) is not None:
+                        break
+                    await asyncio.sleep(0.005)
+                await asyncio.sleep(0.02)
             order.append("end " + inbound.content)
             return await super().respond(inbound)
 
     app, _ = make_webhook_app(wruntime, Slow(wruntime))
     async with asgi_client(app) as client:
         first = plain_request(inner_xml("o-seq", content="1"))
-        second = plain_request(inner_xml("o-seq", content="2"))
+        second = plain_request(second_xml)
         task = asyncio.create_task(client.post("/wechat", params=first[0], content=first[1]))
-        await asyncio.sleep(0.01)
+        # The second message is sent once the first is being answered: sent a fixed 10 ms later, it could reach the
+        # state store first on a loaded machine, and then it rightly goes first.
+        await asyncio.wait_for(first_inside.wait(), 10)
         await client.post("/wechat", params=second[0], content=second[1])
         await task
     assert order == ["start 1", "end 1", "start 2", "end 2"]

@@ -1,0 +1,59 @@
+"""An owner who has not bound a flat yet, writing to an account with several communities (the demo: 阳光花园 and
+翠湖苑): binding asks which community with numbered choices, and FAQ questions are answered from the shared
+(community-less) entries only until the owner is bound — never from one community's own FAQ (issue #21). An account
+with one community answers from its FAQ at once (tests/linli/test_own_community.py)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from bot import texts
+from tests.bot.owners import Owner, TinyAssistant
+from workflows.community.models import Building, Community, Household, Resident
+
+
+async def community_ids(runtime) -> dict[str, int]:
+    async with runtime.sessions() as session:
+        return {c.name: c.id for c in await session.scalars(select(Community))}
+
+
+async def test_binding_asks_which_community_with_numbered_choices(owner: Owner) -> None:
+    asked = await owner.say("绑定房屋")
+    assert texts.BIND_COMMUNITY in asked and "1. 阳光花园" in asked and "2. 翠湖苑" in asked
+    buildings = await owner.say("2")
+    assert texts.BIND_BUILDING in buildings and "6栋" not in buildings  # 翠湖苑's buildings, not 阳光花园's
+
+
+async def test_an_unbound_owner_is_answered_from_the_shared_faq_until_bound(owner: Owner, assistant: TinyAssistant,
+                                                                            runtime) -> None:
+    ids = await community_ids(runtime)
+    assert len(ids) >= 2
+    reply = await owner.say("停车费多少钱？")
+    assert assistant.scopes == [None]  # the shared entries only, not the first community's FAQ
+    assert reply.startswith(texts.UNKNOWN_UNBOUND)  # and told that binding brings the community's own answers
+    await owner.say("绑定房屋")
+    await owner.say("物业费怎么交？")  # a question in the middle of binding: still the shared scope
+    assert assistant.scopes == [None, None]
+    await owner.say("取消")
+    await owner.bind_demo_flat()  # 阳光花园 1栋1单元101
+    reply = await owner.say("停车费多少钱？")
+    assert assistant.scopes[-1] == ids["阳光花园"]
+    assert reply.startswith(texts.UNKNOWN) and not reply.startswith(texts.UNKNOWN_UNBOUND)
+
+
+async def test_an_owner_bound_in_the_second_community_gets_its_faq(owner: Owner, assistant: TinyAssistant,
+                                                                   runtime) -> None:
+    ids = await community_ids(runtime)
+    for line in ("绑定房屋", "2", "1"):
+        await owner.say(line)
+    async with runtime.sessions() as session:
+        building = await session.scalar(select(Building).where(Building.community_id == ids["翠湖苑"])
+                                        .order_by(Building.sort_key, Building.name))
+        household, resident = (await session.execute(
+            select(Household, Resident).join(Resident, Resident.household_id == Household.id)
+            .where(Household.building_id == building.id).limit(1))).one()
+    await owner.say(household.room)
+    await owner.say(resident.name)
+    assert "绑定成功" in await owner.say(resident.phone[-4:])
+    await owner.say("停车费多少钱？")
+    assert assistant.scopes[-1] == ids["翠湖苑"]
