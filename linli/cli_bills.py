@@ -61,3 +61,38 @@ def generate(period: str = typer.Option(..., help="the billing month, YYYY-MM, e
         console.print(table)
 
     asyncio.run(run())
+
+
+@bills_app.command("device-readings")
+def device_readings(period: str = typer.Option(..., help="the billing month, YYYY-MM"),
+                    item: str = typer.Option(..., help="the metered fee item's name, e.g. 水费"),
+                    meter: str = typer.Option(..., help="the meters that feed it: water | electricity | gas"),
+                    community: str = typer.Option("YGHY", help="community code")) -> None:
+    """抄表 from smart meters: each household's last device reading of the month becomes the item's reading."""
+    from workflows.billing.device_readings import record_device_readings
+    from workflows.billing.models import FeeItem, FeeKind
+    from workflows.community.models import Community
+    from workflows.db import transaction
+    from workflows.runtime import Runtime
+
+    async def run():  # noqa: ANN202
+        runtime = Runtime.from_settings(Settings())
+        try:
+            async with transaction(runtime.sessions) as session:
+                found = await session.scalar(select(Community.id).where(Community.code == community))
+                fee_item = await session.scalar(select(FeeItem).where(
+                    FeeItem.community_id == found, FeeItem.name == item, FeeItem.kind == FeeKind.METERED,
+                    FeeItem.active.is_(True)).order_by(FeeItem.effective_from.desc()).limit(1))
+                if fee_item is None:
+                    raise typer.BadParameter(f"no metered fee item {item} in {community}", param_hint="--item")
+                return await record_device_readings(session, item=fee_item, period=period, meter_type=meter)
+        finally:
+            await runtime.close()
+
+    try:
+        result = asyncio.run(run())
+    except ValueError as exc:  # a bad --period
+        raise typer.BadParameter(str(exc), param_hint="--period") from None
+    console.print(f"{period} {item}: {result.recorded} readings recorded from {meter} meters")
+    for household_id, why in result.refused:
+        console.print(f"[yellow]household {household_id}: {why}[/yellow]")

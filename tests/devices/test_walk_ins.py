@@ -174,3 +174,20 @@ async def test_a_guard_without_wechat_is_covered_by_the_security_on_duty(runtime
                                                  guard=first, visitor_name="维修工老张")
         assert walk_in.status == WalkInStatus.TIMED_OUT  # nobody of 1单元101 is bound: call at once
     assert any("请电话联系业主" in t and "维修工老张" in t for t in await _texts_to(runtime, "wx-qian"))
+
+
+async def test_staff_see_todays_expected_visitors_arrivals_and_refusals(runtime):
+    """Every entry is recorded: an owner's pass for today is expected, its scan is an arrival, a guessed code is a
+    refusal with its reason; the 访客 page and its JSON show them to the guard."""
+    from tests.backoffice.helpers import staff_client
+    from tests.workflows.visitors.test_passes import _issue, _present
+
+    issued, community_id = await _issue(runtime)
+    assert await _present(runtime, community_id, issued.token) == (True, "")
+    assert await _present(runtime, community_id, "12345678", "code") == (False, "unknown")
+    async with staff_client(runtime, "baoan") as client:
+        page = await client.page("/admin/visitors")
+        assert issued.visitor_pass.number in page.text and "王芳" in page.text
+        today = (await client.api("GET", "/admin/api/visitors/today")).json()
+    assert [p["number"] for p in today["expected"]] == [issued.visitor_pass.number]
+    assert today["arrivals"] == 1 and [r["reason"] for r in today["refusals"]] == ["unknown"]
