@@ -61,11 +61,12 @@ def table_actions(table: Table, current: enum.Enum, actor_role: str) -> list[str
 async def apply_transition(session: AsyncSession, row: Any, *, table: Table, action: str, actor: Any,
                            entity_type: str, conflict: type[TransitionNotAllowed] = TransitionNotAllowed,
                            reason: str = "", changes: dict[str, Any] | None = None,
-                           data: dict[str, Any] | None = None) -> enum.Enum:
+                           data: dict[str, Any] | None = None, reference: str | None = None) -> enum.Enum:
     """The one place a workflow row's status changes: check the table for the actor's role, set the status and the
     other changes, flush (a version column turns a concurrent change into `conflict`), then write the audit row.
-    `row` has .id, .status, .number and .community_id; `actor` has .role and .audit_name."""
-    old, number = row.status, row.number  # read now: a failed flush expires the object
+    `row` has .id, .status, .community_id and .number (or pass `reference`: what people call the row); `actor` is
+    an Actor."""
+    old, number = row.status, reference or row.number  # read now: a failed flush expires the object
     new = next_state(table, old, action, actor.role)
     row.status = new
     for name, value in (changes or {}).items():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from backoffice.deps import section_access
 from backoffice.exports import xlsx_response
 from backoffice.forms import FormError, local_datetime, whole_number
 from backoffice.rendering import NavLink, Section, flash, redirect, render
-from backoffice.security import get_scoped_or_404, require_community, runtime_of, scoped
+from backoffice.security import actor_of, get_scoped_or_404, require_community, runtime_of, scoped
 from backoffice.security import visible_communities as communities_of
 from workflows.activities.models import Activity
 from workflows.activities.service import ActivityError, cancel_activity, create_activity, signups_of
@@ -89,7 +89,10 @@ async def activity_detail(request: Request, activity_id: int, format: str = "",
 async def activity_cancel(request: Request, activity_id: int, staff: StaffUser = Depends(may_manage)) -> Response:
     async with transaction(runtime_of(request).sessions) as session:
         activity = await get_scoped_or_404(session, Activity, activity_id, staff)
-        await cancel_activity(session, activity=activity, staff_id=staff.id)
+        try:
+            await cancel_activity(session, activity=activity, actor=actor_of(staff))
+        except ActivityError as exc:
+            raise HTTPException(status_code=409, detail=str(exc)) from exc
     flash(request, "活动已取消，报名已关闭。", "warn")
     return redirect(f"/admin/activities/{activity_id}")
 

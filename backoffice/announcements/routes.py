@@ -13,7 +13,7 @@ from backoffice.deps import section_access
 from backoffice.exports import xlsx_response
 from backoffice.forms import optional_id
 from backoffice.rendering import NavLink, Section, flash, redirect, render
-from backoffice.security import get_scoped_or_404, require_community, runtime_of, scoped
+from backoffice.security import actor_of, get_scoped_or_404, require_community, runtime_of, scoped
 from backoffice.security import visible_communities as communities_of
 from workflows.announcements.models import Announcement
 from workflows.announcements.service import (
@@ -69,7 +69,7 @@ async def announcement_create(request: Request, community_id: int = Form(0), bui
             announcement = await create_announcement(session, community_id=community_id, title=title, body=body,
                                                      building_id=optional_id(building_id), pinned=pinned,
                                                      staff_id=staff.id)
-            sent = await publish_announcement(session, announcement=announcement, staff_id=staff.id) \
+            sent = await publish_announcement(session, announcement=announcement, actor=actor_of(staff)) \
                 if publish else None
     except AnnouncementError as exc:
         async with transaction(runtime_of(request).sessions) as session:
@@ -94,10 +94,10 @@ async def announcement_action(request: Request, announcement_id: int, action: st
         announcement = await get_scoped_or_404(session, Announcement, announcement_id, staff)
         try:
             if action == "publish":
-                sent = await publish_announcement(session, announcement=announcement, staff_id=staff.id)
+                sent = await publish_announcement(session, announcement=announcement, actor=actor_of(staff))
                 flash(request, f"公告已发布，正在推送给 {sent} 位已绑定的业主。")
             else:
-                await withdraw_announcement(session, announcement=announcement, staff_id=staff.id)
+                await withdraw_announcement(session, announcement=announcement, actor=actor_of(staff))
                 flash(request, "公告已撤回，业主在聊天里不会再看到它。")
         except AnnouncementError as exc:
             raise HTTPException(status_code=409, detail=str(exc)) from exc
@@ -135,7 +135,7 @@ async def api_create(request: Request, payload: AnnouncementIn, staff: StaffUser
                                                      building_id=payload.building_id, pinned=payload.pinned,
                                                      staff_id=staff.id)
             if payload.publish:
-                await publish_announcement(session, announcement=announcement, staff_id=staff.id)
+                await publish_announcement(session, announcement=announcement, actor=actor_of(staff))
             return {"id": announcement.id, "status": announcement.status.value,
                     "recipients": announcement.recipients}
     except AnnouncementError as exc:

@@ -40,7 +40,7 @@ async def test_latest_announcements_are_listed_and_a_number_shows_the_whole_text
     async with transaction(runtime.sessions) as session:
         announcement = await create_announcement(session, community_id=yghy, title="停水通知",
                                                  body="11月26日9:00-12:00停水检修，请提前储水。", pinned=True)
-        await publish_announcement(session, announcement=announcement, staff_id=None)
+        await publish_announcement(session, announcement=announcement)
     listing = await owner.say("最新公告")
     assert "1. 【置顶】停水通知" in listing
     full = await owner.say("1")

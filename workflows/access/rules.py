@@ -10,14 +10,17 @@ of their own communities only, shared FAQ entries being admins' only).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from workflows.access import roles
 from workflows.access.actor import Actor
-from workflows.activities.models import Activity, ActivityStatus
-from workflows.announcements.models import Announcement, AnnouncementStatus
-from workflows.bindings.models import BindingRequest, BindingRequestStatus
+from workflows.activities.models import Activity
+from workflows.activities.states import TRANSITIONS as ACTIVITY_TABLE
+from workflows.announcements.models import Announcement
+from workflows.announcements.states import TRANSITIONS as ANNOUNCEMENT_TABLE
+from workflows.bindings.models import BindingRequest
+from workflows.bindings.states import TRANSITIONS as BINDING_TABLE
 from workflows.complaints.models import Complaint
 from workflows.complaints.states import TRANSITIONS as COMPLAINT_TABLE
 from workflows.escalations.models import Escalation
@@ -107,23 +110,16 @@ def _escalation(actor: Actor, escalation: Escalation) -> set[str]:
     return actions
 
 
-def _desk_row(actor: Actor, row: Any, by_status: Mapping[Any, Iterable[str]]) -> set[str]:
-    if not (actor.in_group(roles.DESK) and actor.serves(row.community_id)):
-        return set()
-    return {"view", *by_status.get(row.status, ())}
+def _desk_row(table: Mapping[Any, Any]) -> Callable[[Actor, Any], set[str]]:
+    """A front-desk record (binding request, announcement, activity): desk staff of its community see it and take
+    the actions its transition table offers in its state."""
 
+    def rule(actor: Actor, row: Any) -> set[str]:
+        if not (actor.in_group(roles.DESK) and actor.serves(row.community_id)):
+            return set()
+        return {"view"} | _from_table(actor, table, row)
 
-def _binding_request(actor: Actor, request: BindingRequest) -> set[str]:
-    return _desk_row(actor, request, {BindingRequestStatus.PENDING: ("approve", "reject")})
-
-
-def _announcement(actor: Actor, announcement: Announcement) -> set[str]:
-    return _desk_row(actor, announcement, {AnnouncementStatus.DRAFT: ("publish",),
-                                           AnnouncementStatus.PUBLISHED: ("withdraw",)})
-
-
-def _activity(actor: Actor, activity: Activity) -> set[str]:
-    return _desk_row(actor, activity, {ActivityStatus.OPEN: ("cancel",)})
+    return rule
 
 
 def _faq_entry(actor: Actor, entry: FaqEntry) -> set[str]:
@@ -152,8 +148,9 @@ def _staff_account(actor: Actor, other: StaffUser) -> set[str]:
 
 
 RULES: Mapping[type, Callable[[Actor, Any], set[str]]] = {
-    RepairTicket: _repair, Complaint: _complaint, Escalation: _escalation, BindingRequest: _binding_request,
-    Announcement: _announcement, Activity: _activity, FaqEntry: _faq_entry, StaffUser: _staff_account,
+    RepairTicket: _repair, Complaint: _complaint, Escalation: _escalation,
+    BindingRequest: _desk_row(BINDING_TABLE), Announcement: _desk_row(ANNOUNCEMENT_TABLE),
+    Activity: _desk_row(ACTIVITY_TABLE), FaqEntry: _faq_entry, StaffUser: _staff_account,
 }
 
 

@@ -35,6 +35,10 @@ class Activity(Timestamped, Base):
     signed_count: Mapped[int] = mapped_column(default=0)  # changed only by conditional updates
     status: Mapped[ActivityStatus] = mapped_column(str_enum(ActivityStatus, 16), default=ActivityStatus.OPEN)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), default=None)
+    # Cancelling races another cancel; sign-ups change signed_count by conditional UPDATEs that leave it alone.
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}
 
 
 class ActivitySignup(Timestamped, Base):

@@ -14,9 +14,12 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from workflows.access import Actor
 from workflows.activities.models import Activity, ActivitySignup, ActivityStatus, SignupStatus
+from workflows.activities.states import TRANSITIONS
 from workflows.audit.service import record_event
 from workflows.clock import utcnow
+from workflows.statemachine import TransitionNotAllowed, apply_transition
 
 MAX_CAPACITY = 10_000
 
@@ -75,11 +78,13 @@ async def create_activity(session: AsyncSession, *, community_id: int, title: st
     return activity
 
 
-async def cancel_activity(session: AsyncSession, *, activity: Activity, staff_id: int | None) -> None:
-    activity.status = ActivityStatus.CANCELLED
-    record_event(session, entity_type="activity", entity_id=activity.id, action="cancel",
-                 actor=f"staff:{staff_id}" if staff_id else "system", community_id=activity.community_id,
-                 from_state=ActivityStatus.OPEN, to_state=ActivityStatus.CANCELLED)
+async def cancel_activity(session: AsyncSession, *, activity: Activity, actor: Actor) -> None:
+    """Close sign-ups for good; cancelling twice, or at the same moment as someone else, is ActivityError."""
+    try:
+        await apply_transition(session, activity, table=TRANSITIONS, action="cancel", actor=actor,
+                               entity_type="activity", reference=activity.title)
+    except TransitionNotAllowed as exc:
+        raise ActivityError("status", "这个活动已经取消了") from exc
 
 
 async def open_activities(session: AsyncSession, *, community_ids: set[int], now: datetime | None = None,

@@ -35,7 +35,7 @@ async def seed_board_demo(session: AsyncSession) -> int:
         if await session.scalar(select(Announcement.id).where(Announcement.title == title)) is None:
             announcement = await create_announcement(session, community_id=community.id, title=title, body=body,
                                                      pinned=pinned)
-            await publish_announcement(session, announcement=announcement, staff_id=None, now=now)
+            await publish_announcement(session, announcement=announcement, now=now)
             added += 1
     title, place, capacity = ACTIVITY
     open_one = await session.scalar(select(Activity.id).where(Activity.title == title,

@@ -31,3 +31,6 @@ class Announcement(Timestamped, Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), default=None)
     published_at: Mapped[datetime | None] = mapped_column(default=None)
     recipients: Mapped[int] = mapped_column(default=0)  # outbox rows queued at publication
+    version: Mapped[int] = mapped_column(default=1, server_default="1")  # two staff publishing at once: one wins
+
+    __mapper_args__ = {"version_id_col": version}

@@ -13,7 +13,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from workflows.access import SYSTEM, Actor
 from workflows.announcements.models import Announcement, AnnouncementStatus
+from workflows.announcements.states import TRANSITIONS
 from workflows.audit.service import record_event
 from workflows.bindings.models import WechatBinding
 from workflows.clock import utcnow
@@ -22,6 +24,7 @@ from workflows.escalations.service import WECHAT_WINDOW_HOURS
 from workflows.messages.models import MessageLog
 from workflows.outbox.models import OutboxMessage
 from workflows.outbox.service import enqueue
+from workflows.statemachine import TransitionNotAllowed, apply_transition
 
 SEND_RATE_PER_S = 10  # announcement messages per second handed to the delivery worker
 MAX_TITLE = 60
@@ -85,18 +88,27 @@ async def _recently_active(session: AsyncSession, *, openids: list[str], since: 
         MessageLog.openid.in_(openids), MessageLog.direction == "in", MessageLog.created_at >= since).distinct()))
 
 
-async def publish_announcement(session: AsyncSession, *, announcement: Announcement, staff_id: int | None,
+async def _transition(session: AsyncSession, announcement: Announcement, action: str, actor: Actor,
+                      message: str, changes: dict[str, object] | None = None) -> None:
+    """Through the transition table; a change made meanwhile by someone else (the version) is AnnouncementError."""
+    try:
+        await apply_transition(session, announcement, table=TRANSITIONS, action=action, actor=actor,
+                               entity_type="announcement", reference=announcement.title, changes=changes,
+                               data={"recipients": changes["recipients"]} if changes else None)
+    except TransitionNotAllowed as exc:
+        raise AnnouncementError("status", message) from exc
+
+
+async def publish_announcement(session: AsyncSession, *, announcement: Announcement, actor: Actor = SYSTEM,
                                now: datetime | None = None) -> int:
     """Publish a draft: it appears in chat, and one outbox row per bound owner is queued, spread out in time."""
-    if announcement.status != AnnouncementStatus.DRAFT:
-        raise AnnouncementError("status", "这条公告已经发布或撤回，不能再发布")
     now = now or utcnow()
     community = await session.get(Community, announcement.community_id)
     assert community is not None
-    announcement.status = AnnouncementStatus.PUBLISHED
-    announcement.published_at = now
-    text = push_text(announcement, community.name)
     openids = await recipients_of(session, announcement=announcement)
+    await _transition(session, announcement, "publish", actor, "这条公告已经发布或撤回，不能再发布",
+                      {"published_at": now, "recipients": len(openids)})
+    text = push_text(announcement, community.name)
     recent = await _recently_active(session, openids=openids, since=now - timedelta(hours=WECHAT_WINDOW_HOURS))
     for index, openid in enumerate(openids):
         # Customer-service messages reach only owners who wrote within 48 hours; the rest get a template message.
@@ -107,22 +119,12 @@ async def publish_announcement(session: AsyncSession, *, announcement: Announcem
                                          "ref": f"announcement:{announcement.id}"})
         if message is not None:
             message.next_attempt_at = now + timedelta(seconds=index / SEND_RATE_PER_S)
-    announcement.recipients = len(openids)
-    record_event(session, entity_type="announcement", entity_id=announcement.id, action="publish",
-                 actor=f"staff:{staff_id}" if staff_id else "system", community_id=announcement.community_id,
-                 from_state=AnnouncementStatus.DRAFT, to_state=AnnouncementStatus.PUBLISHED,
-                 data={"recipients": len(openids)})
     return len(openids)
 
 
-async def withdraw_announcement(session: AsyncSession, *, announcement: Announcement, staff_id: int | None) -> None:
+async def withdraw_announcement(session: AsyncSession, *, announcement: Announcement, actor: Actor) -> None:
     """Take a published announcement out of the chat list (messages already delivered stay delivered)."""
-    if announcement.status != AnnouncementStatus.PUBLISHED:
-        raise AnnouncementError("status", "只有已发布的公告可以撤回")
-    announcement.status = AnnouncementStatus.WITHDRAWN
-    record_event(session, entity_type="announcement", entity_id=announcement.id, action="withdraw",
-                 actor=f"staff:{staff_id}" if staff_id else "system", community_id=announcement.community_id,
-                 from_state=AnnouncementStatus.PUBLISHED, to_state=AnnouncementStatus.WITHDRAWN)
+    await _transition(session, announcement, "withdraw", actor, "只有已发布的公告可以撤回")
 
 
 async def delivery_counts(session: AsyncSession, *, announcement_id: int) -> dict[str, int]:

@@ -49,5 +49,8 @@ class BindingRequest(Timestamped, Base):
     decided_by: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id"), default=None)
     decided_at: Mapped[datetime | None] = mapped_column(default=None)
     note: Mapped[str] = mapped_column(String(200), default="")
+    version: Mapped[int] = mapped_column(default=1, server_default="1")  # two staff deciding at once: one wins
 
     household: Mapped[Household] = relationship()
+
+    __mapper_args__ = {"version_id_col": version}

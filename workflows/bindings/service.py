@@ -25,9 +25,11 @@ from sqlalchemy.orm import selectinload
 from workflows.access import Actor
 from workflows.audit.service import record_event
 from workflows.bindings.models import BindingRequest, BindingRequestStatus, WechatBinding
+from workflows.bindings.states import TRANSITIONS
 from workflows.clock import utcnow
 from workflows.community.models import Building, Community, Household, Resident, ResidentRole
 from workflows.outbox.service import enqueue
+from workflows.statemachine import TransitionNotAllowed, apply_transition
 from workflows.statestore import StateStore
 
 PROFILE_CACHE_KEY = "owner:{openid}"
@@ -198,7 +200,7 @@ async def approve_request(session: AsyncSession, *, request_id: int, actor: Acto
         await session.flush()
     binding, _ = await _bind(session, openid=request.openid, household=household, resident=resident,
                              actor=actor.audit_name, reason=f"request {request_reference(request)} approved")
-    _decide(session, request, BindingRequestStatus.APPROVED, actor, "")
+    await _decide(session, request, "approve", actor, "")
     label = await household_label(session, household_id=household.id)
     await enqueue(session, kind="wechat.text", community_id=household.community_id,
                   dedup_key=f"binding-request:{request.id}:approved",
@@ -210,7 +212,7 @@ async def approve_request(session: AsyncSession, *, request_id: int, actor: Acto
 async def reject_request(session: AsyncSession, *, request_id: int, actor: Actor, note: str = "") -> BindingRequest:
     """Staff reject, with an optional note the owner sees; the owner is told through the outbox."""
     request = await _pending_request(session, request_id)
-    _decide(session, request, BindingRequestStatus.REJECTED, actor, note)
+    await _decide(session, request, "reject", actor, note)
     label = await household_label(session, household_id=request.household_id)
     reason = f"原因：{note}。" if note else ""
     await enqueue(session, kind="wechat.text", community_id=request.community_id,
@@ -221,13 +223,14 @@ async def reject_request(session: AsyncSession, *, request_id: int, actor: Actor
     return request
 
 
-def _decide(session: AsyncSession, request: BindingRequest, status: BindingRequestStatus, actor: Actor,
-            note: str) -> None:
-    old = request.status
-    request.status, request.decided_by, request.decided_at, request.note = status, actor.staff_id, utcnow(), note[:200]
-    record_event(session, entity_type="binding_request", entity_id=request.id, action=status.value,
-                 actor=actor.audit_name, community_id=request.community_id, from_state=old, to_state=status,
-                 reason=note)
+async def _decide(session: AsyncSession, request: BindingRequest, action: str, actor: Actor, note: str) -> None:
+    """Through the transition table; a decision made meanwhile by someone else (the version) is BindingError."""
+    try:
+        await apply_transition(session, request, table=TRANSITIONS, action=action, actor=actor,
+                               entity_type="binding_request", reason=note, reference=request_reference(request),
+                               changes={"decided_by": actor.staff_id, "decided_at": utcnow(), "note": note[:200]})
+    except TransitionNotAllowed as exc:
+        raise BindingError("binding request already decided") from exc
 
 
 async def forget_cached_profile(state: StateStore, *, openid: str) -> None:

@@ -7,6 +7,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from tests.backoffice.factories import bind_owner
+from workflows.access import Actor
 from workflows.announcements.models import AnnouncementStatus
 from workflows.announcements.service import (
     SEND_RATE_PER_S,
@@ -42,7 +43,7 @@ async def test_publishing_queues_one_message_per_bound_owner_spread_out_in_time(
         announcement = await create_announcement(session, community_id=community_id, title="停水通知",
                                                  body="11月26日9:00-12:00停水检修，请提前储水。")
         now = utcnow()
-        assert await publish_announcement(session, announcement=announcement, staff_id=None, now=now) == 2
+        assert await publish_announcement(session, announcement=announcement, now=now) == 2
         messages = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
         assert [m.payload["openid"] for m in messages] == ["o-1", "o-2"]
         assert [m.kind for m in messages] == ["wechat.text", "wechat.template"]  # o-2 wrote nothing in 48 h
@@ -53,7 +54,7 @@ async def test_publishing_queues_one_message_per_bound_owner_spread_out_in_time(
         assert await delivery_counts(session, announcement_id=announcement.id) == {
             "pending": 1, "sending": 0, "sent": 1, "dead": 0}
         try:
-            await publish_announcement(session, announcement=announcement, staff_id=None)
+            await publish_announcement(session, announcement=announcement)
         except AnnouncementError:
             pass
         else:
@@ -67,7 +68,7 @@ async def test_a_building_announcement_reaches_only_that_building(runtime):
         community_id, building2 = await _ids(session)
         announcement = await create_announcement(session, community_id=community_id, building_id=building2,
                                                  title="2栋电梯保养", body="明天上午2栋电梯保养。")
-        assert await publish_announcement(session, announcement=announcement, staff_id=None) == 1
+        assert await publish_announcement(session, announcement=announcement) == 1
         assert [m.payload["openid"] for m in await session.scalars(select(OutboxMessage))] == ["o-2"]
         assert await latest_announcements(session, community_ids={community_id}) == []
         assert [a.title for a in await latest_announcements(session, community_ids={community_id},
@@ -81,11 +82,11 @@ async def test_pinned_first_then_newest_and_withdrawn_disappear(runtime):
         for title, pinned in (("旧的置顶", True), ("普通一", False), ("普通二", False)):
             made[title] = await create_announcement(session, community_id=community_id, title=title, body="内容",
                                                     pinned=pinned)
-            await publish_announcement(session, announcement=made[title], staff_id=None)
+            await publish_announcement(session, announcement=made[title])
         made["普通二"].published_at = utcnow() + timedelta(seconds=5)
         titles = [a.title for a in await latest_announcements(session, community_ids={community_id})]
         assert titles == ["旧的置顶", "普通二", "普通一"]
-        await withdraw_announcement(session, announcement=made["普通一"], staff_id=None)
+        await withdraw_announcement(session, announcement=made["普通一"], actor=Actor(role="front_desk", staff_id=3))
         assert made["普通一"].status == AnnouncementStatus.WITHDRAWN
         assert "普通一" not in [a.title for a in await latest_announcements(session, community_ids={community_id})]
 
