@@ -99,6 +99,7 @@ def default_dialogs() -> list[Dialog]:
     from bot.dialogs.my_repairs import TICKET_DIALOGS
     from bot.dialogs.my_visitors import MY_VISITORS
     from bot.dialogs.pay import PAY_DIALOGS
+    from bot.dialogs.points import POINTS_DIALOGS
     from bot.dialogs.repair import REPAIR
     from bot.dialogs.repair_staff import STAFF_DIALOGS
     from bot.dialogs.staff_bind import STAFF_BIND
@@ -118,6 +119,7 @@ def default_dialogs() -> list[Dialog]:
         *TICKET_DIALOGS,  # my_repairs, a typed ticket number, 评价/重修, 满意/不满意
         *STAFF_DIALOGS,  # 接单/出发/完工 for technicians bound to WeChat
         *PAY_DIALOGS,  # 缴费 (unpaid bills → a signed payment link), 收据 NUMBER
+        *POINTS_DIALOGS,  # 我的积分, 积分兑换 (reward → confirm → a redemption code)
         VISITOR,  # 访客登记
         MY_VISITORS,  # 我的访客 → 取消
         VISIT_APPROVAL,  # 1 同意 / 2 拒绝 to a walk-in visitor at the gate

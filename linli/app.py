@@ -19,6 +19,7 @@ from linli.loops import Loop, LoopRunner
 from linli.payments import install_payments
 from linli.wechat import build_assistant, install_wechat, settle_heap, warm_assistant
 from workflows.backups.runs import run_scheduled_backup
+from workflows.reminders.scheduled import run_scheduled_reminders
 from workflows.repairs.scheduled import run_repair_timers
 from workflows.repairs.service import RepairPolicy
 from workflows.runtime import Runtime
@@ -99,6 +100,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     repair_policy = RepairPolicy.from_settings(settings)
     loops.append(Loop("repair-timers", 60.0, lambda: run_repair_timers(runtime.sessions, repair_policy)))
     loops.append(Loop("backup", 60.0, lambda: run_scheduled_backup(runtime)))  # daily, at LINLI_BACKUP_TIME
+    # 催缴: daily per community, once its quiet hours are over (workflows/reminders/scheduled.py)
+    loops.append(Loop("bill-reminders", 60.0, lambda: run_scheduled_reminders(runtime.sessions)))
     loops.extend(install_payments(app, runtime))
     loops.extend(install_devices(app, runtime))
     settle_heap()  # keep last: after every package has loaded what it keeps

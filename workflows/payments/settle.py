@@ -34,6 +34,10 @@ from workflows.payments.models import (
     Receipt,
 )
 from workflows.payments.states import TRANSITIONS
+from workflows.points import messages as points_text
+from workflows.points.service import award_for_payment
+from workflows.points.service import balance as points_balance
+from workflows.reminders.stopping import cancel_pending_reminders
 from workflows.statemachine import apply_transition
 
 SYSTEM = ACCESS_SYSTEM
@@ -110,6 +114,7 @@ async def settle_payment(session: AsyncSession, *, out_trade_no: str, amount_fen
                               .execution_options(synchronize_session=False))
     await _mark_paid(session, order, actor, amount_fen, transaction_id, paid_at, reason="")
     receipt = await _issue_receipt(session, order, paid_at)
+    await _after_settled(session, order, bill_ids, paid_at)
     return SettleResult(Settled.SETTLED, order, receipt)
 
 
@@ -154,6 +159,21 @@ async def _issue_receipt(session: AsyncSession, order: PaymentOrder, paid_at: da
                       payload={"openid": order.openid, "template": "payment_receipt", "ref": receipt.number,
                                "text": receipt_message(receipt, headline=True)})
     return receipt
+
+
+async def _after_settled(session: AsyncSession, order: PaymentOrder, bill_ids: list[int], paid_at: datetime) -> None:
+    """In the settling transaction: points (积分) for billing months now paid on time, told to the payer, and 催缴
+    reminders still waiting in the outbox stopped for households that owe nothing past due any more."""
+    awards = await award_for_payment(session, community_id=order.community_id, bill_ids=bill_ids,
+                                     order_id=order.id, now=paid_at)
+    if awards and order.openid:
+        have = await points_balance(session, household_id=awards[0].household_id)
+        await enqueue(session, kind="wechat.text", community_id=order.community_id, dedup_key=f"points:{order.id}",
+                      payload={"openid": order.openid, "template": "points_awarded", "ref": order.number,
+                               "text": points_text.AWARDED.format(points=sum(a.points for a in awards), balance=have,
+                                                                  reasons="、".join(a.reason for a in awards))})
+    households = set(await session.scalars(select(Bill.household_id).where(Bill.id.in_(bill_ids))))
+    await cancel_pending_reminders(session, household_ids=households, now=paid_at)
 
 
 def receipt_lines(receipt: Receipt) -> str:

@@ -1,0 +1,1 @@
+"""积分: points for paying on time, a ledger, rewards owners redeem in chat (docs/billing.md)."""
