@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from tests.workflows.payments.factories import NOTIFY_URL, bound_payer, sandbox
+from tests.workflows.points.factories import copy_month, make_reward, pay_month, points_of, points_rules
 from workflows.billing.models import Bill, BillStatus
 from workflows.clock import SHANGHAI, local, utcnow
 from workflows.db import transaction
@@ -21,7 +22,6 @@ from workflows.points.models import PointsEntry, Redemption, Reward
 from workflows.points.service import (
     PointsInputError,
     RedemptionRefused,
-    balance,
     mark_used,
     redeem,
     save_reward,
@@ -30,46 +30,9 @@ from workflows.points.service import (
 from workflows.repairs.service import staff_actor
 
 
-async def _rules(runtime, community_id, *, on_time=10, streak=50, months=3):
-    async with transaction(runtime.sessions) as session:
-        await save_rule(session, community_id=community_id, kind="on_time", points=on_time)
-        await save_rule(session, community_id=community_id, kind="streak", points=streak, months=months)
-
-
-async def _pay_month(runtime, payer, period, *, on_time=True):
-    """Pay every bill of the household for `period` offline, on the due date or a day after it."""
-    async with transaction(runtime.sessions) as session:
-        bills = list(await session.scalars(select(Bill).where(Bill.household_id == payer.household_id,
-                                                              Bill.period == period,
-                                                              Bill.status == BillStatus.UNPAID)))
-        due = min(b.due_date for b in bills)
-        moment = datetime(due.year, due.month, due.day, 10, 0, tzinfo=SHANGHAI) + timedelta(days=0 if on_time else 1)
-        await record_offline_payment(session, household_ids=[payer.household_id], bill_ids=[b.id for b in bills],
-                                     method=PaymentMethod.CASH, actor=staff_actor(payer.staff["manager"]),
-                                     paid_at=moment)
-
-
-async def _balance(runtime, household_id):
-    async with runtime.sessions() as session:
-        return await balance(session, household_id=household_id)
-
-
-async def _copy_month(runtime, household_id, source, target):
-    """Bills of `target` like those of `source` (one month later due), so a streak can be tested."""
-    async with transaction(runtime.sessions) as session:
-        for bill in list(await session.scalars(select(Bill).where(Bill.household_id == household_id,
-                                                                  Bill.period == source))):
-            year, month = int(target[:4]), int(target[5:])
-            session.add(Bill(community_id=bill.community_id, building_id=bill.building_id, household_id=household_id,
-                             space_id=bill.space_id, fee_item_id=bill.fee_item_id, subject=bill.subject,
-                             period=target, service_start=bill.service_start, service_end=bill.service_end,
-                             quantity=bill.quantity, unit_price=bill.unit_price, amount_fen=bill.amount_fen,
-                             due_date=bill.due_date.replace(year=year, month=month)))
-
-
 async def test_paying_a_month_on_time_awards_once_even_when_the_notification_comes_twice(any_runtime):
     payer = await bound_payer(any_runtime)
-    await _rules(any_runtime, payer.community_id)
+    await points_rules(any_runtime, payer.community_id)
     provider = sandbox(any_runtime)
     async with transaction(any_runtime.sessions) as session:  # December due in three days, whatever day this runs
         await session.execute(update(Bill).where(Bill.household_id == payer.household_id, Bill.period == "2026-12")
@@ -90,61 +53,55 @@ async def test_paying_a_month_on_time_awards_once_even_when_the_notification_com
             PointsEntry.household_id == payer.household_id)))
         told = await session.scalar(select(OutboxMessage).where(OutboxMessage.dedup_key.like("points:%")))
     assert [(e.points, e.period, e.reason) for e in entries] == [(10, "2026-12", "按时缴费 2026-12")]
-    assert await _balance(any_runtime, payer.household_id) == 10
+    assert await points_of(any_runtime, payer.household_id) == 10
     assert told.payload["openid"] == payer.openid and "+10" in told.payload["text"]
 
 
 async def test_a_month_paid_late_or_only_in_part_awards_nothing(runtime):
     payer = await bound_payer(runtime)
-    await _rules(runtime, payer.community_id)
-    await _pay_month(runtime, payer, "2026-11", on_time=False)
+    await points_rules(runtime, payer.community_id)
+    await pay_month(runtime, payer, "2026-11", on_time=False)
     async with transaction(runtime.sessions) as session:
         one = await session.scalar(select(Bill).where(Bill.household_id == payer.household_id,
                                                       Bill.period == "2026-12", Bill.status == BillStatus.UNPAID))
         await record_offline_payment(session, household_ids=[payer.household_id], bill_ids=[one.id],
                                      method=PaymentMethod.CASH, actor=staff_actor(payer.staff["manager"]),
                                      paid_at=datetime(2026, 12, 1, 10, tzinfo=SHANGHAI))
-    assert await _balance(runtime, payer.household_id) == 0
+    assert await points_of(runtime, payer.household_id) == 0
 
 
 async def test_three_months_in_a_row_on_time_award_the_streak_once(any_runtime):
     payer = await bound_payer(any_runtime)
-    await _rules(any_runtime, payer.community_id, on_time=10, streak=50, months=3)
-    await _copy_month(any_runtime, payer.household_id, "2026-12", "2027-01")
-    await _copy_month(any_runtime, payer.household_id, "2026-12", "2027-02")
+    await points_rules(any_runtime, payer.community_id, on_time=10, streak=50, months=3)
+    await copy_month(any_runtime, payer.household_id, "2026-12", "2027-01")
+    await copy_month(any_runtime, payer.household_id, "2026-12", "2027-02")
     for period in ("2026-11", "2026-12", "2027-01"):
-        await _pay_month(any_runtime, payer, period)
-    assert await _balance(any_runtime, payer.household_id) == 3 * 10 + 50
-    await _pay_month(any_runtime, payer, "2027-02")  # the fourth month starts a new run of three
+        await pay_month(any_runtime, payer, period)
+    assert await points_of(any_runtime, payer.household_id) == 3 * 10 + 50
+    await pay_month(any_runtime, payer, "2027-02")  # the fourth month starts a new run of three
     async with any_runtime.sessions() as session:
         reasons = list(await session.scalars(select(PointsEntry.reason).where(
             PointsEntry.household_id == payer.household_id).order_by(PointsEntry.id)))
     assert reasons.count("连续 3 个月按时缴费（至 2027-01）") == 1 and len(reasons) == 5
-    assert await _balance(any_runtime, payer.household_id) == 4 * 10 + 50
+    assert await points_of(any_runtime, payer.household_id) == 4 * 10 + 50
 
 
 async def test_no_rules_no_points(runtime):
     payer = await bound_payer(runtime)
-    await _pay_month(runtime, payer, "2026-12")
-    assert await _balance(runtime, payer.household_id) == 0
-
-
-async def _reward(runtime, community_id, *, cost=30, stock=2, name="停车优惠券"):
-    async with transaction(runtime.sessions) as session:
-        return (await save_reward(session, community_id=community_id, name=name, cost_points=cost,
-                                  stock=stock)).id
+    await pay_month(runtime, payer, "2026-12")
+    assert await points_of(runtime, payer.household_id) == 0
 
 
 async def test_redeeming_spends_points_takes_stock_and_gives_a_code_used_once(any_runtime):
     payer = await bound_payer(any_runtime)
-    await _rules(any_runtime, payer.community_id, on_time=40)
-    await _pay_month(any_runtime, payer, "2026-12")
-    reward_id = await _reward(any_runtime, payer.community_id, cost=30, stock=2)
+    await points_rules(any_runtime, payer.community_id, on_time=40)
+    await pay_month(any_runtime, payer, "2026-12")
+    reward_id = await make_reward(any_runtime, payer.community_id, cost=30, stock=2)
     async with transaction(any_runtime.sessions) as session:
         redemption = await redeem(session, openid=payer.openid, household_id=payer.household_id,
                                   reward_id=reward_id)
     assert redemption.code.startswith("DH-") and len(redemption.code) == 9
-    assert await _balance(any_runtime, payer.household_id) == 10
+    assert await points_of(any_runtime, payer.household_id) == 10
     async with transaction(any_runtime.sessions) as session:
         assert (await session.get(Reward, reward_id)).stock == 1
         entries = list(await session.scalars(select(PointsEntry.points).where(
@@ -160,11 +117,11 @@ async def test_redeeming_spends_points_takes_stock_and_gives_a_code_used_once(an
 
 async def test_redeeming_more_than_the_balance_or_out_of_stock_or_not_ones_own_is_refused(any_runtime):
     payer = await bound_payer(any_runtime)
-    await _rules(any_runtime, payer.community_id, on_time=10)
-    await _pay_month(any_runtime, payer, "2026-12")
-    dear = await _reward(any_runtime, payer.community_id, cost=500, stock=5, name="洗衣券")
-    gone = await _reward(any_runtime, payer.community_id, cost=5, stock=0, name="停车优惠券")
-    other = await _reward(any_runtime, payer.community_id, cost=1, stock=1, name="纪念品")
+    await points_rules(any_runtime, payer.community_id, on_time=10)
+    await pay_month(any_runtime, payer, "2026-12")
+    dear = await make_reward(any_runtime, payer.community_id, cost=500, stock=5, name="洗衣券")
+    gone = await make_reward(any_runtime, payer.community_id, cost=5, stock=0, name="停车优惠券")
+    other = await make_reward(any_runtime, payer.community_id, cost=1, stock=1, name="纪念品")
     cases = [(dear, payer.openid, "积分不足：您现在有 10 分，兑换「洗衣券」需要 500 分。"),
              (gone, payer.openid, "「停车优惠券」已经兑完了"),
              (other, "o-someone-else", "没有绑定在您的微信上")]  # another owner's household
@@ -172,7 +129,7 @@ async def test_redeeming_more_than_the_balance_or_out_of_stock_or_not_ones_own_i
         async with transaction(any_runtime.sessions) as session:
             with pytest.raises(RedemptionRefused, match=reason):
                 await redeem(session, openid=openid, household_id=payer.household_id, reward_id=reward_id)
-    assert await _balance(any_runtime, payer.household_id) == 10
+    assert await points_of(any_runtime, payer.household_id) == 10
     async with any_runtime.sessions() as session:
         assert await session.scalar(select(func.count(Redemption.id))) == 0
         assert (await session.get(Reward, dear)).stock == 5
@@ -180,9 +137,9 @@ async def test_redeeming_more_than_the_balance_or_out_of_stock_or_not_ones_own_i
 
 async def test_two_redemptions_at_once_cannot_spend_the_same_points(any_runtime):
     payer = await bound_payer(any_runtime)
-    await _rules(any_runtime, payer.community_id, on_time=30)
-    await _pay_month(any_runtime, payer, "2026-12")
-    reward_id = await _reward(any_runtime, payer.community_id, cost=30, stock=10)
+    await points_rules(any_runtime, payer.community_id, on_time=30)
+    await pay_month(any_runtime, payer, "2026-12")
+    reward_id = await make_reward(any_runtime, payer.community_id, cost=30, stock=10)
 
     async def attempt():
         try:
@@ -194,7 +151,7 @@ async def test_two_redemptions_at_once_cannot_spend_the_same_points(any_runtime)
 
     outcomes = await asyncio.gather(attempt(), attempt(), attempt())
     assert outcomes.count("ok") == 1
-    assert await _balance(any_runtime, payer.household_id) == 0
+    assert await points_of(any_runtime, payer.household_id) == 0
     async with any_runtime.sessions() as session:
         assert await session.scalar(select(func.count(Redemption.id))) == 1
         assert (await session.get(Reward, reward_id)).stock == 9
