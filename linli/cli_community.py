@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 import typer
 from rich.console import Console
 
-from workflows.settings import Settings
+from linli.cli_sessions import in_transaction
 
 community_app = typer.Typer(help="Communities (小区): create, settings, buildings, roster import.",
                             no_args_is_help=True)
@@ -24,19 +24,9 @@ def _in_transaction(work: Callable[[Any], Awaitable[T]]) -> T:
     """Run `work(session)` in one transaction on the configured database; errors of the services exit with 1."""
     from workflows.community.manage import CommunityError
     from workflows.community.roster import RosterInvalid
-    from workflows.db import transaction
-    from workflows.runtime import Runtime
-
-    async def run() -> T:
-        runtime = Runtime.from_settings(Settings())
-        try:
-            async with transaction(runtime.sessions) as session:
-                return await work(session)
-        finally:
-            await runtime.close()
 
     try:
-        return asyncio.run(run())
+        return asyncio.run(in_transaction(work))
     except CommunityError as exc:
         console.print(f"[red]{exc.field}: {exc}[/red]")
         raise typer.Exit(1) from exc

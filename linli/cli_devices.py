@@ -6,19 +6,18 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from linli.cli_sessions import in_session
 from workflows.settings import Settings
 
 devices_app = typer.Typer(help="Devices over MQTT (门禁、道闸、表、报警): registry, gateway, simulator.",
                           no_args_is_help=True)
 console = Console()
-T = TypeVar("T")
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
@@ -39,18 +38,6 @@ def _broker_settings() -> Settings:
     return settings
 
 
-async def _read(settings: Settings, read: Callable[[Any], Awaitable[T]]) -> T:
-    """Run one read in a session of a runtime of its own, closed afterwards."""
-    from workflows.runtime import Runtime
-
-    runtime = Runtime.from_settings(settings)
-    try:
-        async with runtime.sessions() as session:
-            return await read(session)
-    finally:
-        await runtime.close()
-
-
 async def _community_devices(settings: Settings, code: str) -> tuple[Any, list[Any]]:
     """The community with this code and its devices (DeviceView rows); BadParameter when there is none."""
     from sqlalchemy import select
@@ -64,7 +51,7 @@ async def _community_devices(settings: Settings, code: str) -> tuple[Any, list[A
             raise typer.BadParameter(f"no community with code {code}")
         return found, await devices_of(session, community_ids={found.id})
 
-    return await _read(settings, read)
+    return await in_session(read, settings)
 
 
 @devices_app.command("list")
@@ -196,4 +183,4 @@ def print_acl(community: str = typer.Option("", help="community code; default: e
         rows = (await session.execute(query.order_by(Community.code, Device.code))).all()
         return acl(settings.mqtt_topic_root, [(c, d) for c, d in rows])
 
-    print(asyncio.run(_read(settings, read)))
+    print(asyncio.run(in_session(read, settings)))

@@ -9,22 +9,10 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
 
-from workflows.settings import Settings
+from linli.cli_sessions import in_transaction
 
 duty_app = typer.Typer(help="Duty roster (值班): which security guards are on duty when.", no_args_is_help=True)
 console = Console()
-
-
-async def _in_transaction(work):  # noqa: ANN001, ANN202 - work(session) -> anything
-    from workflows.db import transaction
-    from workflows.runtime import Runtime
-
-    runtime = Runtime.from_settings(Settings())
-    try:
-        async with transaction(runtime.sessions) as session:
-            return await work(session)
-    finally:
-        await runtime.close()
 
 
 async def _community(session, code: str):  # noqa: ANN001, ANN202 - an AsyncSession -> Community
@@ -49,7 +37,7 @@ def list_shifts(community: str = typer.Option("YGHY", help="community code")) ->
         now = await duty.on_duty_security(session, community_id=found.id)
         return found, shifts, names, now
 
-    found, shifts, names, now = asyncio.run(_in_transaction(read))
+    found, shifts, names, now = asyncio.run(in_transaction(read))
     table = Table(title=f"{found.name} 值班")
     for column in ("id", "保安", "星期", "时间", "班次"):
         table.add_column(column)
@@ -79,7 +67,7 @@ def add_shift(community: str = typer.Option("YGHY", help="community code"),
         return shift.id, shift.days_label, shift.hours_label
 
     try:
-        shift_id, days_label, hours = asyncio.run(_in_transaction(add))
+        shift_id, days_label, hours = asyncio.run(in_transaction(add))
     except duty.DutyError as exc:
         console.print(f"[red]{exc.field}: {exc}[/red]")
         raise typer.Exit(2) from exc
@@ -98,5 +86,5 @@ def remove_shift(shift_id: int = typer.Argument(..., help="the id `linli duty li
             raise typer.BadParameter(f"no shift {shift_id}")
         await duty.remove_shift(session, shift=shift, actor="cli")
 
-    asyncio.run(_in_transaction(remove))
+    asyncio.run(in_transaction(remove))
     console.print(f"shift {shift_id} removed")
