@@ -197,3 +197,20 @@ async def test_the_guard_rostered_on_duty_is_told_not_the_one_off_duty(runtime):
     async with runtime.sessions() as session:
         chain = await alarms.on_duty_chain(session, community_id=community_id)
     assert [s.username for s in chain] == ["qian.baoan", "manager"]
+
+
+async def test_every_guard_the_roster_puts_on_duty_is_told_at_once(runtime):
+    """Two guards rostered now: both hear of the alarm when it is raised (with nobody rostered, the first guard
+    does and the others follow by escalation)."""
+    from tests.workflows.duty.test_duty_roster import _second_guard
+    from workflows.duty import service as duty
+
+    openids = await _bind_staff(runtime)
+    async with transaction(runtime.sessions) as session:
+        first, second, community_id = await _second_guard(session)
+        for guard in (first, second):
+            await duty.add_shift(session, community_id=community_id, staff_id=guard.id, weekdays="每天",
+                                 starts="00:00", ends="00:00", actor="test")
+    await _alarm(runtime)
+    told = await _told(runtime)
+    assert {openids["baoan"], "wx-qian", openids["manager"]} <= set(told) and len(told) == 3

@@ -23,7 +23,7 @@ from workflows.numbering import next_ticket_number
 from workflows.repairs import service as repairs
 from workflows.repairs.models import Priority, Reporter
 from workflows.repairs.notify import managers_of, tell_staff
-from workflows.staff.models import Role, StaffUser
+from workflows.staff.models import StaffUser
 from workflows.statemachine import next_state
 
 ACTIVE = (IncidentStatus.OPEN, IncidentStatus.ACKNOWLEDGED)
@@ -77,10 +77,12 @@ async def raise_alarm(session: AsyncSession, *, device: Device, alarm: str, deta
         submission_key=f"alarm:{incident.id}", reporter=Reporter.SYSTEM)
     incident.repair_ticket_id = ticket.id
     community = await session.get(Community, device.community_id)
-    chain = await on_duty_chain(session, community_id=device.community_id)  # on duty now, whatever the device clock
-    first = [chain[0]] if chain and chain[0].role == Role.SECURITY else []
+    # Who is on duty now, whatever the device clock says: every guard the roster names, or with nobody rostered
+    # the first guard (the others follow by escalation); and the managers.
+    on_duty = await on_duty_security(session, community_id=device.community_id)
+    guards = on_duty.staff if on_duty.rostered else on_duty.staff[:1]
     message = _fmt(incident, device, community, text.ALARM_TO_STAFF, ticket=ticket.number)
-    for staff in [*first, *(s for s in chain if s.role == Role.MANAGER)]:
+    for staff in [*guards, *await managers_of(session, community_id=device.community_id)]:
         await _tell(session, incident, staff, message, "raise")
     return incident, True
 
