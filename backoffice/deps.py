@@ -31,7 +31,7 @@ from workflows.access import Actor, allowed_actions
 from workflows.activities.models import Activity
 from workflows.announcements.models import Announcement
 from workflows.bindings.models import BindingRequest
-from workflows.community.models import Household
+from workflows.community.models import Community, Household
 from workflows.complaints.models import Complaint
 from workflows.escalations.models import Escalation
 from workflows.repairs.models import RepairTicket
@@ -114,6 +114,17 @@ def scoped_row(model: type[T], path_param: str, section: str) -> Callable[..., A
     return load
 
 
+async def community_in_scope(community_id: int, session: SessionDep,
+                             staff: Annotated[StaffUser, Depends(section_access("communities"))]) -> Community:
+    """The community named by the path (小区设置): 403 unless the role may open the section, 404 if it does not
+    exist or is not the staff member's."""
+    community = await session.get(Community, community_id)
+    if community is None or not Actor.of_staff(staff).serves(community.id):
+        raise HTTPException(status_code=404, detail=m.NOT_FOUND)
+    return community
+
+
+CommunityDep = Annotated[Community, Depends(community_in_scope)]
 EscalationDep = Annotated[Escalation, Depends(scoped_row(Escalation, "escalation_id", "escalations"))]
 RepairDep = Annotated[RepairTicket, Depends(scoped_row(RepairTicket, "ticket_id", "repairs"))]
 ComplaintDep = Annotated[Complaint, Depends(scoped_row(Complaint, "complaint_id", "complaints"))]

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from workflows.access import Actor
 from workflows.db import transaction
 from workflows.devices import service as devices
 from workflows.devices.models import FINISHED_COMMANDS, CommandStatus, Device, DeviceCommand
@@ -63,7 +64,7 @@ async def wait_for(runtime: Runtime, *, command_id: str, timeout_s: float) -> Co
         await asyncio.sleep(POLL_S)
 
 
-async def send_command(runtime: Runtime, *, device_id: int, action: str, requested_by: str,
+async def send_command(runtime: Runtime, *, device_id: int, action: str, requested_by: str | Actor,
                        params: dict[str, Any] | None = None, reason: str = "",
                        timeout_s: float | None = None, wake: Any = None) -> CommandOutcome:
     """Queue, then await the acknowledgement. `wake` (the in-process gateway's wake()) saves a poll interval."""

@@ -75,7 +75,7 @@ async def apply_transition(session: AsyncSession, row: Any, *, table: Table, act
         await session.flush()
     except StaleDataError as exc:
         raise conflict(f"{number} changed meanwhile", current=old.value, action=action) from exc
-    record_event(session, entity_type=entity_type, entity_id=row.id, action=action, actor=actor.audit_name,
+    record_event(session, entity_type=entity_type, entity_id=row.id, action=action, actor=actor,
                  community_id=row.community_id, from_state=old, to_state=new, reason=reason[:2000],
                  data={"number": number, **(data or {})})
     return new

@@ -9,6 +9,7 @@ from backoffice import messages as m
 from backoffice.rendering import NavLink, Section, flash, nav_for, redirect, render
 from backoffice.security import (
     DEVICE_COOKIE,
+    actor_of,
     client_ip,
     csrf_token,
     current_staff,
@@ -111,7 +112,7 @@ async def invite(request: Request, staff: StaffUser = Depends(current_staff)) ->
     async with transaction(runtime_of(request).sessions) as session:
         row = await session.get(StaffUser, staff.id)
         assert row is not None
-        code = await issue_invite_code(session, staff=row, actor=f"staff:{staff.id}")
+        code = await issue_invite_code(session, staff=row, actor=actor_of(staff))
     flash(request, f"绑定码：{code}。请用微信给公众号发送「员工绑定 {code}」。")
     return redirect("/admin/me")
 

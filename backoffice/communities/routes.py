@@ -4,12 +4,13 @@ on the 住户 page. The same services as `linli community …` (workflows.commun
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, HTTPException, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from backoffice.deps import CommunityDep, CurrentActor, SessionDep, Staff, discard
 from backoffice.rendering import NavLink, Section, flash, redirect, render
-from backoffice.security import audit_name, require_roles, runtime_of
 from workflows.community.manage import (
     CommunityError,
     CommunityValues,
@@ -21,11 +22,9 @@ from workflows.community.manage import (
 )
 from workflows.community.models import Community, Household
 from workflows.community.service import list_buildings
-from workflows.db import transaction
-from workflows.staff.models import Role, StaffUser
 
 router = APIRouter()
-company_admin = require_roles()  # admins only: a community is the company's, not one project's
+Editor = Staff("communities", "edit")  # admins only (workflows.access SECTIONS): a community is the company's
 FIELDS = ("code", "name", "phone", "address", "location", "radius_m", "working_hours")
 
 
@@ -51,85 +50,75 @@ async def _form(request: Request) -> dict[str, str]:
     return {name: str(data.get(name, "")) for name in (*FIELDS, "buildings")}
 
 
-async def _list_page(request: Request, *, values: dict | None = None, errors: dict | None = None,
-                     status_code: int = 200) -> Response:
-    async with runtime_of(request).sessions() as session:
-        communities = list(await session.scalars(select(Community).order_by(Community.id)))
-        counts = dict((await session.execute(select(Household.community_id, func.count())
-                                             .group_by(Household.community_id))).all())
+async def _list_page(request: Request, session: AsyncSession, *, values: dict | None = None,
+                     errors: dict | None = None, status_code: int = 200) -> Response:
+    communities = list(await session.scalars(select(Community).order_by(Community.id)))
+    counts = dict((await session.execute(select(Household.community_id, func.count())
+                                         .group_by(Household.community_id))).all())
     return render(request, "communities/list.html", {
         "communities": communities, "counts": counts, "values": values or {"radius_m": "500"},
         "errors": errors or {}}, status_code=status_code)
 
 
 @router.get("/communities", include_in_schema=False)
-async def community_list(request: Request, staff: StaffUser = Depends(company_admin)) -> Response:
-    return await _list_page(request)
+async def community_list(request: Request, session: SessionDep, staff: Staff("communities")) -> Response:
+    return await _list_page(request, session)
 
 
 @router.post("/communities", include_in_schema=False)
-async def community_create(request: Request, staff: StaffUser = Depends(company_admin)) -> Response:
+async def community_create(request: Request, session: SessionDep, actor: CurrentActor, staff: Editor) -> Response:
     form = await _form(request)
     try:
-        async with transaction(runtime_of(request).sessions) as session:
-            community = await create_community(session, values=_parse(form), actor=audit_name(staff))
-            await add_buildings(session, community=community, names=building_names(form["buildings"]),
-                                actor=audit_name(staff))
+        community = await create_community(session, values=_parse(form), actor=actor)
+        await add_buildings(session, community=community, names=building_names(form["buildings"]), actor=actor)
     except CommunityError as exc:
-        return await _list_page(request, values=form, errors={exc.field: str(exc)}, status_code=400)
+        await discard(session)
+        return await _list_page(request, session, values=form, errors={exc.field: str(exc)}, status_code=400)
     flash(request, f"已创建小区 {community.name}。下一步：在「住户」页导入业主名册，在「员工」页为它开账号。")
     return redirect(f"/admin/communities/{community.id}")
 
 
-async def _edit_page(request: Request, community_id: int, *, values: dict | None = None,
+async def _edit_page(request: Request, session: AsyncSession, community: Community, *, values: dict | None = None,
                      errors: dict | None = None, status_code: int = 200) -> Response:
-    async with runtime_of(request).sessions() as session:
-        community = await session.get(Community, community_id)
-        if community is None:
-            raise HTTPException(status_code=404)
-        buildings = await list_buildings(session, community_id=community_id)
-        households = await session.scalar(select(func.count()).where(Household.community_id == community_id))
+    buildings = await list_buildings(session, community_id=community.id)
+    households = await session.scalar(select(func.count()).where(Household.community_id == community.id))
     return render(request, "communities/edit.html", {
         "community": community, "buildings": buildings, "households": households,
         "values": values or _form_values(community), "errors": errors or {}}, status_code=status_code)
 
 
 @router.get("/communities/{community_id}", include_in_schema=False)
-async def community_edit(request: Request, community_id: int, staff: StaffUser = Depends(company_admin)) -> Response:
-    return await _edit_page(request, community_id)
+async def community_edit(request: Request, session: SessionDep, community: CommunityDep) -> Response:
+    return await _edit_page(request, session, community)
 
 
 @router.post("/communities/{community_id}", include_in_schema=False)
-async def community_update(request: Request, community_id: int,
-                           staff: StaffUser = Depends(company_admin)) -> Response:
+async def community_update(request: Request, session: SessionDep, actor: CurrentActor, staff: Editor,
+                           community: CommunityDep) -> Response:
     form = await _form(request)
     try:
-        async with transaction(runtime_of(request).sessions) as session:
-            community = await session.get(Community, community_id)
-            if community is None:
-                raise HTTPException(status_code=404)
-            await update_community(session, community=community, values=_parse(form), actor=audit_name(staff))
+        await update_community(session, community=community, values=_parse(form), actor=actor)
     except CommunityError as exc:
-        return await _edit_page(request, community_id, values=form, errors={exc.field: str(exc)}, status_code=400)
+        await discard(session)
+        await session.refresh(community)
+        return await _edit_page(request, session, community, values=form, errors={exc.field: str(exc)},
+                                status_code=400)
     flash(request, "已保存小区设置。")
-    return redirect(f"/admin/communities/{community_id}")
+    return redirect(f"/admin/communities/{community.id}")
 
 
 @router.post("/communities/{community_id}/buildings", include_in_schema=False)
-async def community_buildings(request: Request, community_id: int, buildings: str = Form(""),
-                              staff: StaffUser = Depends(company_admin)) -> Response:
+async def community_buildings(request: Request, session: SessionDep, actor: CurrentActor, staff: Editor,
+                              community: CommunityDep, buildings: str = Form("")) -> Response:
     try:
-        async with transaction(runtime_of(request).sessions) as session:
-            community = await session.get(Community, community_id)
-            if community is None:
-                raise HTTPException(status_code=404)
-            added = await add_buildings(session, community=community, names=building_names(buildings),
-                                        actor=audit_name(staff))
+        added = await add_buildings(session, community=community, names=building_names(buildings), actor=actor)
     except CommunityError as exc:
-        return await _edit_page(request, community_id, errors={"buildings": str(exc)}, status_code=400)
+        await discard(session)
+        await session.refresh(community)
+        return await _edit_page(request, session, community, errors={"buildings": str(exc)}, status_code=400)
     flash(request, f"已添加 {len(added)} 栋楼。" if added else "这些楼栋都已经有了。")
-    return redirect(f"/admin/communities/{community_id}")
+    return redirect(f"/admin/communities/{community.id}")
 
 
 section = Section(name="communities", router=router,
-                  nav=[NavLink("小区设置", "/admin/communities", roles=(Role.ADMIN,), order=88)])
+                  nav=[NavLink("小区设置", "/admin/communities", section="communities", order=88)])

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from backoffice.devices import messages as t
 from backoffice.rendering import NavLink, Section, flash, redirect, render
-from backoffice.security import get_scoped_or_404, require_roles, runtime_of, visible_communities
+from backoffice.security import actor_of, get_scoped_or_404, require_roles, runtime_of, visible_communities
 from devices.commands import CommandOutcome, send_command, waited_too_long
 from workflows.devices import service as devices
 from workflows.devices.models import Device, DeviceKind
@@ -63,7 +63,7 @@ async def open_gate(request: Request, device_id: int, staff: StaffUser) -> tuple
     if device.kind != DeviceKind.GATE:
         raise HTTPException(status_code=400, detail=t.NOT_A_GATE)
     gateway = getattr(request.app.state, "device_gateway", None)
-    outcome = await send_command(runtime, device_id=device.id, action="open", requested_by=f"staff:{staff.id}",
+    outcome = await send_command(runtime, device_id=device.id, action="open", requested_by=actor_of(staff),
                                  reason="后台远程开门", wake=gateway.wake if gateway else None)
     return device, outcome
 

@@ -146,7 +146,7 @@ async def promote_to_faq(session: AsyncSession, *, escalation: Escalation, actor
                                                  staff_id=actor.staff_id)
     escalation.faq_candidate = json.dumps({**candidate, "faq_entry_id": entry.id}, ensure_ascii=False)
     record_event(session, entity_type="escalation", entity_id=escalation.id, action="faq_entry",
-                 actor=actor.audit_name, community_id=escalation.community_id,
+                 actor=actor, community_id=escalation.community_id,
                  data={**candidate, "faq_entry_id": entry.id})
     return entry
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backoffice.exports import xlsx_response
 from backoffice.finance.common import may_finance
 from backoffice.rendering import flash, redirect, render
-from backoffice.security import audit_name, get_scoped_or_404, require_community, runtime_of, scoped
+from backoffice.security import actor_of, get_scoped_or_404, require_community, runtime_of, scoped
 from backoffice.security import visible_communities as communities_of
 from workflows.billing import messages as text
 from workflows.billing.models import FeeItem
@@ -93,10 +93,10 @@ async def _save(request: Request, staff: StaffUser, item_id: int | None) -> Resp
         async with transaction(sessions) as session:
             if item_id is None:
                 community_id = require_community(staff, int(values["community_id"] or 0))
-                item = await create_fee_item(session, community_id=community_id, data=data, actor=audit_name(staff))
+                item = await create_fee_item(session, community_id=community_id, data=data, actor=actor_of(staff))
             else:
                 item = await get_scoped_or_404(session, FeeItem, item_id, staff)
-                await update_fee_item(session, item=item, data=data, actor=audit_name(staff))
+                await update_fee_item(session, item=item, data=data, actor=actor_of(staff))
             name = item.name
     except BillingInputError as exc:
         async with transaction(sessions) as session:

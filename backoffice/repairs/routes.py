@@ -9,6 +9,7 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.deps import section_access
@@ -16,7 +17,8 @@ from backoffice.exports import xlsx_response
 from backoffice.rendering import NavLink, Section, flash, redirect, render
 from backoffice.repairs.photos import PhotoRejected, photo_response, save_upload
 from backoffice.security import actor_of, get_scoped_or_404, runtime_of, visible_communities
-from workflows.access import Actor, allowed_actions
+from workflows.access import Actor, ActorKind, allowed_actions
+from workflows.audit.models import AuditEvent
 from workflows.clock import local, utcnow
 from workflows.community.service import list_buildings
 from workflows.db import transaction
@@ -89,14 +91,12 @@ async def _detail(request: Request, session: AsyncSession, ticket: RepairTicket,
     allowed = allowed_actions(Actor.of_staff(staff), ticket)
     actions = [a for a in BUTTONS if a in allowed]
     technician = await session.get(StaffUser, ticket.assignee_id) if ticket.assignee_id else None
-    authors = {}
-    items = []
-    for moment, kind, row in await timeline(session, ticket=ticket):
-        staff_id = getattr(row, "staff_id", None) or _staff_id(getattr(row, "actor", ""))
-        if staff_id and staff_id not in authors:
-            person = await session.get(StaffUser, staff_id)
-            authors[staff_id] = person.display_name if person else f"员工{staff_id}"
-        items.append({"at": moment, "kind": kind, "row": row, "who": authors.get(staff_id) or _who(row)})
+    entries = [(moment, kind, row, _author(row)) for moment, kind, row in await timeline(session, ticket=ticket)]
+    staff_ids = {int(who) for _, _, _, (kind, who) in entries if kind == ActorKind.STAFF and who.isdigit()}
+    names = dict((await session.execute(select(StaffUser.id, StaffUser.display_name).where(
+        StaffUser.id.in_(staff_ids)))).tuples().all()) if staff_ids else {}  # one query for every author
+    items = [{"at": moment, "kind": kind, "row": row, "who": _who(author, names)}
+             for moment, kind, row, author in entries]
     can_assign = "assign" in allowed
     return render(request, "repairs/detail.html", {
         "t": ticket, "technician": technician, "sla": sla_state(ticket), "sla_labels": SLA_LABELS,
@@ -105,15 +105,22 @@ async def _detail(request: Request, session: AsyncSession, ticket: RepairTicket,
         "errors": errors or {}, "values": values or {}}, status_code=status_code)
 
 
-def _staff_id(actor: str) -> int | None:
-    return int(actor.split(":", 1)[1]) if actor.startswith("staff:") and actor[6:].isdigit() else None
+def _author(row: object) -> tuple[str, str]:
+    """(kind, id) of who made a timeline row: audit rows store them as columns; a note has its staff_id, else it is
+    the owner's (owner_detail, feedback) or the system's."""
+    if isinstance(row, AuditEvent):
+        return row.actor_kind, row.actor_id
+    staff_id = getattr(row, "staff_id", None)
+    if staff_id:
+        return ActorKind.STAFF, str(staff_id)
+    return (ActorKind.OWNER, "") if str(getattr(row, "kind", "")).startswith("owner") else (ActorKind.SYSTEM, "")
 
 
-def _who(row: object) -> str:
-    actor = getattr(row, "actor", "") or getattr(row, "author", "")
-    if actor.startswith("owner:"):
-        return "业主"
-    return "系统" if actor == "system" else actor
+def _who(author: tuple[str, str], names: dict[int, str]) -> str:
+    kind, who = author
+    if kind == ActorKind.STAFF:
+        return names.get(int(who), f"员工{who}") if who.isdigit() else "员工"
+    return "业主" if kind == ActorKind.OWNER else "系统"
 
 
 @router.get("/repairs/{ticket_id}", include_in_schema=False)

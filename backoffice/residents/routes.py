@@ -18,7 +18,6 @@ from backoffice.exports import xlsx_response
 from backoffice.rendering import NavLink, Section, flash, redirect, render
 from backoffice.security import (
     actor_of,
-    audit_name,
     get_scoped_or_404,
     require_community,
     runtime_of,
@@ -120,7 +119,7 @@ async def household_save(request: Request, household_id: int, area_m2: str = For
     async with transaction(runtime_of(request).sessions) as session:
         household = await get_scoped_or_404(session, Household, household_id, staff)
         await update_household(session, household=household, area_m2=area, occupancy=occupancy,
-                               actor=audit_name(staff))
+                               actor=actor_of(staff))
     flash(request, "房屋信息已保存。")
     return redirect(f"/admin/residents/households/{household_id}")
 
@@ -143,7 +142,7 @@ async def resident_save(request: Request, household_id: int, resident_id: str = 
             if resident is None or resident.household_id != household.id:
                 raise HTTPException(status_code=404)
         await save_resident(session, household=household, resident=resident, name=name, phone=phone, role=role,
-                            actor=audit_name(staff))
+                            actor=actor_of(staff))
     flash(request, "住户信息已保存。")
     return redirect(f"/admin/residents/households/{household_id}")
 
@@ -235,7 +234,7 @@ async def import_confirm(request: Request, token: str = Form(""), staff: StaffUs
     rows = [RosterRow.from_json(r) for r in data["rows"]]
     try:
         async with transaction(runtime_of(request).sessions) as session:
-            result = await import_roster(session, community_id=community_id, rows=rows, actor=audit_name(staff))
+            result = await import_roster(session, community_id=community_id, rows=rows, actor=actor_of(staff))
     except RosterInvalid as exc:
         return await _import_page(request, staff, errors=exc.errors, status_code=400)
     await runtime_of(request).state.delete(key)

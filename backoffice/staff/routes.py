@@ -10,7 +10,7 @@ from sqlalchemy import select
 from backoffice import messages as m
 from backoffice.deps import section_access
 from backoffice.rendering import NavLink, Section, flash, redirect, render
-from backoffice.security import audit_name, is_admin, runtime_of, visible_communities
+from backoffice.security import actor_of, is_admin, runtime_of, visible_communities
 from workflows.access import Actor, allowed_actions, roles
 from workflows.clock import utcnow
 from workflows.db import transaction
@@ -67,7 +67,7 @@ async def staff_create(request: Request, username: str = Form(""), display_name:
         async with transaction(runtime_of(request).sessions) as session:
             await create_staff(session, username=username, display_name=display_name.strip(), role=Role(role),
                                community_codes=[community] if community else [], password=password,
-                               phone=phone.strip(), skills=skills.strip(), actor=audit_name(manager))
+                               phone=phone.strip(), skills=skills.strip(), actor=actor_of(manager))
     except StaffError as exc:
         field = "password" if exc.field == "new_password" else exc.field
         return await _page(request, manager, values=values, errors={field: str(exc)}, status_code=400)

@@ -30,6 +30,7 @@ class Actor:
     openid: str | None = None
     community_ids: frozenset[int] = field(default_factory=frozenset)
     kind: ActorKind | None = None
+    part: str = ""  # the system only: which part acted ("cli", "device:YG-01"), stored as its audit id
 
     def __post_init__(self) -> None:
         if self.kind is None:
@@ -44,8 +45,18 @@ class Actor:
                    kind=ActorKind.STAFF)
 
     @classmethod
+    def of_staff_id(cls, staff_id: int) -> Actor:
+        """A staff member known only by id (a service given `staff_id`): enough for audit rows, not for rules."""
+        return cls(role="", staff_id=staff_id, kind=ActorKind.STAFF)
+
+    @classmethod
     def owner(cls, openid: str, community_ids: Iterable[int] = ()) -> Actor:
         return cls(role=roles.OWNER, openid=openid, community_ids=frozenset(community_ids), kind=ActorKind.OWNER)
+
+    @classmethod
+    def system(cls, part: str = "") -> Actor:
+        """The system, or a named part of it ("cli", "device:YG-01", "linkage") as its audit id."""
+        return cls(role=roles.SYSTEM, kind=ActorKind.SYSTEM, part="" if part == "system" else part)
 
     @property
     def is_staff(self) -> bool:
@@ -57,9 +68,11 @@ class Actor:
 
     @property
     def actor_id(self) -> str:
-        """The id stored in audit rows beside the kind: the staff id, the openid, or "" for the system."""
+        """The id stored in audit rows beside the kind: the staff id, the openid, or the system's part ("" or "cli")."""
         if self.kind == ActorKind.STAFF:
             return str(self.staff_id or "")
+        if self.kind == ActorKind.SYSTEM:
+            return self.part
         return self.openid or ""
 
     @property

@@ -17,6 +17,7 @@ DESK = LEADS | {Role.FRONT_DESK}  # 客服台: inbox, residents, bindings, annou
 FIELD = LEADS | {Role.TECHNICIAN}  # field steps of a work order (a manager may act for a technician)
 REPAIR_STAFF = DESK | {Role.TECHNICIAN}  # who sees work orders
 DASHBOARD = DESK | {Role.FINANCE}  # 数据分析
+FINANCE_STAFF = LEADS | {Role.FINANCE}  # 财务 pages: bills, fee items, payments, bill runs
 GATE_STAFF = LEADS | {Role.SECURITY}  # 门岗: gates, walk-in visitors in chat, alarms
 EVERY_STAFF = frozenset(Role)
 FRONT_LINE = frozenset({Role.FRONT_DESK, Role.TECHNICIAN, Role.SECURITY, Role.FINANCE})  # what a manager manages

@@ -52,6 +52,8 @@ SECTIONS: Mapping[str, Mapping[str, frozenset[str]]] = {
     "faq": {"view": roles.DESK, "create": roles.DESK, "share": roles.ADMINS},
     "audit": {"view": roles.LEADS},
     "staff": {"view": roles.LEADS, "create": roles.LEADS},
+    "communities": {"view": roles.ADMINS, "edit": roles.ADMINS},  # 小区设置: a community is the company's
+    "finance": {"view": roles.FINANCE_STAFF, "edit": roles.FINANCE_STAFF},  # 财务: bills, fees, payments, runs
     "me": {"view": roles.EVERY_STAFF},
     "duty": {"view": roles.GATE_STAFF | {roles.Role.FRONT_DESK}, "edit": roles.LEADS},  # 值班 roster
     "walk_ins": {"register": roles.GATE_STAFF | {roles.Role.FRONT_DESK}},  # 门岗登记, back office or WeChat

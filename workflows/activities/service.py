@@ -14,7 +14,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from workflows.access import Actor
+from workflows.access import SYSTEM, Actor
 from workflows.activities.models import Activity, ActivitySignup, ActivityStatus, SignupStatus
 from workflows.activities.states import TRANSITIONS
 from workflows.audit.service import record_event
@@ -73,7 +73,7 @@ async def create_activity(session: AsyncSession, *, community_id: int, title: st
     session.add(activity)
     await session.flush()
     record_event(session, entity_type="activity", entity_id=activity.id, action="create",
-                 actor=f"staff:{staff_id}" if staff_id else "system", community_id=community_id,
+                 actor=Actor.of_staff_id(staff_id) if staff_id else SYSTEM, community_id=community_id,
                  data={"title": title, "capacity": capacity})
     return activity
 
@@ -135,7 +135,7 @@ async def sign_up(session: AsyncSession, *, activity_id: int, openid: str, name:
         existing.status = SignupStatus.SIGNED
         existing.name, existing.phone, existing.household_id = name[:50], phone[:20], household_id
     await session.flush()
-    record_event(session, entity_type="activity", entity_id=activity_id, action="sign_up", actor=f"owner:{openid}",
+    record_event(session, entity_type="activity", entity_id=activity_id, action="sign_up", actor=Actor.owner(openid),
                  community_id=activity.community_id)
     return SignupResult(SignupOutcome.SIGNED, activity, activity.capacity - activity.signed_count)
 
@@ -160,7 +160,7 @@ async def cancel_signup(session: AsyncSession, *, activity_id: int, openid: str,
         started = activity.starts_at <= now
         return SignupResult(SignupOutcome.STARTED if started else SignupOutcome.NOT_SIGNED, activity)
     record_event(session, entity_type="activity", entity_id=activity_id, action="cancel_signup",
-                 actor=f"owner:{openid}", community_id=activity.community_id)
+                 actor=Actor.owner(openid), community_id=activity.community_id)
     return SignupResult(SignupOutcome.CANCELLED, activity, activity.capacity - activity.signed_count)
 
 

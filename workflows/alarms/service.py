@@ -96,7 +96,7 @@ async def _tell(session: AsyncSession, incident: AlarmIncident, staff: StaffUser
 def _transition(session: AsyncSession, incident: AlarmIncident, action: str, actor: Actor, reason: str = "") -> None:
     old = incident.status
     incident.status = next_state(TRANSITIONS, old, action, actor.role)
-    record_event(session, entity_type="alarm", entity_id=incident.id, action=action, actor=actor.audit_name,
+    record_event(session, entity_type="alarm", entity_id=incident.id, action=action, actor=actor,
                  community_id=incident.community_id, from_state=old, to_state=incident.status, reason=reason,
                  data={"number": incident.number})
 

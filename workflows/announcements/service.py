@@ -62,7 +62,7 @@ async def create_announcement(session: AsyncSession, *, community_id: int, title
     session.add(announcement)
     await session.flush()
     record_event(session, entity_type="announcement", entity_id=announcement.id, action="create",
-                 actor=f"staff:{staff_id}" if staff_id else "system", community_id=community_id,
+                 actor=Actor.of_staff_id(staff_id) if staff_id else SYSTEM, community_id=community_id,
                  data={"title": title, "building_id": building_id, "pinned": pinned})
     return announcement
 

@@ -114,9 +114,9 @@ async def verify_and_bind(session: AsyncSession, *, openid: str, household_id: i
         if _name(resident.name) == wanted_name and _last4(resident.phone) == _last4(phone_last4) \
                 and len(_last4(phone_last4)) == 4:
             return await _bind(session, openid=openid, household=household, resident=resident,
-                               actor=f"owner:{openid}", reason="roster match")
+                               actor=Actor.owner(openid), reason="roster match")
     record_event(session, entity_type="binding", entity_id=household_id, action="verify_failed",
-                 actor=f"owner:{openid}", community_id=household.community_id)
+                 actor=Actor.owner(openid), community_id=household.community_id)
     return None, False
 
 
@@ -137,7 +137,7 @@ async def request_binding(session: AsyncSession, *, openid: str, household_id: i
     session.add(request)
     await session.flush()
     record_event(session, entity_type="binding_request", entity_id=request.id, action="request",
-                 actor=f"owner:{openid}", community_id=household.community_id,
+                 actor=Actor.owner(openid), community_id=household.community_id,
                  to_state=BindingRequestStatus.PENDING, data={"household_id": household_id})
     return request
 
@@ -169,7 +169,7 @@ async def unbind(session: AsyncSession, *, openid: str, binding_id: int) -> Boun
         return None
     binding = await session.get(WechatBinding, binding_id)
     await session.delete(binding)
-    record_event(session, entity_type="binding", entity_id=binding_id, action="unbind", actor=f"owner:{openid}",
+    record_event(session, entity_type="binding", entity_id=binding_id, action="unbind", actor=Actor.owner(openid),
                  community_id=view.community_id, from_state="bound", to_state="unbound",
                  data={"household_id": view.household_id})
     return view
@@ -199,7 +199,7 @@ async def approve_request(session: AsyncSession, *, request_id: int, actor: Acto
         session.add(resident)
         await session.flush()
     binding, _ = await _bind(session, openid=request.openid, household=household, resident=resident,
-                             actor=actor.audit_name, reason=f"request {request_reference(request)} approved")
+                             actor=actor, reason=f"request {request_reference(request)} approved")
     await _decide(session, request, "approve", actor, "")
     label = await household_label(session, household_id=household.id)
     await enqueue(session, kind="wechat.text", community_id=household.community_id,

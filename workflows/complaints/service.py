@@ -104,7 +104,7 @@ async def open_complaint(session: AsyncSession, *, community_id: int, openid: st
         if existing is None:
             raise
         return existing
-    record_event(session, entity_type="complaint", entity_id=complaint.id, action="open", actor=f"owner:{openid}",
+    record_event(session, entity_type="complaint", entity_id=complaint.id, action="open", actor=Actor.owner(openid),
                  community_id=community_id, to_state=complaint.status,
                  data={"number": complaint.number, "anonymous": anonymous, "about_staff": about_staff_id})
     candidates = await handlers(session, community_id=community_id, roles=(Role.FRONT_DESK,),
@@ -125,7 +125,7 @@ async def assign(session: AsyncSession, *, complaint: Complaint, actor: Actor, s
     previous = complaint.assignee_id
     complaint.assignee_id = staff.id
     await session.flush()
-    record_event(session, entity_type="complaint", entity_id=complaint.id, action="assign", actor=actor.audit_name,
+    record_event(session, entity_type="complaint", entity_id=complaint.id, action="assign", actor=actor,
                  community_id=complaint.community_id, data={"assignee": staff.id, "previous": previous})
     await tell_staff(session, staff=staff, community_id=complaint.community_id, ref=complaint.number,
                      dedup=f"complaint:{complaint.id}:assigned:{staff.id}:{complaint.version}",
@@ -248,7 +248,7 @@ async def comment(session: AsyncSession, *, complaint: Complaint, actor: Actor, 
                          body=body[:2000], created_at=now or utcnow())
     session.add(note)
     await session.flush()
-    record_event(session, entity_type="complaint", entity_id=complaint.id, action="comment", actor=actor.audit_name,
+    record_event(session, entity_type="complaint", entity_id=complaint.id, action="comment", actor=actor,
                  community_id=complaint.community_id, reason=body[:500])
     return note
 

@@ -14,6 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from workflows.access import Actor
 from workflows.audit.service import record_event
 from workflows.clock import as_utc, utcnow
 from workflows.community.models import Community
@@ -77,18 +78,20 @@ def new_command_id() -> str:
     return secrets.token_hex(16)
 
 
-async def queue_command(session: AsyncSession, *, device: Device, action: str, requested_by: str,
+async def queue_command(session: AsyncSession, *, device: Device, action: str, requested_by: str | Actor,
                         params: dict[str, Any] | None = None, reason: str = "", ttl_s: float = 20.0,
                         now: datetime | None = None) -> DeviceCommand:
     """Write a command for the gateway to publish; it expires after ttl_s whatever happens (an open gate must not
     swing open minutes after someone gave up waiting)."""
     now = now or utcnow()
     command = DeviceCommand(command_id=new_command_id(), community_id=device.community_id, device_id=device.id,
-                            action=action, params=dict(params or {}), requested_by=requested_by,
+                            action=action, params=dict(params or {}),
+                            requested_by=requested_by.audit_name if isinstance(requested_by, Actor) else requested_by,
                             reason=reason[:200], created_at=now, expires_at=now + timedelta(seconds=ttl_s))
     session.add(command)
     await session.flush()
-    record_event(session, entity_type="device_command", entity_id=command.id, action="queue", actor=requested_by,
+    record_event(session, entity_type="device_command", entity_id=command.id, action="queue",
+                 actor=requested_by if isinstance(requested_by, Actor) else Actor.system(requested_by),
                  community_id=device.community_id, to_state=CommandStatus.QUEUED,
                  data={"command_id": command.command_id, "device": device.code, "action": action})
     return command

@@ -45,7 +45,7 @@ async def open_escalation(session: AsyncSession, *, community_id: int, openid: s
         transcript=transcript, last_owner_message_at=now)
     session.add(escalation)
     await session.flush()
-    record_event(session, entity_type="escalation", entity_id=escalation.id, action="open", actor=f"owner:{openid}",
+    record_event(session, entity_type="escalation", entity_id=escalation.id, action="open", actor=Actor.owner(openid),
                  community_id=community_id, to_state=EscalationStatus.OPEN, reason=reason)
     return escalation
 

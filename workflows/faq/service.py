@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from workflows.access import Actor
 from workflows.audit.service import record_event
 from workflows.faq.models import FaqEntry, FaqFeedback, FaqKind, UnansweredQuestion, UnansweredReason
 
@@ -131,7 +132,7 @@ async def update_entry(session: AsyncSession, *, entry_id: int, question: str, a
     entry.content_hash = draft_hash(FaqDraft(question=entry.question, answer=entry.answer, category=entry.category,
                                              alternatives=tuple(entry.alternatives), citation=entry.citation,
                                              kind=entry.kind.value))
-    record_event(session, entity_type="faq_entry", entity_id=entry.id, action="edit", actor=f"staff:{staff_id}",
+    record_event(session, entity_type="faq_entry", entity_id=entry.id, action="edit", actor=Actor.of_staff_id(staff_id),
                  community_id=entry.community_id, data={"before": before, "after": _audit_view(entry)})
     await session.flush()
     return entry
@@ -155,8 +156,8 @@ async def create_entry(session: AsyncSession, *, community_id: int | None, quest
                      citation=draft.citation, content_hash=draft_hash(draft), created_by_staff_id=staff_id)
     session.add(entry)
     await session.flush()
-    record_event(session, entity_type="faq_entry", entity_id=entry.id, action="create", actor=f"staff:{staff_id}",
-                 community_id=community_id, data={"after": _audit_view(entry)})
+    record_event(session, entity_type="faq_entry", entity_id=entry.id, action="create",
+                 actor=Actor.of_staff_id(staff_id), community_id=community_id, data={"after": _audit_view(entry)})
     return entry
 
 
@@ -165,8 +166,8 @@ async def delete_entry(session: AsyncSession, *, entry_id: int, staff_id: int) -
     entry = await session.get(FaqEntry, entry_id)
     if entry is None:
         return False
-    record_event(session, entity_type="faq_entry", entity_id=entry.id, action="delete", actor=f"staff:{staff_id}",
-                 community_id=entry.community_id, data={"question": entry.question})
+    record_event(session, entity_type="faq_entry", entity_id=entry.id, action="delete",
+                 actor=Actor.of_staff_id(staff_id), community_id=entry.community_id, data={"question": entry.question})
     await session.delete(entry)
     await session.flush()
     return True
@@ -186,7 +187,7 @@ async def create_entry_from_staff_answer(session: AsyncSession, *, community_id:
     session.add(entry)
     await session.flush()
     record_event(session, entity_type="faq_entry", entity_id=entry.id, action="create_from_staff_answer",
-                 actor=f"staff:{staff_id}", community_id=community_id, data={"question": question})
+                 actor=Actor.of_staff_id(staff_id), community_id=community_id, data={"question": question})
     return entry
 
 

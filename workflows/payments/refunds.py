@@ -37,7 +37,7 @@ async def request_refund(sessions: async_sessionmaker[AsyncSession], provider: P
                         requested_by=actor.audit_name)
         session.add(refund)
         await session.flush()
-        record_event(session, entity_type="refund", entity_id=refund.id, action="request", actor=actor.audit_name,
+        record_event(session, entity_type="refund", entity_id=refund.id, action="request", actor=actor,
                      community_id=order.community_id, reason=reason[:2000],
                      data={"order": order.number, "amount_fen": amount_fen})
         total, out_refund_no = order.paid_fen, refund.out_refund_no

@@ -172,7 +172,7 @@ async def open_repair(session: AsyncSession, *, community_id: int, openid: str, 
             raise
         return existing
     record_event(session, entity_type="repair", entity_id=ticket.id, action="open",
-                 actor=f"owner:{openid}" if reporter == Reporter.OWNER else openid,
+                 actor=Actor.owner(openid) if reporter == Reporter.OWNER else openid,
                  community_id=community_id, to_state=ticket.status,
                  data={"number": ticket.number, "priority": priority.value, "duplicate_of": duplicate_of_id})
     if auto_dispatch:
@@ -202,7 +202,7 @@ async def add_details(session: AsyncSession, *, ticket: RepairTicket, openid: st
     if photos:
         ticket.photos = [*ticket.photos, *photos]
     await session.flush()
-    record_event(session, entity_type="repair", entity_id=ticket.id, action="owner_detail", actor=f"owner:{openid}",
+    record_event(session, entity_type="repair", entity_id=ticket.id, action="owner_detail", actor=Actor.owner(openid),
                  community_id=ticket.community_id, reason=description[:500],
                  data={"number": ticket.number, "duplicate_prevented": row.id, "match": match})
     technician = await _staff(session, ticket.assignee_id)
@@ -387,7 +387,7 @@ async def comment(session: AsyncSession, *, ticket: RepairTicket, actor: Actor, 
     if photos:
         ticket.photos = [*ticket.photos, *photos]
     await session.flush()
-    record_event(session, entity_type="repair", entity_id=ticket.id, action="comment", actor=actor.audit_name,
+    record_event(session, entity_type="repair", entity_id=ticket.id, action="comment", actor=actor,
                  community_id=ticket.community_id, reason=body[:500], data={"photos": len(photos or [])})
     return note
 

@@ -148,7 +148,7 @@ async def change_password(session: AsyncSession, *, staff: StaffUser, old_passwo
     staff.password_hash = hash_password(new_password)
     staff.password_changed_at = utcnow()
     record_event(session, entity_type="staff", entity_id=staff.id, action="password_changed",
-                 actor=f"staff:{staff.id}")
+                 actor=Actor.of_staff_id(staff.id))
 
 
 async def create_staff(session: AsyncSession, *, username: str, display_name: str, role: Role,
@@ -203,7 +203,7 @@ async def bind_staff_wechat(session: AsyncSession, *, code: str, openid: str) ->
         await session.flush()
     staff.wechat_openid = openid
     staff.wechat_invite_code = None
-    record_event(session, entity_type="staff", entity_id=staff.id, action="wechat_bound", actor=f"owner:{openid}")
+    record_event(session, entity_type="staff", entity_id=staff.id, action="wechat_bound", actor=Actor.owner(openid))
     return staff
 
 
@@ -231,7 +231,7 @@ async def manage_account(session: AsyncSession, *, staff: StaffUser, action: str
         staff.active = True
     else:
         raise ValueError(f"unknown account action {action}")
-    record_event(session, entity_type="staff", entity_id=staff.id, action=action, actor=actor.audit_name,
+    record_event(session, entity_type="staff", entity_id=staff.id, action=action, actor=actor,
                  community_id=min(staff.community_ids) if staff.community_ids else None,
                  data={"before": before, "after": {"active": staff.active, "locked_until": None,
                                                    "wechat_bound": bool(staff.wechat_openid)}})

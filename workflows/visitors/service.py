@@ -73,7 +73,7 @@ async def issue_visitor_pass(session: AsyncSession, *, key: bytes, community_id:
                              openid: str, visitor_name: str, valid_from: datetime, valid_until: datetime,
                              visitor_phone: str = "", plate: str = "", people: int = 1, max_uses: int | None = 1,
                              kind: PassKind = PassKind.PREREGISTERED, submission_key: str | None = None,
-                             actor: str | None = None) -> IssuedPass:
+                             actor: Actor | None = None) -> IssuedPass:
     """Register a visitor for a household and return the pass with its token and its backup code (shown once)."""
     if submission_key is not None:
         existing = await session.scalar(select(VisitorPass).where(VisitorPass.submission_key == submission_key))
@@ -97,7 +97,7 @@ async def issue_visitor_pass(session: AsyncSession, *, key: bytes, community_id:
         existing = await session.scalar(select(VisitorPass).where(VisitorPass.submission_key == submission_key))
         return IssuedPass(existing, token_for(key, existing), None)
     record_event(session, entity_type="visitor_pass", entity_id=row.id, action="issue",
-                 actor=actor or f"owner:{openid}", community_id=community_id, to_state=PassStatus.ACTIVE,
+                 actor=actor or Actor.owner(openid), community_id=community_id, to_state=PassStatus.ACTIVE,
                  data={"number": number, "kind": kind.value, "max_uses": max_uses})
     return IssuedPass(row, token_for(key, row), code)
 
@@ -115,7 +115,7 @@ async def passes_of_owner(session: AsyncSession, *, openid: str, now: datetime |
 def _transition(session: AsyncSession, row: VisitorPass, action: str, actor: Actor, reason: str = "") -> None:
     old = row.status
     row.status = next_state(TRANSITIONS, old, action, actor.role)
-    record_event(session, entity_type="visitor_pass", entity_id=row.id, action=action, actor=actor.audit_name,
+    record_event(session, entity_type="visitor_pass", entity_id=row.id, action=action, actor=actor,
                  community_id=row.community_id, from_state=old, to_state=row.status, reason=reason,
                  data={"number": row.number, "uses": row.uses})
 

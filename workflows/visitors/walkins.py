@@ -41,7 +41,7 @@ GATE_NONE = "请人工放行。"
 WHY = {"broker_down": "设备网关未连接", "no_ack": "闸机没有回应"}
 
 
-def _transition(session: AsyncSession, walk_in: WalkIn, action: str, role: str, actor: str) -> None:
+def _transition(session: AsyncSession, walk_in: WalkIn, action: str, role: str, actor: Actor | str) -> None:
     old = walk_in.status
     walk_in.status = next_state(WALK_IN_TRANSITIONS, old, action, role)
     record_event(session, entity_type="walk_in", entity_id=walk_in.id, action=action, actor=actor,
@@ -78,8 +78,9 @@ async def register_walk_in(session: AsyncSession, *, community_id: int, househol
                      deadline_at=now + timedelta(minutes=policy.approval_timeout_minutes))
     session.add(walk_in)
     await session.flush()
-    record_event(session, entity_type="walk_in", entity_id=walk_in.id, action="register", actor=f"staff:{guard.id}",
-                 community_id=community_id, to_state=WalkInStatus.PENDING, data={"number": walk_in.number})
+    record_event(session, entity_type="walk_in", entity_id=walk_in.id, action="register",
+                 actor=Actor.of_staff_id(guard.id), community_id=community_id, to_state=WalkInStatus.PENDING,
+                 data={"number": walk_in.number})
     openids = await owner_openids(session, household_id=household_id)
     if not policy.approval_required:
         _transition(session, walk_in, "approve", "system", "policy")
@@ -116,7 +117,7 @@ async def decide(session: AsyncSession, *, walk_in_id: int, openid: str, approve
         return None
     if openid not in await owner_openids(session, household_id=walk_in.household_id):
         return None
-    _transition(session, walk_in, "approve" if approve else "deny", "owner", f"owner:{openid}")
+    _transition(session, walk_in, "approve" if approve else "deny", "owner", Actor.owner(openid))
     walk_in.decided_by, walk_in.decided_at = f"owner:{openid}", now
     if not approve:
         session.add(VisitorEntry(community_id=walk_in.community_id, device_id=walk_in.gate_device_id,
