@@ -115,6 +115,9 @@ async def _save_reward(request: Request, staff: StaffUser, reward_id: int | None
                               description=values["description"], active=reward_id is None or bool(values["active"]),
                               reward=editing)
     except PointsInputError as exc:
+        if editing is not None:  # the rolled-back transaction expired the row: read it again for the form
+            async with runtime_of(request).sessions() as session:
+                editing = await session.get(Reward, reward_id)
         return await _page(request, staff, reward_values=values, reward_errors={exc.field: exc.message},
                            editing=editing, status_code=400)
     flash(request, f"已保存礼品「{values['name']}」")

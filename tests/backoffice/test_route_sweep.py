@@ -44,6 +44,7 @@ from workflows.escalations.models import Escalation
 from workflows.faq.models import FaqEntry
 from workflows.outbox.models import OutboxMessage
 from workflows.payments.models import PaymentIssue, Receipt
+from workflows.points.models import Redemption, Reward
 from workflows.repairs.models import RepairTicket
 from workflows.staff.models import Role, StaffCommunity, StaffUser
 from workflows.staff.passwords import hash_password
@@ -81,6 +82,7 @@ VALUE_PARAMS: dict[str, dict[str, str]] = {
     "decision": {"*": "reject"},
     "index": {"*": "0"},
     "name": {"/admin/dashboard/export/{name}": "repairs_by_category"},
+    "kind": {"/admin/finance/points/rules/{community_id}/{kind}": "on_time"},
 }
 # A body every write route understands well enough to reach its record (extra fields are ignored).
 FORM = {"body": "扫描测试", "note": "扫描测试", "reason": "扫描测试", "text": "扫描测试", "question": "扫描测试",
@@ -177,7 +179,12 @@ async def _records(runtime, tmp_path: Path) -> dict[str, Record]:
         guard = await session.scalar(select(StaffUser.id).where(StaffUser.username == "baoan"))
         shift = DutyShift(community_id=d.community_id, staff_id=guard, starts=time(8), ends=time(20),
                           label=MARK[:20])
-        session.add(shift)
+        reward = Reward(community_id=d.community_id, name=f"{MARK}大米", cost_points=10, stock=1)
+        session.add_all([shift, reward])
+        await session.flush()
+        redemption = Redemption(community_id=d.community_id, household_id=d.household_id, reward_id=reward.id,
+                                reward_name=f"{MARK}大米", points=10, code="DH-SWEEP1")
+        session.add(redemption)
         await session.flush()
         technician = await session.scalar(select(StaffUser.id).where(StaffUser.username == TECHNICIAN))
         records = {key: Record(type(row), row.id, row.id, MARK) for key, row in rows.items()}
@@ -193,6 +200,8 @@ async def _records(runtime, tmp_path: Path) -> dict[str, Record]:
         "number": Record(Receipt, receipt.number, receipt.id, receipt.number),
         "staff_id": Record(StaffUser, kefu.id, kefu.id, None),
         "shift_id": Record(DutyShift, shift.id, shift.id, None),
+        "reward_id": Record(Reward, reward.id, reward.id, MARK),
+        "redemption_id": Record(Redemption, redemption.id, redemption.id, "DH-SWEEP1"),
         TECHNICIAN: Record(StaffUser, technician, technician, None),
     }
     return records
@@ -265,7 +274,8 @@ def classify(app) -> tuple[list[tuple[str, str]], list[tuple[str, str]], list[tu
 
 RECORD_PARAMS = frozenset({"escalation_id", "ticket_id", "complaint_id", "household_id", "request_id",
                            "announcement_id", "activity_id", "entry_id", "incident_id", "device_id",
-                           "community_id", "item_id", "issue_id", "number", "staff_id", "shift_id"})
+                           "community_id", "item_id", "issue_id", "number", "staff_id", "shift_id", "reward_id",
+                           "redemption_id"})
 
 
 async def test_every_write_route_refuses_a_missing_or_wrong_csrf_token(runtime):

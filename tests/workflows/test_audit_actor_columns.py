@@ -18,7 +18,7 @@ from workflows.migrate import upgrade
 
 def test_rows_written_before_the_columns_are_filled_in_by_the_migration(tmp_path):
     url = test_settings(tmp_path).database_url
-    upgrade(url, "0012_transition_versions")
+    upgrade(url, "0013_reminders_points")
     path = url.split("///", 1)[1]
     with sqlite3.connect(path) as db:
         db.executemany("INSERT INTO audit_events (entity_type, entity_id, action, actor, reason, data, created_at) "

@@ -2,15 +2,15 @@
 or the system's part such as "cli"), instead of a "staff:3" string that readers parse back. Existing rows are
 filled in once, here, from their label; the label column stays for reading old rows as they were written.
 
-Revision ID: 0013_audit_actor_columns
-Revises: 0012_transition_versions
+Revision ID: 0014_audit_actor_columns
+Revises: 0013_reminders_points
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0013_audit_actor_columns"
-down_revision = "0012_transition_versions"
+revision = "0014_audit_actor_columns"
+down_revision = "0013_reminders_points"
 branch_labels = None
 depends_on = None
 
