@@ -140,6 +140,10 @@ async def award_for_payment(session: AsyncSession, *, community_id: int, bill_id
     now = now or utcnow()
     months = sorted(set((await session.execute(select(Bill.household_id, Bill.period).where(
         Bill.id.in_(bill_ids)))).all()))
+    # Two orders paying one household's month at once: the later waits here for the earlier to commit, then sees
+    # its bills paid, so the month is awarded once and not missed by both. Sorted: no deadlock between households.
+    for household_id in sorted({household_id for household_id, _ in months}):
+        await session.execute(LOCK_HOUSEHOLD, {"id": household_id})
     awards: list[Award] = []
     for household_id, period in months:
         if not await period_paid_on_time(session, household_id=household_id, period=period):

@@ -19,15 +19,14 @@ from workflows.reminders.models import BillReminder
 async def cancel_pending_reminders(session: AsyncSession, *, household_ids: set[int], now: datetime) -> int:
     """Called when bills are settled: a household that now owes nothing past due gets no reminder still waiting
     in the outbox. Returns how many outbox rows were stopped."""
-    today = local(now).date()
-    still_owing = set(await session.scalars(select(Bill.household_id).where(
-        Bill.household_id.in_(household_ids), Bill.status == BillStatus.UNPAID, Bill.due_date < today)))
-    done = household_ids - still_owing
-    if not done:
-        return 0
     reminders = list(await session.scalars(select(BillReminder).where(
-        BillReminder.household_id.in_(done), BillReminder.status == "sent",
+        BillReminder.household_id.in_(household_ids), BillReminder.status == "sent",
         BillReminder.created_at > now - timedelta(days=3))))
+    if not reminders:  # the usual case: one look-up per settlement
+        return 0
+    still_owing = set(await session.scalars(select(Bill.household_id).where(
+        Bill.household_id.in_(household_ids), Bill.status == BillStatus.UNPAID, Bill.due_date < local(now).date())))
+    reminders = [reminder for reminder in reminders if reminder.household_id not in still_owing]
     ids = [outbox_id for reminder in reminders for outbox_id in reminder.outbox_ids]
     if not ids:
         return 0

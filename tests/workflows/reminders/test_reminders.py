@@ -137,3 +137,19 @@ async def test_the_worker_runs_the_reminder_job_like_the_daily_backup(runtime):
     loops = {loop.name: loop for loop in app.state.loops}
     assert loops["bill-reminders"].scope == loops["backup"].scope == "worker"
     assert isinstance(await loops["bill-reminders"].run_once(), list)
+
+
+async def test_paying_only_part_of_what_is_past_due_leaves_the_reminder_going(runtime):
+    payer = await bound_payer(runtime)
+    await remind_community(runtime.sessions, community_id=payer.community_id, now=MORNING)
+    async with transaction(runtime.sessions) as session:
+        one = await session.scalar(select(Bill.id).where(
+            Bill.household_id == payer.household_id, Bill.status == BillStatus.UNPAID,
+            Bill.due_date < MORNING.date()).limit(1))
+        await record_offline_payment(session, household_ids=[payer.household_id], bill_ids=[one],
+                                     method=PaymentMethod.CASH, actor=staff_actor(payer.staff["manager"]),
+                                     paid_at=MORNING + timedelta(hours=1))
+    [message] = await _outbox_for(runtime, payer.openid)
+    assert message.status == OutboxStatus.PENDING
+    [reminder] = await _reminders(runtime, payer.household_id)
+    assert reminder.status == "sent"
