@@ -6,21 +6,21 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
+from backoffice.deps import section_access
 from backoffice.rendering import NavLink, Section, flash, redirect, render
-from backoffice.security import actor_of, get_scoped_or_404, require_roles, runtime_of, visible_communities
+from backoffice.security import actor_of, get_scoped_or_404, runtime_of, visible_communities
+from workflows.access import Actor, allowed_actions
 from workflows.alarms import service as alarms
 from workflows.alarms.models import AlarmIncident
 from workflows.db import transaction
 from workflows.devices.models import Device
 from workflows.repairs.models import RepairTicket
-from workflows.staff.models import Role, StaffUser
+from workflows.staff.models import StaffUser
 from workflows.statemachine import TransitionNotAllowed
 
 router = APIRouter()
-VIEWERS = (Role.MANAGER, Role.SECURITY, Role.FRONT_DESK)
-RESPONDERS = (Role.MANAGER, Role.SECURITY)
-may_view = require_roles(*VIEWERS)
-may_respond = require_roles(*RESPONDERS)
+may_view = section_access("alarms")  # who may: workflows.access SECTIONS
+may_respond = section_access("alarms", "respond")
 DONE = {"acknowledge": "已确认报警 {number}，升级提醒已停止。", "resolve": "报警 {number} 已处理。"}
 NOT_NOW = "报警 {number} 现在不能这样操作（{status}）。"
 
@@ -41,8 +41,8 @@ async def _rows(request: Request, staff: StaffUser, active_only: bool = True) ->
 @router.get("/alarms", include_in_schema=False)
 async def alarm_list(request: Request, all: str = "", staff: StaffUser = Depends(may_view)) -> Response:
     rows = await _rows(request, staff, active_only=not all)
-    return render(request, "alarms/list.html", {"rows": rows, "show_all": bool(all),
-                                                "can_respond": staff.role in (Role.ADMIN, *RESPONDERS)})
+    can_respond = "respond" in allowed_actions(Actor.of_staff(staff), "alarms")
+    return render(request, "alarms/list.html", {"rows": rows, "show_all": bool(all), "can_respond": can_respond})
 
 
 async def _act(request: Request, incident_id: int, staff: StaffUser, action: str) -> tuple[str, str]:
@@ -87,4 +87,4 @@ async def api_act(request: Request, incident_id: int, action: str, staff: StaffU
     return {"ok": True, "message": done}
 
 
-section = Section(name="alarms", router=router, nav=[NavLink("报警", "/admin/alarms", roles=VIEWERS, order=58)])
+section = Section(name="alarms", router=router, nav=[NavLink("报警", "/admin/alarms", section="alarms", order=58)])

@@ -8,20 +8,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
 
+from backoffice.deps import section_access
 from backoffice.devices import messages as t
 from backoffice.rendering import NavLink, Section, flash, redirect, render
-from backoffice.security import actor_of, get_scoped_or_404, require_roles, runtime_of, visible_communities
+from backoffice.security import actor_of, get_scoped_or_404, runtime_of, visible_communities
 from devices.commands import CommandOutcome, send_command, waited_too_long
+from workflows.access import Actor, allowed_actions
 from workflows.devices import service as devices
 from workflows.devices.models import Device, DeviceKind
 from workflows.devices.states import STATUS_LABELS
-from workflows.staff.models import Role, StaffUser
+from workflows.staff.models import StaffUser
 
 router = APIRouter()
-VIEWERS = (Role.MANAGER, Role.SECURITY, Role.FRONT_DESK, Role.TECHNICIAN)
-GATE_OPENERS = (Role.MANAGER, Role.SECURITY)  # and admin: who may open a gate remotely (开闸)
-may_view = require_roles(*VIEWERS)
-may_open = require_roles(*GATE_OPENERS)
+may_view = section_access("devices")  # who may: workflows.access SECTIONS
+may_open = section_access("devices", "open")  # 开闸 remotely
 
 
 async def gateway_banner(request: Request) -> tuple[str, str]:
@@ -45,7 +45,8 @@ async def device_list(request: Request, staff: StaffUser = Depends(may_view)) ->
     names = {c.id: c.name for c in communities}
     return render(request, "devices/list.html", {
         "rows": rows, "communities": names, "gateway_state": state, "banner": banner,
-        "online": sum(1 for d in rows if d.online), "can_open": staff.role in (Role.ADMIN, *GATE_OPENERS)})
+        "online": sum(1 for d in rows if d.online),
+        "can_open": "open" in allowed_actions(Actor.of_staff(staff), "devices")})
 
 
 def _why(outcome: CommandOutcome) -> str:
@@ -105,4 +106,4 @@ async def api_open(request: Request, device_id: int, staff: StaffUser = Depends(
             "error": "" if outcome.ok else _why(outcome)}
 
 
-section = Section(name="devices", router=router, nav=[NavLink("设备", "/admin/devices", roles=VIEWERS, order=60)])
+section = Section(name="devices", router=router, nav=[NavLink("设备", "/admin/devices", section="devices", order=60)])

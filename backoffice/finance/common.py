@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from backoffice.security import is_admin, require_roles
-from workflows.staff.models import Role, StaffUser
+from backoffice.deps import section_access
+from backoffice.security import is_admin
+from workflows.staff.models import StaffUser
 
-ROLES = (Role.FINANCE, Role.MANAGER)  # 财务、项目经理 (admins always)
-may_finance = require_roles(*ROLES)
+may_finance = section_access("finance")  # 财务、项目经理, admins: workflows.access SECTIONS
 
 
 def community_ids(staff: StaffUser) -> set[int] | None:

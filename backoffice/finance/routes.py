@@ -4,7 +4,6 @@ bank_debits.py, reminders.py (催缴) and points.py (积分)."""
 from fastapi import APIRouter
 
 from backoffice.finance import bank_debits, bills, fees, payments, points, reconciliation, reminders, runs
-from backoffice.finance.common import ROLES
 from backoffice.rendering import NavLink, Section
 
 router = APIRouter()
@@ -12,4 +11,4 @@ for module in (bills, runs, fees, payments, reconciliation, bank_debits, reminde
     router.include_router(module.router)
 
 section = Section(name="finance", router=router,
-                  nav=[NavLink("收费", "/admin/finance/bills", roles=ROLES, order=35)])
+                  nav=[NavLink("收费", "/admin/finance/bills", section="finance", order=35)])

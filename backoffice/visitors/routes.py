@@ -10,23 +10,23 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import and_, select
 
+from backoffice.deps import section_access
 from backoffice.rendering import NavLink, Section, flash, redirect, render
-from backoffice.security import require_community, require_roles, runtime_of, visible_communities
+from backoffice.security import require_community, runtime_of, visible_communities
 from devices.walk_ins import register_at_gate
 from workflows.clock import utcnow
 from workflows.community.models import Building, Household
 from workflows.db import transaction
 from workflows.devices.models import Device, DeviceKind
-from workflows.staff.models import Role, StaffUser
+from workflows.staff.models import StaffUser
 from workflows.visitors import walkins
 from workflows.visitors.models import EntryResult, PassStatus, VisitorEntry, VisitorPass, WalkIn, WalkInStatus
 from workflows.visitors.policy import set_visitor_policy, visitor_policy
 from workflows.visitors.service import REFUSALS
 
 router = APIRouter()
-DESK = (Role.SECURITY, Role.FRONT_DESK, Role.MANAGER)
-may_see = require_roles(*DESK)
-may_set_rules = require_roles(Role.MANAGER)
+may_see = section_access("visitors")  # who may: workflows.access SECTIONS
+may_set_rules = section_access("visitors", "rules")
 REGISTERED = "已登记访客 {name}（{number}），{next}"
 ASKED = "正在等待业主答复。"
 NO_HOUSEHOLD = "没有找到这个房号，请检查楼栋和房号。"
@@ -136,4 +136,5 @@ async def api_today(request: Request, staff: StaffUser = Depends(may_see)) -> di
                           "gate": w.gate_result} for w in data["walk_ins"]]}
 
 
-section = Section(name="visitors", router=router, nav=[NavLink("访客", "/admin/visitors", roles=DESK, order=55)])
+section = Section(name="visitors", router=router,
+                  nav=[NavLink("访客", "/admin/visitors", section="visitors", order=55)])

@@ -53,6 +53,9 @@ SECTIONS: Mapping[str, Mapping[str, frozenset[str]]] = {
     "audit": {"view": roles.LEADS},
     "staff": {"view": roles.LEADS, "create": roles.LEADS},
     "communities": {"view": roles.ADMINS, "edit": roles.ADMINS},  # 小区设置: a community is the company's
+    "alarms": {"view": roles.GATEHOUSE, "respond": roles.GUARDS},  # 报警
+    "devices": {"view": roles.DEVICE_VIEWERS, "open": roles.GUARDS},  # 设备, 开闸
+    "visitors": {"view": roles.GATEHOUSE, "rules": roles.LEADS},  # 访客; 访客规则 by the project manager
     "finance": {"view": roles.FINANCE_STAFF, "edit": roles.FINANCE_STAFF},  # 财务: bills, fees, payments, runs
     "me": {"view": roles.EVERY_STAFF},
     "duty": {"view": roles.GATE_STAFF | {roles.Role.FRONT_DESK}, "edit": roles.LEADS},  # 值班 roster
