@@ -18,6 +18,7 @@ _TRADITIONAL = str.maketrans("訴報脩繳費綁幫頁單號務戶錶態護維�
 _QUESTION = re.compile(r"怎么|怎样|如何|多少|几点|哪|谁|什么|多久|能不能|可不可以|要不要|是否|咋|啥|吗|呢|[?？]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _SEPARATOR = re.compile(r"^[\s:：，,。.！!、]")
+_TOKENS = re.compile(r"[\s:：，,。.！!、;；]+")
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,12 @@ def command_for(registry: DialogRegistry, text: str) -> Command | None:
             best = (len(trigger), dialog)
     if best is not None:
         return Command(best[1], text)
+    if not question:  # "我家马桶漏水 报修 周末来人": a trigger standing as a word of its own in the message
+        for token in _TOKENS.split(text.strip())[1:]:
+            dialog = triggers.get(_fold(token))
+            if dialog is not None and dialog.extract is not None and not (
+                    dialog.excludes and re.search(dialog.excludes, word)):
+                return Command(dialog, text)
     if question or len(word) > 8:
         return None
     bare = _LEAD_IN.sub("", word)

@@ -57,8 +57,8 @@ class IntentGuess:
 
 
 # A how-to question is for the FAQ ("物业费怎么交"); a request names what the owner wants done ("我想交物业费").
-QUESTION_FORM = re.compile(r"怎么|怎样|如何|多少|几点|哪|谁|什么时候|几时|多久|能不能|可不可以|可以.{0,8}吗"
-                           r"|要不要|是否|咋|啥|吗[?？]?$|[么不没][?？]?$|没有[?？]?$|[?？]$")
+QUESTION_FORM = re.compile(r"怎么|怎样|如何|多少|几点|几[类个种次天号]|哪|谁|什么时候|几时|多久|能不能|可不可以"
+                           r"|可以.{0,8}吗|是不是|要不要|是否|咋|啥|吗[?？]?$|[么不没][?？]?$|没有[?？]?$|[?？]$")
 REQUEST_FORM = re.compile(r"^(我要|我想|我来|给我|请派|把)|帮我|帮忙|请帮|麻烦|了$|了[,，。!！]|一下[吧呗]?[。!！]?$"
                           r"|^[交缴付续充报修]一下|(能不能|能否|可不可以|可以).{0,6}(说说|管管|管一下|处理一下|上门|修一下|帮我)")
 _FAQ_SPEC = IntentSpec(name=FAQ, description="询问小区的规定、收费标准、办事方法等常见问题", examples=FAQ_EXAMPLES)
@@ -170,9 +170,12 @@ class OfflineIntentClassifier:
         # says whether the message resembles any example at all. The scale puts the acceptance point at 0.6, the
         # bot's routing threshold.
         confidence = float(np.clip(0.6 + (best_score - runner_up) * 4 + (nearest[best] - 0.92) * 4, 0.0, 1.0))
+        matched, is_question, is_request = signals(normalize(truncate(text)), intents)
+        spec = next((s for s in intents if s.name == best), None)
+        if spec is not None and is_question and not is_request and not spec.lookup and best not in matched:
+            best = FAQ  # a question with no word of a dialog's own is a question ("垃圾分几类啊" is no complaint)
         if best == FAQ or confidence < MIN_CONFIDENCE:
             return IntentGuess(intent=faq_name, confidence=confidence if best == FAQ else 1 - confidence)
-        spec = next(s for s in intents if s.name == best)
         return IntentGuess(intent=best, confidence=confidence, slots=extract_slots(text, spec))
 
 

@@ -37,7 +37,8 @@ def category_of(text: str) -> str | None:
     for name in sorted(COMPLAINT_CATEGORIES, key=len, reverse=True):
         if name in word and name != "其他":
             return name
-    return next((name for name, pattern in CATEGORY_WORDS if re.search(pattern, word)), None)
+    found = next((name for name, pattern in CATEGORY_WORDS if re.search(pattern, word)), None)
+    return found or ("其他" if "其他" in word and "其他" in COMPLAINT_CATEGORIES else None)
 
 
 async def extract_complaint(text: str, ctx: DialogContext) -> dict[str, Any]:

@@ -272,7 +272,7 @@ class DialogEngine:
                 continue
             conv.slot_index, conv.stage, conv.invalid_count = index, "slot", 0
             return await self._ask(conv, ctx, slot)
-        if dialog.confirm is not None:
+        if dialog.confirm is not None and not (dialog.confirm_unless and dialog.confirm_unless(ctx)):
             conv.stage, conv.choices = "confirm", []
             return f"{await dialog.confirm(ctx)}\n{texts.CONFIRM_FOOTER}"
         return await self._submit(conv, ctx, dialog)
@@ -368,7 +368,7 @@ class DialogEngine:
 
     async def _parse(self, slot: Slot, ctx: DialogContext, text: str, shown: list[list[Any]]) -> Any:
         if shown:
-            found, value = match_choice(text, shown)
+            found, value = match_choice(text, shown, loose=slot.parse is None)
             if found:
                 return value
             if slot.parse is None:

@@ -22,11 +22,17 @@ from bot.dialogs.words import looks_like_question, normalize
 CHANGE_OF_TOPIC = re.compile(r"^(算了|先不报|先不修|先不投诉|不报了|不修了|不弄了|回头再说|换个话题)"
                              r"|先问(个|一下|问)?别的|问(个|点)别的")
 EMERGENCY = re.compile(r"(?<![不没])着火|起火|火灾|冒烟|烟很大|困人|被困|困在|困住|关在电梯|卡在电梯|煤气味|燃气味"
-                       r"|漏气|水漫|漫出来|漫了|淹了|喷水|爆管|水管爆|管子爆|触电|漏电|有人晕倒|救命|到处都是水")
-QUESTION_WORDS = re.compile(r"多少|几点|电话|怎么|哪里|在哪|什么时候|吗|呢|[?？]|收不收|要不要|是不是|能不能|会不会")
+                       r"|漏气|水漫|漫出来|漫了|淹了|喷水|爆管|水管爆|管子爆|触电|漏电|有人晕倒|救命|到处都是水"
+                       r"|往外(流|冒|涌|喷|淌)|哗哗|(插座|电箱|电闸|电线).{0,6}(进水|渗水|漏水|冒水|出水|有水|冒火|火花|烧焦)"
+                       r"|(进水|渗水|漏水|冒水|有水|水从|水顺着).{0,6}(插座|电箱|电闸|电线)")
+QUESTION_WORDS = re.compile(r"多少|几点|电话|怎么|哪里|在哪|什么时候|吗|呢|[?？]|收不收|要不要|是不是|能不能|会不会"
+                            r"|了没(有)?$|有没有|是否")
 # At the description step "电话打不通的门禁" or "什么时候都漏" describe; these only ask.
 STRONG_QUESTION = re.compile(r"多少|几点|怎么|哪里|在哪|吗|呢|[?？]|收不收|要不要钱|收费|会不会|能不能|是不是真"
-                             r"|多久|咋")
+                             r"|多久|咋|是什么时候|什么时候[啊呀呢吗]?$|了没(有)?$")
+# An answer that says the owner cannot say: asked again with the example, never stored.
+CANNOT_SAY = re.compile(r"^(我)?(也)?(不知道|不清楚|说不清(楚)?|说不上来|不晓得|不懂|不会说|不好说|不确定)"
+                        r"[啊呀哎诶吧呢]*$")
 
 
 class Listening:
@@ -59,7 +65,7 @@ class Listening:
             rest = re.sub(r"^(我)?(先)?(问(个|一下|问)?(事|别的)?|啊|那个)+", "", rest).lstrip("，,。 ")
             conv.park(time.time())
             left = texts.DRAFT_KEPT.format(title=dialog.title)
-            if rest and (looks_like_question(rest) or QUESTION_WORDS.search(rest)):
+            if rest and (len(rest) >= 4 or looks_like_question(rest) or QUESTION_WORDS.search(rest)):
                 answer = await engine.host.answer_question(ctx, rest)
                 return f"{answer}\n\n{left}" if answer else f"{texts.NO_ANSWER_NOTED}{left}"
             return f"{left}{texts.ASK_AWAY}"
@@ -72,6 +78,9 @@ class Listening:
             return texts.NO_ANSWER_THEN_CONTINUE.format(prompt=prompt)
         if word in texts.SKIP_WORDS and not slot.optional:
             return await self._again(engine, conv, ctx, slot, texts.CANNOT_SKIP)
+        if CANNOT_SAY.match(word):
+            hint = texts.INVALID_EXAMPLE.format(example=slot.example) if slot.example else ""
+            return await self._again(engine, conv, ctx, slot, f"{texts.CANNOT_SAY}{hint}")
         return NOT_HEARD
 
     @staticmethod

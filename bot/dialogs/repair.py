@@ -159,6 +159,20 @@ def no_visit_time(ctx: DialogContext) -> bool:
     return bool(where.get("public")) or bool(ctx.values.get("urgent"))
 
 
+def following(ctx: DialogContext) -> bool:
+    """The owner chose to follow the open ticket: what they add (description, photos) goes to it at once; no visit
+    time, phone or confirmation is asked."""
+    return isinstance(ctx.values.get("duplicate"), dict)
+
+
+def no_visit_time_or_following(ctx: DialogContext) -> bool:
+    return no_visit_time(ctx) or following(ctx)
+
+
+async def known_phone(ctx: DialogContext) -> str:
+    return _resident_phone(ctx)
+
+
 def no_open_ticket_like(ctx: DialogContext) -> bool:
     return not ctx.facts.get("duplicate")
 
@@ -251,7 +265,8 @@ async def submit_repair(ctx: DialogContext) -> str:
             add_to=duplicate["add"] if isinstance(duplicate, dict) else None,
             duplicate_of=dup.get("id") if duplicate == "new" else None, urgent=bool(values.get("urgent")))
     if receipt.added:
-        return t.REPAIR_ADDED.format(number=receipt.number, status=receipt.status)
+        added = t.REPAIR_ADDED if values.get("description") or values.get("photos") else t.REPAIR_FOLLOWED
+        return added.format(number=receipt.number, status=receipt.status)
     reply = t.REPAIR_SUBMITTED.format(
         number=receipt.number,
         assigned=t.REPAIR_ASSIGNED.format(technician=receipt.technician) if receipt.technician else "")
@@ -296,10 +311,10 @@ REPAIR = Dialog(
         Slot("photos", t.REPAIR_PHOTOS, parse=store_photo, repeatable=True, optional=True, label="照片",
              accepts=frozenset({"image", "text"}), display=lambda v: f"{len(v or [])} 张"),
         Slot("when", t.REPAIR_WHEN, parse=parse_when, optional=True, label="上门时间", display=show_window,
-             example=t.REPAIR_WHEN_EXAMPLE, skip_if=no_visit_time, free_text=True),
+             example=t.REPAIR_WHEN_EXAMPLE, skip_if=no_visit_time_or_following, free_text=True),
         Slot("phone", phone_prompt, choices=phone_choices, parse=parse_contact, label="联系电话",
-             example="13800001234"),
+             example="13800001234", skip_if=following, default=known_phone),
     ),
-    confirm=summary, submit=submit_repair, extract=extract_repair, preface=urgent_preface,
+    confirm=summary, confirm_unless=following, submit=submit_repair, extract=extract_repair, preface=urgent_preface,
     extra_values=("urgent",),
 )

@@ -51,6 +51,7 @@ REPAIR_SUBMITTED = ("已提交报修，单号 {number}。{assigned}我们会在�
 REPAIR_SUBMITTED_URGENT = "这是紧急报修，我们会尽快处理；情况危险请先拨打物业电话 {phone}。"
 REPAIR_ASSIGNED = "已安排{technician}。"
 REPAIR_ADDED = "已为您跟进工单 {number}，您补充的情况师傅能看到，修好时会通知您。现在的状态：{status}。"
+REPAIR_FOLLOWED = "已为您跟进工单 {number}，修好时会通知您。现在的状态：{status}。"
 NO_PHONE = "（请看小区公告栏）"
 
 COMPLAINT_CATEGORY = "请问要投诉哪方面？"

@@ -101,6 +101,7 @@ class Dialog:
     triggers: tuple[str, ...] = ()  # exact keywords that start it
     menu_key: str | None = None  # the custom menu CLICK key that starts it
     confirm: TextFn | None = None  # the summary asked to be confirmed (回复 1 确认 / 2 修改); None: no confirmation
+    confirm_unless: Callable[[DialogContext], bool] | None = None  # nothing new to confirm (following an open ticket)
     requires_binding: bool = False  # unbound owners are invited to bind first
     extract: Callable[[str, DialogContext], Awaitable[dict[str, Any]]] | None = None  # fill several slots at once
     extra_values: tuple[str, ...] = ()  # values besides slots an extract may fill ("urgent")

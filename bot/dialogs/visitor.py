@@ -7,13 +7,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
-import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.context import DialogContext
 from bot.dialogs import visitor_texts as t
-from bot.dialogs.parsers import PHONE, always
+from bot.dialogs.parsers import PHONE
 from bot.dialogs.spec import Choice, Dialog, Invalid, Slot, examples_of
 from bot.dialogs.when import PastWindow, parse_window, show_window
 from bot.dialogs.words import is_emoji_only
@@ -39,15 +38,11 @@ def _clean(text: str) -> str:
     return unicodedata.normalize("NFKC", text or "").strip()
 
 
-async def new_submission_key(ctx: DialogContext) -> str:
-    return f"{ctx.openid}:visitor:{uuid.uuid4().hex[:16]}"
-
-
 async def household_choices(ctx: DialogContext) -> list[Choice]:
     return [Choice(h.household_id, f"{h.community_name} {h.label}") for h in ctx.owner.households]
 
 
-async def one_household(ctx: DialogContext) -> bool:
+def one_household(ctx: DialogContext) -> bool:
     return len(ctx.owner.households) == 1
 
 
@@ -158,7 +153,7 @@ async def submit_visit(ctx: DialogContext) -> str:
             valid_until=datetime.fromisoformat(when["to"]), visitor_phone=values.get("phone") or "",
             plate=values.get("plate") or "", people=values.get("people") or 1,
             max_uses=1 if values.get("uses") == "once" else None,
-            submission_key=values["_key"])
+            submission_key=ctx.submission_key)
         number = issued.visitor_pass.number
         if issued.backup_code is None:
             return t.VISITOR_SUBMITTED_AGAIN.format(number=number)
@@ -178,7 +173,6 @@ VISITOR = Dialog(
     keywords=r"访客|来访|客人|朋友来|亲戚|放行|通行码|进小区|(给|帮)(他|她|他们)登记|开.{0,2}门",
     requires_binding=True,
     slots=(
-        Slot("_key", "", skip_if=always, default=new_submission_key, accepts=frozenset()),  # never prefilled
         Slot("household", t.VISITOR_HOUSEHOLD, choices=household_choices, skip_if=one_household,
              default=first_household, label="房屋"),
         Slot("name", t.VISITOR_NAME, parse=parse_name, label="访客", example=t.VISITOR_NAME_EXAMPLE),

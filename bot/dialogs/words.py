@@ -59,8 +59,9 @@ def is_emoji_only(text: str) -> bool:
     return bool(stripped) and not any(unicodedata.category(ch)[0] in "LN" for ch in stripped)
 
 
-def match_choice(text: str, choices: Sequence[Sequence[Any]]) -> tuple[bool, Any]:
-    """Pick from shown choices [value, label, aliases] by number, label, alias or a unique part of a label."""
+def match_choice(text: str, choices: Sequence[Sequence[Any]], *, loose: bool = False) -> tuple[bool, Any]:
+    """Pick from shown choices [value, label, aliases] by number, label, alias or a unique part of a label; `loose`
+    (a step that has nothing but its choices) also by a word only one choice holds ("跟进那个就行")."""
     folded = normalize(text)
     if not folded:
         return False, None
@@ -74,7 +75,20 @@ def match_choice(text: str, choices: Sequence[Sequence[Any]]) -> tuple[bool, Any
         partial = [value for value, label, _ in choices if folded in normalize(label)]
         if len(partial) == 1:
             return True, partial[0]
+        shared = [value for value, label, aliases in choices
+                  if _pairs(folded) & (_pairs(label) | {p for a in aliases if len(a) >= 2 for p in _pairs(a)})]
+        if loose and len(shared) == 1 and not _NEGATION.search(folded):  # "跟进那个就行" → 跟进已有工单
+            return True, shared[0]
     return False, None
+
+
+_NEGATION = re.compile(r"不|别|没|甭")
+
+
+def _pairs(text: str) -> set[str]:
+    """The two-character Chinese words a text could hold (every adjacent pair of CJK characters)."""
+    cjk = re.sub(r"[^\u4e00-\u9fff]", "", normalize(text))
+    return {cjk[i:i + 2] for i in range(len(cjk) - 1)}
 
 
 def numbered(lines: Sequence[str]) -> str:

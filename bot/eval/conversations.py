@@ -176,7 +176,7 @@ def load(path: Path) -> list[dict[str, Any]]:
 
 
 async def evaluate(paths: list[Path], *, seed: Seed, only: set[str] | None = None,
-                   misses: bool = False) -> dict[str, Any]:
+                   misses: bool = False, whole: bool = False) -> dict[str, Any]:
     from knowledge.assistant import build_assistant
 
     folder = Path(tempfile.mkdtemp(prefix="linli-eval-"))
@@ -197,6 +197,9 @@ async def evaluate(paths: list[Path], *, seed: Seed, only: set[str] | None = Non
                 turns_ok += sum(1 for _, failed, _ in results if not failed)
                 if misses and not ok:
                     for index, failed, reply in results:
+                        if whole and not failed:
+                            print(f"  {row['id']}#{index} {row['turns'][index]['owner']!r}: ok")
+                            print(f"      → {reply[:160]!r}")
                         if failed:
                             print(f"  {row['id']}#{index} {row['turns'][index]['owner']!r}: {'; '.join(failed)}")
                             print(f"      → {reply[:160]!r}")
