@@ -125,6 +125,18 @@ async def community_in_scope(community_id: int, session: SessionDep,
 
 
 CommunityDep = Annotated[Community, Depends(community_in_scope)]
+
+
+async def staff_account(staff_id: int, session: SessionDep,
+                        manager: Annotated[StaffUser, Depends(section_access("staff"))]) -> StaffUser:
+    """The staff account named by the path (员工): 404 unless the rule book lets the manager see it."""
+    other = await session.get(StaffUser, staff_id)
+    if other is None or "view" not in allowed_actions(Actor.of_staff(manager), other):
+        raise HTTPException(status_code=404, detail=m.NOT_FOUND)
+    return other
+
+
+StaffAccountDep = Annotated[StaffUser, Depends(staff_account)]
 EscalationDep = Annotated[Escalation, Depends(scoped_row(Escalation, "escalation_id", "escalations"))]
 RepairDep = Annotated[RepairTicket, Depends(scoped_row(RepairTicket, "ticket_id", "repairs"))]
 ComplaintDep = Annotated[Complaint, Depends(scoped_row(Complaint, "complaint_id", "complaints"))]
