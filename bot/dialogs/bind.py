@@ -23,16 +23,22 @@ async def community_choices(ctx: DialogContext) -> list[Choice]:
     return [Choice(c.id, c.name, (c.code,)) for c in await directory.communities(ctx.runtime)]
 
 
-async def one_community(ctx: DialogContext) -> bool:
-    """A company with one community asks nobody to choose it; with none yet, there is nothing to bind to."""
+async def community_ids(ctx: DialogContext) -> list[int]:
+    """The company's communities, read once when the dialog reaches the community; with none yet, there is
+    nothing to bind to."""
     places = await directory.communities(ctx.runtime)
     if not places:
         raise Abort(texts.BIND_NO_COMMUNITY)
-    return len(places) == 1
+    return [place.id for place in places]
+
+
+def one_community(ctx: DialogContext) -> bool:
+    """A company with one community asks nobody to choose it."""
+    return len(ctx.facts.get("community") or []) == 1
 
 
 async def the_only_community(ctx: DialogContext) -> int:
-    return (await directory.communities(ctx.runtime))[0].id
+    return ctx.facts["community"][0]
 
 
 async def building_choices(ctx: DialogContext) -> list[Choice]:
@@ -101,8 +107,8 @@ BIND = Dialog(
     description="绑定房屋：把微信和自己家的房号绑在一起（核对姓名和手机尾号）",
     examples=examples_of("bind"), keywords=r"绑定|认证|绑一下|绑房|绑到|绑在",
     slots=(
-        Slot("community", texts.BIND_COMMUNITY, choices=community_choices, skip_if=one_community,
-             default=the_only_community, label="小区"),
+        Slot("community", texts.BIND_COMMUNITY, choices=community_choices, facts=community_ids,
+             skip_if=one_community, default=the_only_community, label="小区"),
         Slot("building", texts.BIND_BUILDING, choices=building_choices, parse=parse_building, example="1栋",
              label="楼栋"),
         Slot("room", texts.BIND_ROOM, parse=parse_room, example="1单元101", label="房号"),

@@ -11,7 +11,6 @@ state in the Conversation (plain JSON) and reaches outside only through its Host
 
 from __future__ import annotations
 
-import inspect
 import logging
 import time
 from typing import Any, Protocol
@@ -267,7 +266,7 @@ class DialogEngine:
                 continue
             if slot.facts is not None and slot.name not in conv.facts:
                 conv.facts[slot.name] = await slot.facts(ctx)
-            if slot.skip_if is not None and await _holds(slot.skip_if(ctx)):
+            if slot.skip_if is not None and slot.skip_if(ctx):
                 conv.values[slot.name] = await slot.default(ctx) if slot.default else None
                 continue
             conv.slot_index, conv.stage, conv.invalid_count = index, "slot", 0
@@ -378,11 +377,6 @@ class DialogEngine:
         if not text.strip():
             raise Invalid(texts.EMPTY_ANSWER)
         return text.strip()[:2000]
-
-
-async def _holds(result: Any) -> bool:
-    """A skip_if is a pure predicate; dialogs written before it was (an awaitable) still work."""
-    return bool(await result) if inspect.isawaitable(result) else bool(result)
 
 
 def _plain(value: Any) -> str:

@@ -153,3 +153,38 @@ async def test_bind_and_unbind_on_postgres_and_redis_too(any_runtime) -> None:
     async with any_runtime.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(BindingRequest)) == 1
     assert (await bot.respond(Inbound(openid="chat-any-runtime", msg_type="text", content="你好"))).text
+
+
+async def test_with_one_community_nobody_is_asked_to_choose_it(owner: Owner, monkeypatch) -> None:
+    from bot import directory
+
+    real = directory.communities
+
+    async def only_the_first(runtime):
+        return (await real(runtime))[:1]
+
+    monkeypatch.setattr(directory, "communities", only_the_first)
+    assert "楼栋" in await owner.say("绑定房屋")
+
+
+async def test_with_no_community_yet_binding_ends_with_a_clear_answer(owner: Owner, monkeypatch) -> None:
+    from bot import directory, texts
+
+    async def none(runtime):
+        return []
+
+    monkeypatch.setattr(directory, "communities", none)
+    assert await owner.say("绑定房屋") == texts.BIND_NO_COMMUNITY
+    assert "房号" not in await owner.say("1")
+
+
+def test_skip_if_and_confirm_unless_are_plain_predicates_everywhere() -> None:
+    """They read ctx.values and ctx.facts only; what they need from the database comes through Slot.facts."""
+    import inspect
+
+    from bot.registry import default_dialogs
+
+    for dialog in default_dialogs():
+        checks = [slot.skip_if for slot in dialog.slots] + [dialog.confirm_unless]
+        for check in filter(None, checks):
+            assert not inspect.iscoroutinefunction(check), f"{dialog.name}: {check.__name__} is async"
