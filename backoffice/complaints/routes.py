@@ -5,17 +5,20 @@ an anonymous complaint hides the owner from everyone but admins. Pages under /ad
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backoffice import messages as m
 from backoffice.api_errors import field_error
-from backoffice.deps import section_access
+from backoffice.deps import ComplaintDep, CurrentActor, CurrentStaff, SessionDep, Staff, discard
 from backoffice.rendering import NavLink, Section, flash, redirect, render
 from backoffice.repairs.photos import photo_response
-from backoffice.security import actor_of, get_scoped_or_404, runtime_of, scoped, visible_communities
+from backoffice.security import runtime_of, scoped, visible_communities
 from workflows.access import Actor, allowed_actions, roles
 from workflows.audit.models import AuditEvent
 from workflows.clock import utcnow
@@ -35,7 +38,7 @@ from workflows.staff.models import Role, StaffCommunity, StaffUser
 from workflows.statemachine import TransitionNotAllowed
 
 router = APIRouter()
-may_handle = section_access("complaints")
+Handler = Staff("complaints")
 BUTTONS = ("start", "escalate", "close")
 SLA_LABELS = {"breached": "已超时", "ok": "正常", "done": "已结束"}
 NOT_NOW = "这条投诉现在不能「{label}」（状态：{status}）。"
@@ -48,16 +51,19 @@ def sla_state(complaint: Complaint) -> str:
     return "ok" if complaint.status in OPEN_COMPLAINT_STATUSES else "done"
 
 
-async def _get(session: AsyncSession, complaint_id: int, staff: StaffUser) -> Complaint:
-    complaint = await get_scoped_or_404(session, Complaint, complaint_id, staff)
-    if complaint.about_staff_id == staff.id:  # never shown to the person it is about
-        raise HTTPException(status_code=404)
+async def visible_complaint(complaint: ComplaintDep, staff: CurrentStaff) -> Complaint:
+    """The complaint named by the path (scoped by ComplaintDep), never to the person it is about: 404 as if absent."""
+    if complaint.about_staff_id == staff.id:
+        raise HTTPException(status_code=404, detail=m.NOT_FOUND)
     return complaint
 
 
+SeenComplaint = Annotated[Complaint, Depends(visible_complaint)]
+
+
 @router.get("/complaints", include_in_schema=False)
-async def complaint_list(request: Request, status: str = "open", category: str = "", building: str = "",
-                         sla: str = "", staff: StaffUser = Depends(may_handle)) -> Response:
+async def complaint_list(request: Request, session: SessionDep, staff: Handler, status: str = "open",
+                         category: str = "", building: str = "", sla: str = "") -> Response:
     query = scoped(select(Complaint), Complaint, staff).where(
         or_(Complaint.about_staff_id.is_(None), Complaint.about_staff_id != staff.id)).order_by(Complaint.id.desc())
     if status == "open":
@@ -68,10 +74,9 @@ async def complaint_list(request: Request, status: str = "open", category: str =
         query = query.where(Complaint.category == category)
     if building.isdigit():
         query = query.where(Complaint.building_id == int(building))
-    async with runtime_of(request).sessions() as session:
-        rows = [c for c in await session.scalars(query.limit(200)) if not sla or sla_state(c) == sla]
-        communities = await visible_communities(session, staff)
-        buildings = [(b.id, b.name) for c in communities for b in await list_buildings(session, community_id=c.id)]
+    rows = [c for c in await session.scalars(query.limit(200)) if not sla or sla_state(c) == sla]
+    communities = await visible_communities(session, staff)
+    buildings = [(b.id, b.name) for c in communities for b in await list_buildings(session, community_id=c.id)]
     return render(request, "complaints/list.html", {
         "rows": rows, "status": status, "category": category, "building": building, "sla": sla,
         "statuses": STATUS_LABELS, "categories": COMPLAINT_CATEGORIES, "buildings": buildings,
@@ -116,77 +121,64 @@ async def _detail(request: Request, session: AsyncSession, complaint: Complaint,
 
 
 @router.get("/complaints/{complaint_id}", include_in_schema=False)
-async def complaint_detail(request: Request, complaint_id: int, staff: StaffUser = Depends(may_handle)) -> Response:
-    async with runtime_of(request).sessions() as session:
-        complaint = await _get(session, complaint_id, staff)
-        return await _detail(request, session, complaint, staff)
+async def complaint_detail(request: Request, session: SessionDep, staff: Handler,
+                           complaint: SeenComplaint) -> Response:
+    return await _detail(request, session, complaint, staff)
 
 
 @router.get("/complaints/{complaint_id}/photos/{index}", include_in_schema=False)
-async def complaint_photo(request: Request, complaint_id: int, index: int,
-                          staff: StaffUser = Depends(may_handle)) -> Response:
-    async with runtime_of(request).sessions() as session:
-        photos = list((await _get(session, complaint_id, staff)).photos)
-    return photo_response(runtime_of(request).settings.media_dir, photos, index)
+async def complaint_photo(request: Request, index: int, complaint: SeenComplaint) -> Response:
+    return photo_response(runtime_of(request).settings.media_dir, list(complaint.photos), index)
 
 
-class Undo(Exception):
-    pass
-
-
-async def _run(request: Request, complaint_id: int, staff: StaffUser, action: str, text: str) -> str | None:
-    """One action in one transaction; returns an error message (and keeps nothing) or None."""
+async def _run(session: AsyncSession, complaint: Complaint, actor: Actor, action: str, text: str) -> str | None:
+    """One action on the request's session: None, or why it was refused (the request's changes are dropped)."""
+    label, status = ACTION_LABELS.get(action, "备注"), complaint.status_label
     try:
-        async with runtime_of(request).sessions() as session, session.begin():
-            complaint = await _get(session, complaint_id, staff)
-            label, status = ACTION_LABELS.get(action, "备注"), complaint.status_label
-            try:
-                if action == "comment":
-                    await service.comment(session, complaint=complaint, actor=actor_of(staff), body=text)
-                elif action == "assign":
-                    target = await session.get(StaffUser, int(text)) if text.isdigit() else None
-                    if target is None:
-                        raise Undo("请选择处理人")
-                    await service.assign(session, complaint=complaint, actor=actor_of(staff), staff=target)
-                else:
-                    await service.perform(session, complaint=complaint, action=action, actor=actor_of(staff),
-                                          note=text)
-            except service.NotAllowedForStaff as exc:
-                raise Undo("不能交给被投诉的工作人员，或不是本小区的员工。" if action == "assign"
-                           else "您不能处理这条投诉。") from exc
-            except TransitionNotAllowed as exc:
-                raise Undo(NOT_NOW.format(label=label, status=status)) from exc
-    except Undo as problem:
-        return str(problem)
-    return None
+        if action == "comment":
+            await service.comment(session, complaint=complaint, actor=actor, body=text)
+        elif action == "assign":
+            target = await session.get(StaffUser, int(text)) if text.isdigit() else None
+            if target is None:
+                return "请选择处理人"
+            await service.assign(session, complaint=complaint, actor=actor, staff=target)
+        else:
+            await service.perform(session, complaint=complaint, action=action, actor=actor, note=text)
+        return None
+    except service.NotAllowedForStaff:
+        problem = "不能交给被投诉的工作人员，或不是本小区的员工。" if action == "assign" else "您不能处理这条投诉。"
+    except TransitionNotAllowed:
+        problem = NOT_NOW.format(label=label, status=status)
+    await discard(session)
+    return problem
 
 
 @router.post("/complaints/{complaint_id}/reply", include_in_schema=False)
-async def complaint_reply(request: Request, complaint_id: int, body: str = Form(""),
-                          staff: StaffUser = Depends(may_handle)) -> Response:
+async def complaint_reply(request: Request, session: SessionDep, staff: Handler, actor: CurrentActor,
+                          complaint: SeenComplaint, body: str = Form("")) -> Response:
     if not body.strip() or len(body) > 1000:
-        async with runtime_of(request).sessions() as session:
-            complaint = await _get(session, complaint_id, staff)
-            message = "请写下回复内容" if not body.strip() else "回复太长了，请控制在 1000 字以内"
-            return await _detail(request, session, complaint, staff, errors={"body": message},
-                                 values={"body": body}, status_code=400)
-    problem = await _run(request, complaint_id, staff, "reply", body.strip())
+        message = "请写下回复内容" if not body.strip() else "回复太长了，请控制在 1000 字以内"
+        return await _detail(request, session, complaint, staff, errors={"body": message},
+                             values={"body": body}, status_code=400)
+    url = f"/admin/complaints/{complaint.id}"  # read now: a refusal rolls back and expires the row
+    problem = await _run(session, complaint, actor, "reply", body.strip())
     flash(request, problem or "回复已发出，业主会在微信里收到，并可回复满意或不满意。", "error" if problem else "ok")
-    return redirect(f"/admin/complaints/{complaint_id}")
+    return redirect(url)
 
 
 @router.post("/complaints/{complaint_id}/{action}", include_in_schema=False)
-async def complaint_act(request: Request, complaint_id: int, action: str, note: str = Form(""),
-                        staff_id: str = Form(""), staff: StaffUser = Depends(may_handle)) -> Response:
+async def complaint_act(request: Request, action: str, session: SessionDep, actor: CurrentActor,
+                        complaint: SeenComplaint, note: str = Form(""), staff_id: str = Form("")) -> Response:
     if action not in (*BUTTONS, "assign", "comment"):
         raise HTTPException(status_code=404)
+    url = f"/admin/complaints/{complaint.id}"  # read now: a refusal rolls back and expires the row
     if action == "comment" and not note.strip():
         flash(request, "请写点内容", "error")
-        return redirect(f"/admin/complaints/{complaint_id}")
-    problem = await _run(request, complaint_id, staff, action, staff_id if action == "assign" else note.strip()[:1000])
+        return redirect(url)
+    problem = await _run(session, complaint, actor, action, staff_id if action == "assign" else note.strip()[:1000])
     done = {"assign": "已转交。", "comment": "已添加备注。"}.get(action, f"已{ACTION_LABELS.get(action, '')}。")
     flash(request, problem or done, "error" if problem else "ok")
-    return redirect(f"/admin/complaints/{complaint_id}")
+    return redirect(url)
 
 
 class ComplaintAction(BaseModel):
@@ -203,25 +195,23 @@ def as_json(complaint: Complaint, staff: StaffUser) -> dict:
 
 
 @router.get("/api/complaints", tags=["complaints"])
-async def api_list(request: Request, staff: StaffUser = Depends(may_handle)) -> dict:
+async def api_list(session: SessionDep, staff: Handler) -> dict:
     """Open complaints in your communities (never ones about you)."""
-    async with runtime_of(request).sessions() as session:
-        rows = await session.scalars(scoped(select(Complaint), Complaint, staff).where(
-            Complaint.status.in_(OPEN_COMPLAINT_STATUSES),
-            or_(Complaint.about_staff_id.is_(None), Complaint.about_staff_id != staff.id)).order_by(Complaint.id))
-        return {"items": [as_json(c, staff) for c in rows]}
+    rows = await session.scalars(scoped(select(Complaint), Complaint, staff).where(
+        Complaint.status.in_(OPEN_COMPLAINT_STATUSES),
+        or_(Complaint.about_staff_id.is_(None), Complaint.about_staff_id != staff.id)).order_by(Complaint.id))
+    return {"items": [as_json(c, staff) for c in rows]}
 
 
 @router.post("/api/complaints/{complaint_id}/actions", tags=["complaints"])
-async def api_act(request: Request, complaint_id: int, body: ComplaintAction,
-                  staff: StaffUser = Depends(may_handle)) -> dict:
+async def api_act(body: ComplaintAction, session: SessionDep, staff: Handler, actor: CurrentActor,
+                  complaint: SeenComplaint) -> dict:
     if body.action in ("reply", "comment") and not body.note.strip():
         raise field_error("note", "请填写内容")
-    problem = await _run(request, complaint_id, staff, body.action, body.note.strip())
+    problem = await _run(session, complaint, actor, body.action, body.note.strip())
     if problem:
         raise HTTPException(status_code=409, detail=problem)
-    async with runtime_of(request).sessions() as session:
-        return as_json(await _get(session, complaint_id, staff), staff)
+    return as_json(complaint, staff)
 
 
 section = Section(name="complaints", router=router,
