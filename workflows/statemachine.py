@@ -79,3 +79,15 @@ async def apply_transition(session: AsyncSession, row: Any, *, table: Table, act
                  community_id=row.community_id, from_state=old, to_state=new, reason=reason[:2000],
                  data={"number": number, **(data or {})})
     return new
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an attempted action came to, for a caller that holds no rows (the bot): done, or why not."""
+
+    refused: str = ""  # "" when done; otherwise a short reason code the caller words (not_found, not_allowed …)
+    status_label: str = ""  # the item's status when the attempt was made (待派单), for the refusal's wording
+
+    @property
+    def done(self) -> bool:
+        return not self.refused

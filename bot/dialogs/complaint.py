@@ -13,8 +13,7 @@ from bot.dialogs import repair_texts as t
 from bot.dialogs.parsers import clean, folded, parse_description, store_photo
 from bot.dialogs.spec import Choice, Dialog, Invalid, Slot, SlotValues, examples_of
 from bot.dialogs.words import is_emoji_only
-from workflows.community.service import get_household
-from workflows.complaints import service as complaints
+from workflows.complaints.intake import file_complaint
 from workflows.complaints.models import COMPLAINT_CATEGORIES
 from workflows.db import transaction
 
@@ -103,21 +102,14 @@ async def summary(ctx: DialogContext) -> str:
 async def submit_complaint(ctx: DialogContext) -> str:
     values: dict[str, Any] = ctx.values
     home = ctx.owner.households[0] if ctx.owner.households else None
-    community_id = home.community_id if home else ctx.owner.default_community_id
     async with transaction(ctx.runtime.sessions) as session:
-        subject = None
-        if values.get("about"):
-            subject = await complaints.find_staff_by_name(session, community_id=community_id, name=values["about"])
-        household = await get_household(session, household_id=home.household_id) if home else None
-        complaint = await complaints.open_complaint(
-            session, community_id=community_id, openid=ctx.openid, category=values["category"],
-            description=values.get("description", ""), household_id=home.household_id if home else None,
-            resident_id=home.resident_id if home else None,
-            building_id=household.building_id if household else None, photos=list(values.get("photos") or []),
-            anonymous=bool(values.get("anonymous")), about_staff_id=subject.id if subject else None,
-            about_staff_text=values.get("about") or "", submission_key=ctx.submission_key)
-        number = complaint.number
-    return t.COMPLAINT_SUBMITTED.format(number=number)
+        receipt = await file_complaint(
+            session, community_id=home.community_id if home else ctx.owner.default_community_id, openid=ctx.openid,
+            category=values["category"], description=values.get("description", ""),
+            household_id=home.household_id if home else None, resident_id=home.resident_id if home else None,
+            photos=list(values.get("photos") or []), anonymous=bool(values.get("anonymous")),
+            about=values.get("about") or "", submission_key=ctx.submission_key)
+    return t.COMPLAINT_SUBMITTED.format(number=receipt.number)
 
 
 COMPLAINT = Dialog(

@@ -10,25 +10,18 @@ import re
 import unicodedata
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.context import DialogContext
 from bot.dialogs import repair_texts as t
 from bot.dialogs.spec import Abort, Choice, Dialog, Invalid, Slot, examples_of
-from workflows.access import Actor
 from workflows.clock import show, utcnow
-from workflows.complaints import service as complaints
-from workflows.complaints.models import Complaint, ComplaintStatus
+from workflows.complaints.by_number import ComplaintView, answer_reply, complaint_for, waiting_for_owner
 from workflows.db import transaction
-from workflows.repairs import service as repairs
-from workflows.repairs.models import RepairStatus, RepairTicket
-from workflows.repairs.queries import NUMBER, find_number, owner_tickets
-from workflows.staff.models import StaffUser
-from workflows.staff.service import staff_for_openid
-from workflows.statemachine import TransitionNotAllowed
+from workflows.repairs import by_number as repairs
+from workflows.repairs.queries import NUMBER, find_number
+from workflows.repairs.service import RepairPolicy
 
 
-def _expected(ticket: RepairTicket) -> str:
+def _expected(ticket: repairs.TicketView) -> str:
     if not ticket.is_open:
         return ""
     if ticket.preferred_from is not None:
@@ -39,42 +32,41 @@ def _expected(ticket: RepairTicket) -> str:
 
 async def list_my_repairs(ctx: DialogContext) -> str:
     async with ctx.runtime.sessions() as session:
-        tickets = await owner_tickets(session, openid=ctx.openid, limit=5)
-        if not tickets:
-            return t.MY_REPAIRS_NONE
-        lines = [t.MY_REPAIRS_HEADER]
-        for ticket in tickets:
-            technician = ticket.assignee.display_name if ticket.assignee else ""
-            lines.append(t.MY_REPAIRS_LINE.format(number=ticket.number, category=ticket.category,
-                                                  status=ticket.status_label,
-                                                  technician=f"，{technician}" if technician else "",
-                                                  expected=_expected(ticket)))
+        tickets = await repairs.owner_ticket_views(session, openid=ctx.openid, limit=5)
+    if not tickets:
+        return t.MY_REPAIRS_NONE
+    lines = [t.MY_REPAIRS_HEADER]
+    for ticket in tickets:
+        lines.append(t.MY_REPAIRS_LINE.format(number=ticket.number, category=ticket.category,
+                                              status=ticket.status_label,
+                                              technician=f"，{ticket.technician}" if ticket.technician else "",
+                                              expected=_expected(ticket)))
     lines.append(t.MY_REPAIRS_FOOTER)
     return "\n".join(lines)
 
 
-async def _staff_member(session: Any, openid: str) -> StaffUser | None:
-    return await staff_for_openid(session, openid=openid)
+def _ticket_detail(ticket: repairs.TicketView) -> str:
+    return t.TICKET_DETAIL.format(number=ticket.number, category=ticket.category, status=ticket.status_label,
+                                  place=ticket.place or "—", description=ticket.description[:100],
+                                  technician=ticket.technician or "待安排",
+                                  created=show(ticket.created_at), expected=_expected(ticket))
+
+
+def _complaint_detail(complaint: ComplaintView) -> str:
+    reply = f"\n回复：{complaint.reply}" if complaint.reply else ""
+    return t.COMPLAINT_DETAIL.format(number=complaint.number, category=complaint.category,
+                                     status=complaint.status_label, description=complaint.description[:100],
+                                     reply=reply)
 
 
 async def show_ticket(ctx: DialogContext, number: str) -> str | None:
     """The ticket's status for its owner (or a staff member of its community bound to this WeChat)."""
     async with ctx.runtime.sessions() as session:
-        staff = await _staff_member(session, ctx.openid)
-        model = RepairTicket if number.startswith("BX") else Complaint
-        row = await session.scalar(select(model).where(model.number == number))
-        if row is None or (row.openid != ctx.openid and (
-                staff is None or not Actor.of_staff(staff).serves(row.community_id))):
-            return None
-        technician = await session.get(StaffUser, row.assignee_id) if row.assignee_id else None
-    if isinstance(row, Complaint):
-        reply = f"\n回复：{row.reply}" if row.reply else ""
-        return t.COMPLAINT_DETAIL.format(number=row.number, category=row.category, status=row.status_label,
-                                         description=row.description[:100], reply=reply)
-    return t.TICKET_DETAIL.format(number=row.number, category=row.category, status=row.status_label,
-                                  place=row.location_text or "—", description=row.description[:100],
-                                  technician=technician.display_name if technician else "待安排",
-                                  created=show(row.created_at), expected=_expected(row))
+        if number.startswith("BX"):
+            ticket = await repairs.ticket_for(session, number=number, openid=ctx.openid)
+            return _ticket_detail(ticket) if ticket else None
+        complaint = await complaint_for(session, number=number, openid=ctx.openid)
+        return _complaint_detail(complaint) if complaint else None
 
 
 async def parse_number(text: str, ctx: DialogContext) -> str:
@@ -106,20 +98,14 @@ async def lookup_ticket(ctx: DialogContext) -> str:
     return await show_ticket(ctx, number) or t.TICKET_NOT_FOUND.format(number=number)
 
 
-async def _own_repair(session: Any, ctx: DialogContext, number: str) -> RepairTicket:
-    ticket = await session.scalar(select(RepairTicket).where(RepairTicket.number == number,
-                                                            RepairTicket.openid == ctx.openid))
-    if ticket is None:
-        raise Abort(t.TICKET_NOT_FOUND.format(number=number))
-    return ticket
-
-
 async def parse_rateable(text: str, ctx: DialogContext) -> str:
     number = await parse_number(text, ctx)
     async with ctx.runtime.sessions() as session:
-        ticket = await _own_repair(session, ctx, number)
-    if ticket.status != RepairStatus.COMPLETED:
-        raise Abort(t.RATE_NOT_YET.format(number=number, status=ticket.status_label))
+        outcome = await repairs.rateable(session, openid=ctx.openid, number=number)
+    if outcome.refused == repairs.NOT_FOUND:
+        raise Abort(t.TICKET_NOT_FOUND.format(number=number))
+    if not outcome.done:
+        raise Abort(t.RATE_NOT_YET.format(number=number, status=outcome.status_label))
     return number
 
 
@@ -152,43 +138,38 @@ async def parse_comment(text: str, ctx: DialogContext) -> str:
 async def rate_repair(ctx: DialogContext) -> str:
     values = ctx.values
     async with transaction(ctx.runtime.sessions) as session:
-        ticket = await _own_repair(session, ctx, values["number"])
-        try:
-            await repairs.rate(session, ticket=ticket, actor=repairs.owner_actor(ctx.openid),
-                               rating=int(values["rating"]), comment=values.get("comment") or "")
-        except TransitionNotAllowed:
-            return t.RATE_NOT_YET.format(number=ticket.number, status=ticket.status_label)
+        outcome = await repairs.rate_own(session, openid=ctx.openid, number=values["number"],
+                                         rating=int(values["rating"]), comment=values.get("comment") or "")
+    if outcome.refused == repairs.NOT_FOUND:
+        raise Abort(t.TICKET_NOT_FOUND.format(number=values["number"]))
+    if not outcome.done:
+        return t.RATE_NOT_YET.format(number=values["number"], status=outcome.status_label)
     return t.RATE_THANKS.format(number=values["number"])
 
 
 async def reopen_repair(ctx: DialogContext) -> str:
     number = ctx.values["number"]
-    policy = repairs.RepairPolicy.from_settings(ctx.runtime.settings)
+    policy = RepairPolicy.from_settings(ctx.runtime.settings)
     async with transaction(ctx.runtime.sessions) as session:
-        ticket = await _own_repair(session, ctx, number)
-        if ticket.is_open:
-            return t.REOPEN_NOT_DONE.format(number=number, status=ticket.status_label)
-        if not repairs.may_reopen(ticket, policy):
-            return t.REOPEN_TOO_LATE.format(number=number, days=policy.reopen_days)
-        await repairs.reopen(session, ticket=ticket, actor=repairs.owner_actor(ctx.openid), reason="业主在微信中重修",
-                             policy=policy)
+        outcome = await repairs.reopen_own(session, openid=ctx.openid, number=number, reason="业主在微信中重修",
+                                           policy=policy)
+    if outcome.refused == repairs.NOT_FOUND:
+        raise Abort(t.TICKET_NOT_FOUND.format(number=number))
+    if outcome.refused == repairs.NOT_YET:
+        return t.REOPEN_NOT_DONE.format(number=number, status=outcome.status_label)
+    if outcome.refused == repairs.TOO_LATE:
+        return t.REOPEN_TOO_LATE.format(number=number, days=policy.reopen_days)
     return t.REOPEN_DONE.format(number=number)
 
 
 async def _answer_complaint(ctx: DialogContext, satisfied: bool) -> str:
     number = ctx.values["number"]
     async with transaction(ctx.runtime.sessions) as session:
-        complaint = await session.scalar(select(Complaint).where(Complaint.number == number,
-                                                                Complaint.openid == ctx.openid))
-        if complaint is None:
-            return t.TICKET_NOT_FOUND.format(number=number)
-        if complaint.status != ComplaintStatus.REPLIED:
-            return t.COMPLAINT_NOT_REPLIED.format(number=number, status=complaint.status_label)
-        actor = repairs.owner_actor(ctx.openid)
-        if satisfied:
-            await complaints.confirm(session, complaint=complaint, actor=actor)
-        else:
-            await complaints.reject(session, complaint=complaint, actor=actor)
+        outcome = await answer_reply(session, openid=ctx.openid, number=number, satisfied=satisfied)
+    if outcome.refused == repairs.NOT_FOUND:
+        return t.TICKET_NOT_FOUND.format(number=number)
+    if not outcome.done:
+        return t.COMPLAINT_NOT_REPLIED.format(number=number, status=outcome.status_label)
     return (t.COMPLAINT_CONFIRMED if satisfied else t.COMPLAINT_REJECTED).format(number=number)
 
 
@@ -206,8 +187,7 @@ NUMBER_SLOT = Slot("number", t.TICKET_NUMBER_ASK, parse=parse_number, label="单
 async def waiting_complaints(ctx: DialogContext) -> list[str]:
     """The owner's complaints that have a reply and wait for 满意/不满意."""
     async with ctx.runtime.sessions() as session:
-        return list(await session.scalars(select(Complaint.number).where(
-            Complaint.openid == ctx.openid, Complaint.status == ComplaintStatus.REPLIED).order_by(Complaint.id)))
+        return await waiting_for_owner(session, openid=ctx.openid)
 
 
 def one_waiting(ctx: DialogContext) -> bool:

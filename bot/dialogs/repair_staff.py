@@ -4,53 +4,38 @@ told so."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.context import DialogContext
 from bot.dialogs import repair_texts as t
 from bot.dialogs.my_repairs import extract_number_strict as extract_number
 from bot.dialogs.my_repairs import parse_number
 from bot.dialogs.parsers import store_photo
 from bot.dialogs.spec import Dialog, Slot
-from workflows.access import Actor
 from workflows.db import transaction
-from workflows.repairs import service as repairs
-from workflows.repairs.models import RepairTicket
+from workflows.repairs import by_number as repairs
+from workflows.repairs.service import RepairPolicy
 from workflows.repairs.states import ACTION_LABELS
-from workflows.staff.models import StaffUser
-from workflows.staff.service import staff_for_openid
-from workflows.statemachine import TransitionNotAllowed
+from workflows.statemachine import Outcome
 
 
-async def _staff_and_ticket(session: AsyncSession, ctx: DialogContext,
-                            number: str) -> tuple[StaffUser, RepairTicket] | str:
-    """The active staff member bound to this openid and their community's ticket, or the reply explaining why not."""
-    staff = await staff_for_openid(session, openid=ctx.openid)
-    if staff is None:
+def _refusal(outcome: Outcome, number: str, label: str) -> str:
+    """Why a technician's action was not done, in their words."""
+    if outcome.refused == repairs.STAFF_ONLY:
         return t.STAFF_ONLY
-    ticket = await session.scalar(select(RepairTicket).where(RepairTicket.number == number))
-    if ticket is None or not Actor.of_staff(staff).serves(ticket.community_id):
+    if outcome.refused == repairs.NOT_FOUND:
         return t.TICKET_NOT_FOUND.format(number=number)
-    return staff, ticket
+    if outcome.refused == repairs.TAKEN:
+        return t.STAFF_TAKEN.format(number=number)
+    return t.STAFF_NOT_ALLOWED.format(number=number, status=outcome.status_label, action=label)
 
 
 async def _staff_action(ctx: DialogContext, action: str) -> str:
     number = ctx.values["number"]
     label = ACTION_LABELS[action]
     async with transaction(ctx.runtime.sessions) as session:
-        found = await _staff_and_ticket(session, ctx, number)
-        if isinstance(found, str):
-            return found
-        staff, ticket = found
-        status = ticket.status_label
-        try:
-            await repairs.perform(session, ticket=ticket, action=action, actor=repairs.staff_actor(staff),
-                                  policy=repairs.RepairPolicy.from_settings(ctx.runtime.settings))
-        except repairs.TicketTaken:
-            return t.STAFF_TAKEN.format(number=number)
-        except TransitionNotAllowed:
-            return t.STAFF_NOT_ALLOWED.format(number=number, status=status, action=label)
+        outcome = await repairs.staff_perform(session, openid=ctx.openid, number=number, action=action,
+                                              policy=RepairPolicy.from_settings(ctx.runtime.settings))
+    if not outcome.done:
+        return _refusal(outcome, number, label)
     return t.STAFF_DONE.format(number=number, action=label)
 
 
@@ -70,12 +55,10 @@ async def add_order_photos(ctx: DialogContext) -> str:
     """A technician's photos (before/after) on the order's timeline, as from the back office."""
     number, photos = ctx.values["number"], list(ctx.values.get("photos") or [])
     async with transaction(ctx.runtime.sessions) as session:
-        found = await _staff_and_ticket(session, ctx, number)
-        if isinstance(found, str):
-            return found
-        staff, ticket = found
-        await repairs.comment(session, ticket=ticket, actor=repairs.staff_actor(staff),
-                              body=ctx.values.get("note") or "", photos=photos)
+        outcome = await repairs.staff_comment(session, openid=ctx.openid, number=number,
+                                              body=ctx.values.get("note") or "", photos=photos)
+    if not outcome.done:
+        return _refusal(outcome, number, "")
     return t.STAFF_PHOTOS_ADDED.format(number=number, count=len(photos))
 
 
