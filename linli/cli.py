@@ -56,7 +56,7 @@ def worker() -> None:
     from linli.app import create_app
 
     async def run() -> None:
-        application = create_app(Settings(), start_loops=True)
+        application = create_app(Settings(), start_loops=True, warm=False)  # the model loads if a loop needs it
         async with application.router.lifespan_context(application):
             console.print(f"worker running {len(application.state.loops)} loops; Ctrl-C stops it")
             await asyncio.Event().wait()

@@ -159,7 +159,12 @@ class MemoryStateStore:
 
 
 class RedisStateStore:
-    """Redis through redis.asyncio; errors become StateStoreUnavailable."""
+    """Redis through redis.asyncio; errors become StateStoreUnavailable, and so does a round trip that takes longer
+    than TIMEOUT_S. That limit is one asyncio.timeout around each round trip rather than redis-py's socket_timeout,
+    which wraps every send in asyncio.wait_for (a task and an extra loop iteration per command) and every read in a
+    timeout of its own."""
+
+    TIMEOUT_S = 2.0
 
     _UNLOCK = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"
     # KEYS: the MsgId's dedup key, the owner's lock, then the keys to read; ARGV: dedup value, its TTL (ms), the
@@ -172,10 +177,11 @@ for i = 3, #KEYS do found[#found + 1] = redis.call('get', KEYS[i]) end
 return found
 """
 
-    def __init__(self, url: str, prefix: str = "linli:") -> None:
+    def __init__(self, url: str, prefix: str = "linli:", *, timeout_s: float = TIMEOUT_S) -> None:
         import redis.asyncio as redis
 
-        self._redis = redis.from_url(url, decode_responses=True, socket_timeout=2, socket_connect_timeout=2,
+        self.timeout_s = timeout_s
+        self._redis = redis.from_url(url, decode_responses=True, socket_connect_timeout=timeout_s,
                                      health_check_interval=30)
         self._prefix = prefix
         self._errors = (redis.RedisError, OSError)
@@ -187,7 +193,8 @@ return found
 
     async def _call(self, method: str, *args: object, **kwargs: object) -> object:
         try:
-            return await getattr(self._redis, method)(*args, **kwargs)
+            async with asyncio.timeout(self.timeout_s):  # a timeout is an OSError too (TimeoutError)
+                return await getattr(self._redis, method)(*args, **kwargs)
         except self._errors as exc:
             raise StateStoreUnavailable(str(exc)) from exc
 
@@ -229,7 +236,7 @@ return found
 
     async def incr(self, key: str, ttl_s: float) -> int:
         try:
-            async with self._redis.pipeline(transaction=True) as pipe:
+            async with asyncio.timeout(self.timeout_s), self._redis.pipeline(transaction=True) as pipe:
                 pipe.incr(self._k(key))
                 pipe.pexpire(self._k(key), int(ttl_s * 1000), nx=True)
                 value, _ = await pipe.execute()
@@ -268,7 +275,8 @@ return found
 
     async def _release(self, name: str, token: str) -> None:
         try:
-            await self._unlock(keys=[name], args=[token])  # EVALSHA; loads the script when Redis lacks it
+            async with asyncio.timeout(self.timeout_s):
+                await self._unlock(keys=[name], args=[token])  # EVALSHA; loads the script when Redis lacks it
         except self._errors as exc:
             raise StateStoreUnavailable(str(exc)) from exc
 
@@ -289,8 +297,9 @@ return found
         token = uuid.uuid4().hex
         keys = [self._k(key), self._k("lock:" + lock_key), *(self._k(k) for k in prefetch)]
         try:
-            found = await self._claim(keys=keys, args=[value, int(ttl_s * 1000), token,
-                                                       int(lock_timeout_s * 1000) + 5000])
+            async with asyncio.timeout(self.timeout_s):
+                found = await self._claim(keys=keys, args=[value, int(ttl_s * 1000), token,
+                                                           int(lock_timeout_s * 1000) + 5000])
         except self._errors as exc:
             raise StateStoreUnavailable(str(exc)) from exc
         if found[0] == 0:
@@ -329,7 +338,7 @@ return found
             await self._release(name, token)
             return
         try:
-            async with self._redis.pipeline(transaction=False) as pipe:
+            async with asyncio.timeout(self.timeout_s), self._redis.pipeline(transaction=False) as pipe:
                 for key, value, ttl_s in writes:
                     pipe.set(self._k(key), value, px=None if ttl_s is None else int(ttl_s * 1000))
                 pipe.evalsha(self._unlock.sha, 1, name, token)

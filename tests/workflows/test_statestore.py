@@ -76,6 +76,39 @@ async def test_redis_outage_is_reported_as_unavailable():
     await store.close()
 
 
+async def test_a_redis_that_accepts_but_never_answers_is_reported_within_the_timeout():
+    """A hung Redis (or a half-open connection) must not hang the webhook: every round trip has its limit."""
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(reader, writer):  # reads commands, answers nothing
+        accepted.append(writer)
+        while await reader.read(4096):
+            pass
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    store = RedisStateStore(f"redis://127.0.0.1:{port}/0", "linli-test:", timeout_s=0.3)
+    calls = {
+        "get": lambda: store.get("k"),
+        "set": lambda: store.set("k", "v", 5),
+        "incr": lambda: store.incr("n", 5),
+        "claim": lambda: store.claim_message("dedup:1", "processing", 60, lock_key="openid:o1", lock_timeout_s=10,
+                                             prefetch=["conv:o1"]),
+    }
+    try:
+        for name, call in calls.items():
+            started = asyncio.get_running_loop().time()
+            with pytest.raises(StateStoreUnavailable):
+                await call()
+            assert asyncio.get_running_loop().time() - started < 2, name
+    finally:
+        for writer in accepted:
+            writer.close()
+        server.close()
+        await store.close()
+    assert accepted  # the store did connect: it was the answer that never came
+
+
 # --- the webhook's two round trips: claim_message, then a turn whose writes leave with the unlock ---------------
 
 
