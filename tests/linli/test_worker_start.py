@@ -28,7 +28,8 @@ async def main(warm):
         seen["started"] = _load_model.cache_info().currsize
         seen["in_step"] = sync.status.in_step
         async with transaction(app.state.runtime.sessions) as session:
-            await create_entry(session, community_id=1, question="快递柜在哪里？", answer="在南门岗亭旁边。", staff_id=1)
+            await create_entry(session, community_id=1, question="快递柜在哪里？", answer="在南门岗亭旁边。",
+                               staff_id=1)
         await sync.sync()
         seen["after_edit"] = _load_model.cache_info().currsize
         seen["in_step_after"] = sync.status.in_step
