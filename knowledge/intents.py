@@ -125,12 +125,13 @@ class OfflineIntentClassifier:
                 self._fitted[key] = fitted
             return fitted
 
-    def _scores(self, text: str, fitted: _Fitted) -> tuple[dict[str, float], dict[str, float]]:
+    def _scores(self, text: str, fitted: _Fitted, signalled: tuple[set[str], bool, bool]
+                ) -> tuple[dict[str, float], dict[str, float]]:
         """(nearest, combined) per candidate. nearest: mean of the two nearest examples' similarities, nudged by
         keywords and the sentence's form; combined: nearest + MODEL_WEIGHT × log P(intent) from the regression."""
         text = normalize(truncate(text))
         query = self.embedder.queries([query_form(text)])[0]  # the same text the FAQ search embeds
-        matched, is_question, is_request = signals(text, fitted.specs)
+        matched, is_question, is_request = signalled
         nearest: dict[str, float] = {}
         for spec in fitted.specs:
             matrix = fitted.matrices.get(spec.name)
@@ -162,7 +163,9 @@ class OfflineIntentClassifier:
         faq_name = FAQ if any(s.name == FAQ for s in intents) else None
         if small_talk_reply(text) is not None:  # "谢谢啊", "好的知道了": no dialog; the answerer replies kindly
             return IntentGuess(intent=faq_name, confidence=1.0)
-        nearest, scores = self._scores(text, self.prepare(intents))
+        fitted = self.prepare(intents)
+        matched, is_question, is_request = signalled = signals(normalize(truncate(text)), fitted.specs)
+        nearest, scores = self._scores(text, fitted, signalled)
         ranked = sorted(scores.items(), key=lambda item: -item[1])
         best, best_score = ranked[0]
         runner_up = ranked[1][1] if len(ranked) > 1 else best_score - 0.1
@@ -170,7 +173,6 @@ class OfflineIntentClassifier:
         # says whether the message resembles any example at all. The scale puts the acceptance point at 0.6, the
         # bot's routing threshold.
         confidence = float(np.clip(0.6 + (best_score - runner_up) * 4 + (nearest[best] - 0.92) * 4, 0.0, 1.0))
-        matched, is_question, is_request = signals(normalize(truncate(text)), intents)
         spec = next((s for s in intents if s.name == best), None)
         if spec is not None and is_question and not is_request and not spec.lookup and best not in matched:
             best = FAQ  # a question with no word of a dialog's own is a question ("垃圾分几类啊" is no complaint)

@@ -291,7 +291,7 @@ REPAIR = Dialog(
     description="报修：家里或公共区域的东西坏了（水电、门窗、电梯、管道堵塞等），请师傅上门",
     examples=examples_of("repair"),
     keywords=r"坏了|漏水|漏了|渗水|堵了|堵住|不亮|跳闸|打不开|关不上|维修|修一下|报修|不出水|冒烟|掉了|裂了|滴水|返臭",
-    excludes=r"维修基金|维修资金|报修(电话|流程|怎么|要|收费|多久)|维修(费|电话)"
+    excludes=r"维修基金|维修资金|报修(电话|流程|怎么|要|收费|多久)|维修(费|电话)|保修期|质保|保修卡"
              r"|[把将].{0,2}(路|过道|通道|楼道|楼梯|门口|出口|车位).{0,2}[堵挡占]",
     slots=(
         Slot("where", t.REPAIR_WHERE, choices=where_choices, parse=parse_where, label="地点",
