@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from bot.context import DialogContext
 from bot.dialogs.spec import Abort, Choice, Dialog, Slot, examples_of
-from workflows.activities.models import Activity
-from workflows.activities.service import SignupOutcome, cancel_signup, my_signups, open_activities, sign_up
+from workflows.activities.service import (
+    ActivityView,
+    SignupOutcome,
+    activity_view,
+    cancel_signup,
+    my_signups,
+    open_activities,
+    sign_up,
+)
 from workflows.clock import local
 from workflows.db import transaction
 
@@ -26,11 +33,11 @@ REPLIES = {
 }
 
 
-def _when(activity: Activity) -> str:
+def _when(activity: ActivityView) -> str:
     return local(activity.starts_at).strftime("%m月%d日 %H:%M")
 
 
-def _summary(activity: Activity) -> str:
+def _summary(activity: ActivityView) -> str:
     return f"{activity.title}\n时间：{_when(activity)}\n地点：{activity.place}"
 
 
@@ -39,7 +46,7 @@ async def open_choices(ctx: DialogContext) -> list[Choice]:
         rows = await open_activities(session, community_ids=ctx.owner.community_ids)
     if not rows:
         raise Abort(NONE_OPEN)
-    return [Choice(a.id, f"{a.title}（{_when(a)}，{a.place}，剩 {max(a.capacity - a.signed_count, 0)} 个名额）")
+    return [Choice(a.id, f"{a.title}（{_when(a)}，{a.place}，剩 {a.places_left} 个名额）")
             for a in rows]
 
 
@@ -51,9 +58,9 @@ async def signed_choices(ctx: DialogContext) -> list[Choice]:
     return [Choice(a.id, f"{a.title}（{_when(a)}）") for a in rows]
 
 
-async def _activity(ctx: DialogContext) -> Activity:
+async def _activity(ctx: DialogContext) -> ActivityView:
     async with ctx.runtime.sessions() as session:
-        activity = await session.get(Activity, ctx.values["activity"])
+        activity = await activity_view(session, activity_id=ctx.values["activity"])
     if activity is None:
         raise Abort(NONE_OPEN)
     return activity
@@ -68,7 +75,7 @@ async def confirm_cancel(ctx: DialogContext) -> str:
     return CONFIRM_CANCEL.format(summary=_summary(await _activity(ctx)))
 
 
-def _reply(outcome: SignupOutcome, activity: Activity | None) -> str:
+def _reply(outcome: SignupOutcome, activity: ActivityView | None) -> str:
     if activity is None:
         return NONE_OPEN
     return REPLIES[outcome].format(title=activity.title, when=_when(activity), place=activity.place)

@@ -10,10 +10,9 @@ from workflows.access import Actor
 from workflows.clock import show
 from workflows.db import transaction
 from workflows.visitors import service as visitors
-from workflows.visitors.models import VisitorPass
 
 
-def _label(row: VisitorPass) -> str:
+def _label(row: visitors.PassView) -> str:
     when = f"{show(row.valid_from)}–{show(row.valid_until, fmt='%H:%M')}"
     return t.MY_VISITOR_ITEM.format(name=row.visitor_name, when=when, number=row.number, status=row.status_label)
 
@@ -32,8 +31,8 @@ async def list_prompt(ctx: DialogContext) -> str:
 
 async def confirm_cancel(ctx: DialogContext) -> str:
     async with ctx.runtime.sessions() as session:
-        row = await session.get(VisitorPass, ctx.values["visitor_pass"])
-    if row is None or row.openid != ctx.openid:
+        row = await visitors.own_pass(session, pass_id=ctx.values["visitor_pass"], openid=ctx.openid)
+    if row is None:
         raise Abort(t.MY_VISITOR_GONE)
     return t.MY_VISITOR_CANCEL_CONFIRM.format(name=row.visitor_name, number=row.number)
 

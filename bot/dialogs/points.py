@@ -10,8 +10,15 @@ from bot.dialogs.spec import Abort, Choice, Dialog, Slot, examples_of
 from workflows.clock import local
 from workflows.db import transaction
 from workflows.points import messages as points_messages
-from workflows.points.models import Reward
-from workflows.points.service import RedemptionRefused, balance, recent_entries, redeem, rewards_on_offer
+from workflows.points.service import (
+    RedemptionRefused,
+    RewardView,
+    balance,
+    recent_entries,
+    redeem_for_owner,
+    reward_view,
+    rewards_on_offer,
+)
 
 
 async def show_points(ctx: DialogContext) -> str:
@@ -56,7 +63,7 @@ async def first_household(ctx: DialogContext) -> int:
     return ctx.owner.households[0].household_id
 
 
-async def _rewards(ctx: DialogContext) -> list[Reward]:
+async def _rewards(ctx: DialogContext) -> list[RewardView]:
     async with ctx.runtime.sessions() as session:
         return await rewards_on_offer(session, community_id=_home(ctx).community_id)
 
@@ -80,7 +87,7 @@ async def confirm_redeem(ctx: DialogContext) -> str:
     """The cost and what is left; a reward out of stock or beyond the balance is refused here already."""
     home = _home(ctx)
     async with ctx.runtime.sessions() as session:
-        reward = await session.get(Reward, ctx.values["reward"])
+        reward = await reward_view(session, reward_id=ctx.values["reward"])
         have = await balance(session, household_id=home.household_id)
     if reward is None or not reward.active:
         raise Abort(t.NO_REWARDS)
@@ -96,12 +103,12 @@ async def submit_redeem(ctx: DialogContext) -> str:
     home = _home(ctx)
     try:
         async with transaction(ctx.runtime.sessions) as session:
-            redemption = await redeem(session, openid=ctx.openid, household_id=home.household_id,
-                                      reward_id=ctx.values["reward"])
-            left = await balance(session, household_id=home.household_id)
+            receipt = await redeem_for_owner(session, openid=ctx.openid, household_id=home.household_id,
+                                             reward_id=ctx.values["reward"])
     except RedemptionRefused as exc:
         return str(exc)
-    return t.REDEEMED.format(reward=redemption.reward_name, code=redemption.code, household=home.label, left=left)
+    return t.REDEEMED.format(reward=receipt.reward_name, code=receipt.code, household=home.label,
+                             left=receipt.balance_left)
 
 
 REDEEM = Dialog(

@@ -43,9 +43,25 @@ class SignupOutcome(enum.StrEnum):
 
 
 @dataclass(frozen=True)
+class ActivityView:
+    """An activity as owners see it in chat."""
+
+    id: int
+    title: str
+    place: str
+    starts_at: datetime
+    places_left: int
+
+    @classmethod
+    def of(cls, activity: Activity) -> ActivityView:
+        return cls(id=activity.id, title=activity.title, place=activity.place, starts_at=activity.starts_at,
+                   places_left=max(activity.capacity - activity.signed_count, 0))
+
+
+@dataclass(frozen=True)
 class SignupResult:
     outcome: SignupOutcome
-    activity: Activity | None = None
+    activity: ActivityView | None = None
     places_left: int = 0
 
 
@@ -88,22 +104,27 @@ async def cancel_activity(session: AsyncSession, *, activity: Activity, actor: A
 
 
 async def open_activities(session: AsyncSession, *, community_ids: set[int], now: datetime | None = None,
-                          limit: int = 9) -> list[Activity]:
+                          limit: int = 9) -> list[ActivityView]:
     """Activities still taking sign-ups in these communities, soonest first."""
     now = now or utcnow()
     if not community_ids:
         return []
-    return list(await session.scalars(select(Activity).where(
+    return [ActivityView.of(a) for a in await session.scalars(select(Activity).where(
         Activity.community_id.in_(community_ids), Activity.status == ActivityStatus.OPEN,
-        Activity.signup_deadline > now).order_by(Activity.starts_at).limit(limit)))
+        Activity.signup_deadline > now).order_by(Activity.starts_at).limit(limit))]
 
 
-async def my_signups(session: AsyncSession, *, openid: str, now: datetime | None = None) -> list[Activity]:
+async def my_signups(session: AsyncSession, *, openid: str, now: datetime | None = None) -> list[ActivityView]:
     """Activities this owner is signed up for that have not started yet."""
     now = now or utcnow()
-    return list(await session.scalars(select(Activity).join(ActivitySignup).where(
+    return [ActivityView.of(a) for a in await session.scalars(select(Activity).join(ActivitySignup).where(
         ActivitySignup.openid == openid, ActivitySignup.status == SignupStatus.SIGNED,
-        Activity.starts_at > now, Activity.status == ActivityStatus.OPEN).order_by(Activity.starts_at)))
+        Activity.starts_at > now, Activity.status == ActivityStatus.OPEN).order_by(Activity.starts_at))]
+
+
+async def activity_view(session: AsyncSession, *, activity_id: int) -> ActivityView | None:
+    activity = await session.get(Activity, activity_id)
+    return ActivityView.of(activity) if activity else None
 
 
 async def sign_up(session: AsyncSession, *, activity_id: int, openid: str, name: str = "", phone: str = "",
@@ -124,10 +145,10 @@ async def sign_up(session: AsyncSession, *, activity_id: int, openid: str, name:
     if existing is not None and existing.status == SignupStatus.SIGNED:
         if taken:
             activity.signed_count -= 1
-        return SignupResult(SignupOutcome.ALREADY, activity, activity.capacity - activity.signed_count)
+        return SignupResult(SignupOutcome.ALREADY, ActivityView.of(activity), activity.capacity - activity.signed_count)
     if not taken:
         closed = activity.status != ActivityStatus.OPEN or activity.signup_deadline <= now
-        return SignupResult(SignupOutcome.CLOSED if closed else SignupOutcome.FULL, activity, 0)
+        return SignupResult(SignupOutcome.CLOSED if closed else SignupOutcome.FULL, ActivityView.of(activity), 0)
     if existing is None:
         session.add(ActivitySignup(activity_id=activity_id, community_id=activity.community_id, openid=openid,
                                    household_id=household_id, name=name[:50], phone=phone[:20]))
@@ -137,7 +158,7 @@ async def sign_up(session: AsyncSession, *, activity_id: int, openid: str, name:
     await session.flush()
     record_event(session, entity_type="activity", entity_id=activity_id, action="sign_up", actor=Actor.owner(openid),
                  community_id=activity.community_id)
-    return SignupResult(SignupOutcome.SIGNED, activity, activity.capacity - activity.signed_count)
+    return SignupResult(SignupOutcome.SIGNED, ActivityView.of(activity), activity.capacity - activity.signed_count)
 
 
 async def cancel_signup(session: AsyncSession, *, activity_id: int, openid: str,
@@ -158,10 +179,10 @@ async def cancel_signup(session: AsyncSession, *, activity_id: int, openid: str,
         return SignupResult(SignupOutcome.NOT_SIGNED)
     if not changed:
         started = activity.starts_at <= now
-        return SignupResult(SignupOutcome.STARTED if started else SignupOutcome.NOT_SIGNED, activity)
+        return SignupResult(SignupOutcome.STARTED if started else SignupOutcome.NOT_SIGNED, ActivityView.of(activity))
     record_event(session, entity_type="activity", entity_id=activity_id, action="cancel_signup",
                  actor=Actor.owner(openid), community_id=activity.community_id)
-    return SignupResult(SignupOutcome.CANCELLED, activity, activity.capacity - activity.signed_count)
+    return SignupResult(SignupOutcome.CANCELLED, ActivityView.of(activity), activity.capacity - activity.signed_count)
 
 
 async def signups_of(session: AsyncSession, *, activity_id: int) -> list[ActivitySignup]:

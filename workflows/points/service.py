@@ -168,15 +168,52 @@ async def balance(session: AsyncSession, *, household_id: int) -> int:
                                     .where(PointsEntry.household_id == household_id)) or 0)
 
 
-async def recent_entries(session: AsyncSession, *, household_id: int, limit: int = 5) -> list[PointsEntry]:
-    return list(await session.scalars(select(PointsEntry).where(PointsEntry.household_id == household_id)
-                                      .order_by(PointsEntry.id.desc()).limit(limit)))
+@dataclass(frozen=True)
+class EntryView:
+    """One line of a household's points (积分记录)."""
+
+    created_at: datetime
+    reason: str
+    points: int
 
 
-async def rewards_on_offer(session: AsyncSession, *, community_id: int) -> list[Reward]:
-    return list(await session.scalars(select(Reward).where(Reward.community_id == community_id,
-                                                           Reward.active.is_(True))
-                                      .order_by(Reward.cost_points, Reward.id)))
+@dataclass(frozen=True)
+class RewardView:
+    """A reward as owners see it in chat (积分兑换)."""
+
+    id: int
+    name: str
+    cost_points: int
+    stock: int
+    active: bool
+
+    @classmethod
+    def of(cls, reward: Reward) -> RewardView:
+        return cls(id=reward.id, name=reward.name, cost_points=reward.cost_points, stock=reward.stock,
+                   active=reward.active)
+
+
+@dataclass(frozen=True)
+class RedemptionReceipt:
+    code: str  # DH-XXXXXX, shown at the property office
+    reward_name: str
+    balance_left: int
+
+
+async def recent_entries(session: AsyncSession, *, household_id: int, limit: int = 5) -> list[EntryView]:
+    return [EntryView(created_at=e.created_at, reason=e.reason, points=e.points)
+            for e in await session.scalars(select(PointsEntry).where(PointsEntry.household_id == household_id)
+                                           .order_by(PointsEntry.id.desc()).limit(limit))]
+
+
+async def rewards_on_offer(session: AsyncSession, *, community_id: int) -> list[RewardView]:
+    return [RewardView.of(r) for r in await session.scalars(select(Reward).where(
+        Reward.community_id == community_id, Reward.active.is_(True)).order_by(Reward.cost_points, Reward.id))]
+
+
+async def reward_view(session: AsyncSession, *, reward_id: int) -> RewardView | None:
+    reward = await session.get(Reward, reward_id)
+    return RewardView.of(reward) if reward else None
 
 
 def _code() -> str:
@@ -227,6 +264,14 @@ async def redeem(session: AsyncSession, *, openid: str, household_id: int, rewar
                             period=redemption.code, created_at=now))
     await session.flush()
     return redemption
+
+
+async def redeem_for_owner(session: AsyncSession, *, openid: str, household_id: int,
+                           reward_id: int) -> RedemptionReceipt:
+    """`redeem`, and what the owner is told: the code and the balance left."""
+    redemption = await redeem(session, openid=openid, household_id=household_id, reward_id=reward_id)
+    return RedemptionReceipt(code=redemption.code, reward_name=redemption.reward_name,
+                             balance_left=await balance(session, household_id=household_id))
 
 
 async def mark_used(session: AsyncSession, *, redemption: Redemption, actor: str) -> None:

@@ -102,14 +102,38 @@ async def issue_visitor_pass(session: AsyncSession, *, key: bytes, community_id:
     return IssuedPass(row, token_for(key, row), code)
 
 
+@dataclass(frozen=True)
+class PassView:
+    """A visitor pass as its owner sees it in chat (我的访客)."""
+
+    id: int
+    number: str
+    visitor_name: str
+    valid_from: datetime
+    valid_until: datetime
+    status: PassStatus
+    status_label: str
+
+    @classmethod
+    def of(cls, row: VisitorPass) -> PassView:
+        return cls(id=row.id, number=row.number, visitor_name=row.visitor_name, valid_from=row.valid_from,
+                   valid_until=row.valid_until, status=row.status, status_label=row.status_label)
+
+
 async def passes_of_owner(session: AsyncSession, *, openid: str, now: datetime | None = None,
-                          limit: int = 10) -> list[VisitorPass]:
+                          limit: int = 10) -> list[PassView]:
     """The owner's passes still usable or upcoming (active, window not over), soonest first."""
     now = now or utcnow()
     rows = await session.scalars(select(VisitorPass).where(
         VisitorPass.openid == openid, VisitorPass.status == PassStatus.ACTIVE, VisitorPass.valid_until > now)
         .order_by(VisitorPass.valid_from).limit(limit))
-    return list(rows)
+    return [PassView.of(row) for row in rows]
+
+
+async def own_pass(session: AsyncSession, *, pass_id: int, openid: str) -> PassView | None:
+    """One of the owner's passes, or None when it is not theirs."""
+    row = await session.get(VisitorPass, pass_id)
+    return PassView.of(row) if row is not None and row.openid == openid else None
 
 
 def _transition(session: AsyncSession, row: VisitorPass, action: str, actor: Actor, reason: str = "") -> None:
@@ -121,14 +145,14 @@ def _transition(session: AsyncSession, row: VisitorPass, action: str, actor: Act
 
 
 async def revoke_pass(session: AsyncSession, *, pass_id: int, actor: Actor, openid: str | None = None,
-                      now: datetime | None = None) -> VisitorPass | None:
+                      now: datetime | None = None) -> PassView | None:
     """取消: an owner revokes one of their own passes (openid given), or staff revoke one; None if not theirs/active."""
     row = await session.get(VisitorPass, pass_id)
     if row is None or (openid is not None and row.openid != openid) or row.status != PassStatus.ACTIVE:
         return None
     _transition(session, row, "revoke", actor)
     row.revoked_at = now or utcnow()
-    return row
+    return PassView.of(row)
 
 
 async def _find(session: AsyncSession, key: bytes, *, community_id: int, presented: str,
