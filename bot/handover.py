@@ -11,8 +11,8 @@ from bot import texts
 from bot.context import DialogContext
 from bot.dialogs.spec import FollowUp
 from workflows.db import transaction
-from workflows.escalations.models import Escalation, EscalationReason
-from workflows.escalations.service import open_escalation, open_escalation_of
+from workflows.escalations.models import EscalationReason
+from workflows.escalations.service import hand_over, open_escalation_of
 
 log = logging.getLogger("linli.bot")
 
@@ -23,15 +23,16 @@ class Handover:
     runtime: Any
     transcript: Any
 
-    async def open_escalation(self, ctx: DialogContext, reason: EscalationReason, question: str) -> Escalation:
-        """Flush the transcript so staff see the whole conversation, then open (or join) the owner's escalation."""
+    async def open_escalation(self, ctx: DialogContext, reason: EscalationReason, question: str) -> str:
+        """Flush the transcript so staff see the whole conversation, then open (or join) the owner's escalation;
+        its number."""
         try:
             await self.transcript.flush()
         except Exception:  # noqa: BLE001 - the escalation matters more than its transcript
             log.exception("flushing the transcript before an escalation failed")
         async with transaction(self.runtime.sessions) as session:
-            return await open_escalation(session, community_id=ctx.owner.default_community_id, openid=ctx.openid,
-                                         reason=reason, question=question[:4000])
+            return await hand_over(session, community_id=ctx.owner.default_community_id, openid=ctx.openid,
+                                   reason=reason, question=question[:4000])
 
     async def open_number(self, ctx: DialogContext) -> str | None:
         try:
@@ -48,12 +49,12 @@ class Handover:
             return texts.NO_COMMUNITY_YET
         already = await self.open_number(ctx)
         try:
-            escalation = await self.open_escalation(ctx, reason, question)
+            number = await self.open_escalation(ctx, reason, question)
         except Exception:  # noqa: BLE001
             log.exception("opening an escalation failed")
             return texts.HANDOVER_FAILED.format(phone=await self._community_phone(ctx.owner.default_community_id))
         template = texts.HANDOVER_ALREADY if already else texts.HANDOVER_OPENED
-        return template.format(number=escalation.number, when=self.answer_time())
+        return template.format(number=number, when=self.answer_time())
 
     async def offer_person(self, ctx: DialogContext, reason: EscalationReason, question: str,
                            text: str) -> str | FollowUp:

@@ -2,32 +2,20 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from bot.context import DialogContext
 from bot.dialogs.spec import Abort, Choice, Dialog, Slot, examples_of
-from workflows.announcements.models import Announcement
-from workflows.announcements.service import latest_announcements
+from workflows.announcements.service import announcement_view, latest_for_owner
 from workflows.clock import local
-from workflows.community.models import Household
 
 NONE_YET = "暂时没有新公告。有新通知时，我们会第一时间推送给您。"
 PROMPT = "最新公告如下，回复序号可查看全文："
 GONE = "这条公告已经撤回了。"
 
 
-async def _building_ids(ctx: DialogContext) -> set[int]:
-    ids = [h.household_id for h in ctx.owner.households]
-    if not ids:
-        return set()
-    async with ctx.runtime.sessions() as session:
-        return set(await session.scalars(select(Household.building_id).where(Household.id.in_(ids))))
-
-
 async def announcement_choices(ctx: DialogContext) -> list[Choice]:
     async with ctx.runtime.sessions() as session:
-        rows = await latest_announcements(session, community_ids=ctx.owner.community_ids,
-                                          building_ids=await _building_ids(ctx), limit=5)
+        rows = await latest_for_owner(session, community_ids=ctx.owner.community_ids,
+                                      household_ids=[h.household_id for h in ctx.owner.households], limit=5)
     if not rows:
         raise Abort(NONE_YET)
     return [Choice(a.id, f"{'【置顶】' if a.pinned else ''}{a.title}（{local(a.published_at).strftime('%m月%d日')}）")
@@ -36,8 +24,8 @@ async def announcement_choices(ctx: DialogContext) -> list[Choice]:
 
 async def show_announcement(ctx: DialogContext) -> str:
     async with ctx.runtime.sessions() as session:
-        announcement = await session.get(Announcement, ctx.values["announcement"])
-    if announcement is None or announcement.status != "published":
+        announcement = await announcement_view(session, announcement_id=ctx.values["announcement"])
+    if announcement is None or not announcement.published:
         return GONE
     when = local(announcement.published_at).strftime("%Y年%m月%d日") if announcement.published_at else ""
     return f"【{announcement.title}】\n{announcement.body}\n\n{when}发布"

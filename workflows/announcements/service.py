@@ -8,6 +8,7 @@ community does not hit WeChat's rate limits in one burst; delivery counts are re
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select
@@ -137,14 +138,45 @@ async def delivery_counts(session: AsyncSession, *, announcement_id: int) -> dic
     return counts
 
 
+@dataclass(frozen=True)
+class AnnouncementView:
+    """An announcement as owners read it in chat (最新公告)."""
+
+    id: int
+    title: str
+    body: str
+    pinned: bool
+    published_at: datetime | None
+    published: bool  # False once withdrawn (or still a draft)
+
+    @classmethod
+    def of(cls, announcement: Announcement) -> AnnouncementView:
+        return cls(id=announcement.id, title=announcement.title, body=announcement.body, pinned=announcement.pinned,
+                   published_at=announcement.published_at,
+                   published=announcement.status == AnnouncementStatus.PUBLISHED)
+
+
+async def latest_for_owner(session: AsyncSession, *, community_ids: set[int], household_ids: list[int],
+                           limit: int = 5) -> list[AnnouncementView]:
+    """`latest_announcements` for an owner's bound households (their buildings' notices included)."""
+    building_ids = set(await session.scalars(select(Household.building_id).where(Household.id.in_(household_ids)))) \
+        if household_ids else set()
+    return await latest_announcements(session, community_ids=community_ids, building_ids=building_ids, limit=limit)
+
+
+async def announcement_view(session: AsyncSession, *, announcement_id: int) -> AnnouncementView | None:
+    announcement = await session.get(Announcement, announcement_id)
+    return AnnouncementView.of(announcement) if announcement else None
+
+
 async def latest_announcements(session: AsyncSession, *, community_ids: set[int], building_ids: set[int] = frozenset(),
-                               limit: int = 5) -> list[Announcement]:
+                               limit: int = 5) -> list[AnnouncementView]:
     """Published announcements an owner should see: pinned first, then newest (最新公告)."""
     if not community_ids:
         return []
     scope = Announcement.building_id.is_(None)
     if building_ids:
         scope = or_(scope, Announcement.building_id.in_(building_ids))
-    return list(await session.scalars(select(Announcement).where(
+    return [AnnouncementView.of(a) for a in await session.scalars(select(Announcement).where(
         Announcement.community_id.in_(community_ids), Announcement.status == AnnouncementStatus.PUBLISHED, scope)
-        .order_by(Announcement.pinned.desc(), Announcement.published_at.desc()).limit(limit)))
+        .order_by(Announcement.pinned.desc(), Announcement.published_at.desc()).limit(limit))]

@@ -50,6 +50,14 @@ async def open_escalation(session: AsyncSession, *, community_id: int, openid: s
     return escalation
 
 
+async def hand_over(session: AsyncSession, *, community_id: int, openid: str, reason: EscalationReason,
+                    question: str) -> str:
+    """`open_escalation` as chat needs it: the sayable number (RG-20261125-0001) of the owner's open escalation."""
+    escalation = await open_escalation(session, community_id=community_id, openid=openid, reason=reason,
+                                       question=question)
+    return escalation.number
+
+
 class EscalationTaken(TransitionNotAllowed):
     """Another staff member claimed or changed the escalation first: reload and tell the actor."""
 
