@@ -11,19 +11,13 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.context import DialogContext
 from bot.dialogs.parsers import always
 from bot.dialogs.spec import Abort, Choice, Dialog, Invalid, Slot
 from bot.dialogs.visitor import parse_name, parse_plate
 from bot.dialogs.words import normalize
 from devices.walk_ins import register_at_gate
-from workflows.access import Actor, may
-from workflows.community.models import Community
 from workflows.community.service import find_building, find_households
-from workflows.devices.models import Device, DeviceKind
-from workflows.staff.service import staff_for_openid
 from workflows.visitors import walkins
 from workflows.visitors.models import WalkInStatus
 from workflows.visitors.plates import find_plate
@@ -56,34 +50,21 @@ def _word(text: str) -> str:
     return normalize(text)
 
 
-async def _gate_staff(ctx: DialogContext) -> Any:
-    async with ctx.runtime.sessions() as session:
-        return await staff_for_openid(session, openid=ctx.openid)
-
-
 async def claims(text: str, ctx: DialogContext) -> bool:
     """A guard (or anyone allowed to register visitors) starting with 登记访客/访客登记/访客: theirs is a walk-in."""
     if not _word(text).startswith(WORDS):
         return False
-    staff = await _gate_staff(ctx)
-    return staff is not None and may(Actor.of_staff(staff), "register", "walk_ins")
+    async with ctx.runtime.sessions() as session:
+        return await walkins.may_register(session, openid=ctx.openid)
 
 
 async def the_guard(ctx: DialogContext) -> dict[str, Any]:
     """The staff member behind this openid and the communities they register for; Abort for anyone else."""
-    staff = await _gate_staff(ctx)
-    if staff is None:
-        raise Abort(STAFF_ONLY)
-    if not may(Actor.of_staff(staff), "register", "walk_ins"):
-        raise Abort(NOT_ALLOWED)
     async with ctx.runtime.sessions() as session:
-        query = select(Community).order_by(Community.id)
-        if staff.community_ids and not Actor.of_staff(staff).is_admin:
-            query = query.where(Community.id.in_(staff.community_ids))
-        communities = [[c.id, c.name] for c in await session.scalars(query)]
-    if not communities:
-        raise Abort(NOT_ALLOWED)
-    return {"id": staff.id, "communities": communities}
+        registrar = await walkins.registrar_for(session, openid=ctx.openid)
+    if registrar.refused:
+        raise Abort(STAFF_ONLY if registrar.refused == walkins.STAFF_ONLY else NOT_ALLOWED)
+    return {"id": registrar.staff_id, "communities": [list(c) for c in registrar.communities]}
 
 
 def _communities(ctx: DialogContext) -> list[list[Any]]:
@@ -123,10 +104,8 @@ async def parse_home(text: str, ctx: DialogContext) -> int:
 async def community_gates(ctx: DialogContext) -> list[list[Any]]:
     """The community's gates and doors as [id, label], read once when the dialog reaches the gate."""
     async with ctx.runtime.sessions() as session:
-        gates = await session.scalars(select(Device).where(Device.community_id == ctx.values["community"],
-                                                           Device.kind == DeviceKind.GATE, Device.active.is_(True))
-                                      .order_by(Device.id))
-        return [[g.id, f"{g.name}（{g.location}）" if g.location else g.name] for g in gates]
+        gates = await walkins.gates_of(session, community_id=ctx.values["community"])
+    return [[gate_id, f"{name}（{location}）" if location else name] for gate_id, name, location in gates]
 
 
 def no_gates(ctx: DialogContext) -> bool:

@@ -7,21 +7,24 @@ gate is the caller's (bot.visit_approval / the back office through devices.comma
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from workflows.access import Actor, require
+from workflows.access import Actor, may, require
 from workflows.audit.service import record_event
 from workflows.bindings.models import WechatBinding
 from workflows.clock import as_utc, utcnow
-from workflows.community.models import Building, Household, Resident
+from workflows.community.models import Building, Community, Household, Resident
+from workflows.devices.models import Device, DeviceKind
 from workflows.duty.service import on_duty_security
 from workflows.numbering import next_ticket_number
 from workflows.outbox.service import enqueue
 from workflows.repairs.notify import tell_staff
 from workflows.staff.models import StaffUser
+from workflows.staff.service import staff_for_openid
 from workflows.statemachine import next_state
 from workflows.visitors.models import EntryResult, VisitorEntry, WalkIn, WalkInStatus
 from workflows.visitors.policy import visitor_policy
@@ -47,6 +50,47 @@ def _transition(session: AsyncSession, walk_in: WalkIn, action: str, role: str, 
     record_event(session, entity_type="walk_in", entity_id=walk_in.id, action=action, actor=actor,
                  community_id=walk_in.community_id, from_state=old, to_state=walk_in.status,
                  data={"number": walk_in.number})
+
+
+STAFF_ONLY, NOT_ALLOWED = "staff_only", "not_allowed"
+
+
+@dataclass(frozen=True)
+class Registrar:
+    """Who registers a walk-in from their own WeChat (门岗登记): the staff member and their communities, or why not."""
+
+    refused: str = ""  # "" when they may; STAFF_ONLY (nobody on staff) or NOT_ALLOWED (their role may not)
+    staff_id: int = 0
+    communities: tuple[tuple[int, str], ...] = ()  # (id, name), as the guard chooses among them
+
+
+async def may_register(session: AsyncSession, *, openid: str) -> bool:
+    """The active staff member bound to this WeChat may register walk-ins (workflows.access, section walk_ins)."""
+    staff = await staff_for_openid(session, openid=openid)
+    return staff is not None and may(Actor.of_staff(staff), "register", "walk_ins")
+
+
+async def registrar_for(session: AsyncSession, *, openid: str) -> Registrar:
+    """The staff member behind this WeChat and the communities they register walk-ins for."""
+    staff = await staff_for_openid(session, openid=openid)
+    if staff is None:
+        return Registrar(STAFF_ONLY)
+    actor = Actor.of_staff(staff)
+    if not may(actor, "register", "walk_ins"):
+        return Registrar(NOT_ALLOWED)
+    query = select(Community).order_by(Community.id)
+    if staff.community_ids and not actor.is_admin:
+        query = query.where(Community.id.in_(staff.community_ids))
+    communities = tuple((c.id, c.name) for c in await session.scalars(query))
+    return Registrar(staff_id=staff.id, communities=communities) if communities else Registrar(NOT_ALLOWED)
+
+
+async def gates_of(session: AsyncSession, *, community_id: int) -> list[tuple[int, str, str]]:
+    """The community's active gates and doors as (id, name, location), to open when the owner agrees."""
+    gates = await session.scalars(select(Device).where(Device.community_id == community_id,
+                                                       Device.kind == DeviceKind.GATE, Device.active.is_(True))
+                                  .order_by(Device.id))
+    return [(g.id, g.name, g.location or "") for g in gates]
 
 
 async def owner_openids(session: AsyncSession, *, household_id: int) -> list[str]:
