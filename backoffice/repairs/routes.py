@@ -6,22 +6,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backoffice.deps import section_access
+from backoffice.deps import CurrentActor, RepairDep, SessionDep, Staff, discard
 from backoffice.exports import xlsx_response
 from backoffice.rendering import NavLink, Section, flash, redirect, render
 from backoffice.repairs.photos import PhotoRejected, photo_response, save_upload
-from backoffice.security import actor_of, get_scoped_or_404, runtime_of, visible_communities
+from backoffice.security import runtime_of, visible_communities
 from workflows.access import Actor, ActorKind, allowed_actions
 from workflows.audit.models import AuditEvent
 from workflows.clock import local, utcnow
 from workflows.community.service import list_buildings
-from workflows.db import transaction
 from workflows.repairs import service
 from workflows.repairs.dispatch import category_specs, open_load, technicians
 from workflows.repairs.duplicates import monthly_duplicate_report
@@ -32,8 +31,8 @@ from workflows.staff.models import Role, StaffUser
 from workflows.statemachine import TransitionNotAllowed
 
 router = APIRouter()
-may_view = section_access("repairs")
-may_assign = section_access("repairs", "assign")
+Viewer = Staff("repairs")
+Assigner = Staff("repairs", "assign")
 BUTTONS = ("accept", "start", "wait_parts", "resume", "complete", "decline", "close", "cancel", "reopen")
 SLA_LABELS = {"breached": "已超时", "at_risk": "快超时", "ok": "正常", "done": "已结束"}
 TAKEN = "这张工单刚被其他师傅接单了，请刷新看看。"
@@ -54,20 +53,19 @@ def _scope(staff: StaffUser) -> set[int] | None:
 
 
 @router.get("/repairs", include_in_schema=False)
-async def repair_list(request: Request, status: str = "open", category: str = "", building: str = "",
-                      sla: str = "", mine: str = "", q: str = "", format: str = "",
-                      staff: StaffUser = Depends(may_view)) -> Response:
+async def repair_list(request: Request, session: SessionDep, staff: Viewer, status: str = "open",
+                      category: str = "", building: str = "", sla: str = "", mine: str = "", q: str = "",
+                      format: str = "") -> Response:
     filters = _filters(status, category, building, sla, mine, q, staff)
     now = utcnow()
-    async with transaction(runtime_of(request).sessions) as session:
-        tickets = await list_tickets(session, community_ids=_scope(staff), filters=filters)
-        communities = await visible_communities(session, staff)
-        buildings = [(b.id, f"{c.name if len(communities) > 1 else ''}{b.name}") for c in communities
-                     for b in await list_buildings(session, community_id=c.id)]
-        categories = [s.name for s in await category_specs(session, community_id=communities[0].id)] \
-            if communities else []
-        report = await monthly_duplicate_report(session, year=local(now).year, month=local(now).month,
-                                                community_ids=_scope(staff))
+    tickets = await list_tickets(session, community_ids=_scope(staff), filters=filters)
+    communities = await visible_communities(session, staff)
+    buildings = [(b.id, f"{c.name if len(communities) > 1 else ''}{b.name}") for c in communities
+                 for b in await list_buildings(session, community_id=c.id)]
+    categories = [s.name for s in await category_specs(session, community_id=communities[0].id)] \
+        if communities else []
+    report = await monthly_duplicate_report(session, year=local(now).year, month=local(now).month,
+                                            community_ids=_scope(staff))
     rows = [{"t": t, "sla": sla_state(t, now), "technician": t.assignee.display_name if t.assignee else ""}
             for t in tickets]
     if format == "xlsx":
@@ -124,102 +122,83 @@ def _who(author: tuple[str, str], names: dict[int, str]) -> str:
 
 
 @router.get("/repairs/{ticket_id}", include_in_schema=False)
-async def repair_detail(request: Request, ticket_id: int, staff: StaffUser = Depends(may_view)) -> Response:
-    async with transaction(runtime_of(request).sessions) as session:
-        ticket = await get_scoped_or_404(session, RepairTicket, ticket_id, staff)
-        return await _detail(request, session, ticket, staff)
+async def repair_detail(request: Request, session: SessionDep, staff: Viewer, ticket: RepairDep) -> Response:
+    return await _detail(request, session, ticket, staff)
 
 
 @router.get("/repairs/{ticket_id}/photos/{index}", include_in_schema=False)
-async def repair_photo(request: Request, ticket_id: int, index: int, staff: StaffUser = Depends(may_view)) -> Response:
-    async with transaction(runtime_of(request).sessions) as session:
-        ticket = await get_scoped_or_404(session, RepairTicket, ticket_id, staff)
-        photos = list(ticket.photos)
-    return photo_response(runtime_of(request).settings.media_dir, photos, index)
+async def repair_photo(request: Request, index: int, ticket: RepairDep) -> Response:
+    return photo_response(runtime_of(request).settings.media_dir, list(ticket.photos), index)
 
 
-async def _perform(session: AsyncSession, request: Request, ticket: RepairTicket, action: str, staff: StaffUser,
+async def _perform(session: AsyncSession, request: Request, ticket: RepairTicket, action: str, actor: Actor,
                    note: str) -> str | None:
-    """Apply one action; returns an error message for the staff member, or None when done."""
+    """Apply one action on the request's session: None, or the message for the staff member (the request's
+    changes are then dropped)."""
     label, status = ACTION_LABELS.get(action, action), ticket.status_label
     if action not in BUTTONS:
         raise HTTPException(status_code=404)
     try:
-        await service.perform(session, ticket=ticket, action=action, actor=actor_of(staff), note=note[:500],
+        await service.perform(session, ticket=ticket, action=action, actor=actor, note=note[:500],
                               policy=service.RepairPolicy.from_settings(runtime_of(request).settings))
+        return None
     except service.TicketTaken:
-        return TAKEN
+        problem = TAKEN
     except service.NotYourTicket:
-        return NOT_YOURS.format(label=label)
+        problem = NOT_YOURS.format(label=label)
     except TransitionNotAllowed:
-        return NOT_NOW.format(label=label, status=status)
-    return None
-
-
-class Undo(Exception):
-    """Leave the transaction without keeping anything; carries the message for the staff member."""
+        problem = NOT_NOW.format(label=label, status=status)
+    await discard(session)
+    return problem
 
 
 @router.post("/repairs/{ticket_id}/act/{action}", include_in_schema=False)
-async def repair_act(request: Request, ticket_id: int, action: str, note: str = Form(""),
-                     staff: StaffUser = Depends(may_view)) -> Response:
-    problem = None
-    try:
-        async with transaction(runtime_of(request).sessions) as session:
-            ticket = await get_scoped_or_404(session, RepairTicket, ticket_id, staff)
-            problem = await _perform(session, request, ticket, action, staff, note)
-            if problem is not None:
-                raise Undo(problem)
-    except Undo:
-        pass
+async def repair_act(request: Request, action: str, session: SessionDep, actor: CurrentActor, ticket: RepairDep,
+                     note: str = Form("")) -> Response:
+    url = f"/admin/repairs/{ticket.id}"  # read now: a refusal rolls back and expires the row
+    problem = await _perform(session, request, ticket, action, actor, note)
     flash(request, problem or f"已{ACTION_LABELS[action]}。", "error" if problem else "ok")
-    return redirect(f"/admin/repairs/{ticket_id}")
+    return redirect(url)
 
 
 @router.post("/repairs/{ticket_id}/assign", include_in_schema=False)
-async def repair_assign(request: Request, ticket_id: int, technician_id: str = Form(""),
-                        staff: StaffUser = Depends(may_assign)) -> Response:
-    async with transaction(runtime_of(request).sessions) as session:
-        ticket = await get_scoped_or_404(session, RepairTicket, ticket_id, staff)
-        technician = await session.get(StaffUser, int(technician_id)) if technician_id.isdigit() else None
-        if technician is None or technician.role != Role.TECHNICIAN or \
-                ticket.community_id not in technician.community_ids:
-            return await _detail(request, session, ticket, staff, errors={"technician_id": "请选择本小区的维修师傅"},
-                                 status_code=400)
-        name, status = technician.display_name, ticket.status_label
-        try:
-            await service.assign(session, ticket=ticket, actor=actor_of(staff), technician=technician)
-        except TransitionNotAllowed:
-            name = ""
-    if not name:  # the transaction was left without a change: assigning raised before writing
+async def repair_assign(request: Request, session: SessionDep, actor: CurrentActor, staff: Assigner,
+                        ticket: RepairDep, technician_id: str = Form("")) -> Response:
+    technician = await session.get(StaffUser, int(technician_id)) if technician_id.isdigit() else None
+    if technician is None or technician.role != Role.TECHNICIAN or \
+            ticket.community_id not in technician.community_ids:
+        return await _detail(request, session, ticket, staff, errors={"technician_id": "请选择本小区的维修师傅"},
+                             status_code=400)
+    url, name, status = f"/admin/repairs/{ticket.id}", technician.display_name, ticket.status_label
+    try:
+        await service.assign(session, ticket=ticket, actor=actor, technician=technician)
+    except TransitionNotAllowed:
+        await discard(session)
         flash(request, NOT_NOW.format(label="派单", status=status), "error")
-        return redirect(f"/admin/repairs/{ticket_id}")
+        return redirect(url)
     flash(request, f"已派给{name}。")
-    return redirect(f"/admin/repairs/{ticket_id}")
+    return redirect(url)
 
 
 @router.post("/repairs/{ticket_id}/comment", include_in_schema=False)
-async def repair_comment(request: Request, ticket_id: int, body: str = Form(""), photo: UploadFile | None = File(None),
-                         staff: StaffUser = Depends(may_view)) -> Response:
+async def repair_comment(request: Request, session: SessionDep, actor: CurrentActor, staff: Viewer,
+                         ticket: RepairDep, body: str = Form(""), photo: UploadFile | None = File(None)) -> Response:
     settings = runtime_of(request).settings
-    async with transaction(runtime_of(request).sessions) as session:
-        ticket = await get_scoped_or_404(session, RepairTicket, ticket_id, staff)
-        errors: dict[str, str] = {}
-        try:
-            stored = await save_upload(settings.media_dir, photo)
-        except PhotoRejected as exc:
-            errors["photo"], stored = str(exc), None
-        if not body.strip() and stored is None and not errors:
-            errors["body"] = "请写点内容，或选一张照片"
-        if len(body) > 2000:
-            errors["body"] = "内容太长了，请控制在 2000 字以内"
-        if errors:
-            return await _detail(request, session, ticket, staff, errors=errors, values={"body": body},
-                                 status_code=400)
-        await service.comment(session, ticket=ticket, actor=actor_of(staff), body=body.strip(),
-                              photos=[stored] if stored else [])
+    errors: dict[str, str] = {}
+    try:
+        stored = await save_upload(settings.media_dir, photo)
+    except PhotoRejected as exc:
+        errors["photo"], stored = str(exc), None
+    if not body.strip() and stored is None and not errors:
+        errors["body"] = "请写点内容，或选一张照片"
+    if len(body) > 2000:
+        errors["body"] = "内容太长了，请控制在 2000 字以内"
+    if errors:
+        return await _detail(request, session, ticket, staff, errors=errors, values={"body": body},
+                             status_code=400)
+    await service.comment(session, ticket=ticket, actor=actor, body=body.strip(), photos=[stored] if stored else [])
     flash(request, "已添加到工单记录。")
-    return redirect(f"/admin/repairs/{ticket_id}")
+    return redirect(f"/admin/repairs/{ticket.id}")
 
 
 # --- JSON API ---------------------------------------------------------------------------------------------------
@@ -248,48 +227,43 @@ def as_json(ticket: RepairTicket) -> dict:
 
 
 @router.get("/api/repairs", tags=["repairs"])
-async def api_list(request: Request, status: str = "open", category: str = "", building: str = "", sla: str = "",
-                   mine: str = "", staff: StaffUser = Depends(may_view)) -> dict:
+async def api_list(session: SessionDep, staff: Viewer, status: str = "open", category: str = "",
+                   building: str = "", sla: str = "", mine: str = "") -> dict:
     """Work orders in your communities; status = open | a status value | "" (all); sla = breached | at_risk | ok."""
-    async with transaction(runtime_of(request).sessions) as session:
-        tickets = await list_tickets(session, community_ids=_scope(staff),
-                                     filters=_filters(status, category, building, sla, mine, "", staff))
-        return {"items": [as_json(t) for t in tickets]}
+    tickets = await list_tickets(session, community_ids=_scope(staff),
+                                 filters=_filters(status, category, building, sla, mine, "", staff))
+    return {"items": [as_json(t) for t in tickets]}
 
 
 @router.get("/api/repairs/{ticket_id}", tags=["repairs"])
-async def api_detail(request: Request, ticket_id: int, staff: StaffUser = Depends(may_view)) -> dict:
-    async with transaction(runtime_of(request).sessions) as session:
-        ticket = await get_scoped_or_404(session, RepairTicket, ticket_id, staff)
-        allowed = allowed_actions(Actor.of_staff(staff), ticket)
-        return {**as_json(ticket), "actions": [a for a in BUTTONS if a in allowed]}
+async def api_detail(actor: CurrentActor, ticket: RepairDep) -> dict:
+    allowed = allowed_actions(actor, ticket)
+    return {**as_json(ticket), "actions": [a for a in BUTTONS if a in allowed]}
 
 
 @router.post("/api/repairs/{ticket_id}/actions", tags=["repairs"])
-async def api_act(request: Request, ticket_id: int, body: ActionIn, staff: StaffUser = Depends(may_view)) -> dict:
+async def api_act(request: Request, body: ActionIn, session: SessionDep, actor: CurrentActor,
+                  ticket: RepairDep) -> dict:
     """accept, start, wait_parts, resume, complete, decline, close, cancel, reopen: 409 when not allowed now."""
-    async with transaction(runtime_of(request).sessions) as session:
-        ticket = await get_scoped_or_404(session, RepairTicket, ticket_id, staff)
-        problem = await _perform(session, request, ticket, body.action, staff, body.note)
-        if problem is not None:
-            raise HTTPException(status_code=409, detail=problem)  # leaves the transaction: nothing kept
-        return as_json(ticket)
+    problem = await _perform(session, request, ticket, body.action, actor, body.note)
+    if problem is not None:
+        raise HTTPException(status_code=409, detail=problem)
+    return as_json(ticket)
 
 
 @router.post("/api/repairs/{ticket_id}/assign", tags=["repairs"])
-async def api_assign(request: Request, ticket_id: int, body: AssignIn, staff: StaffUser = Depends(may_assign)) -> dict:
-    async with transaction(runtime_of(request).sessions) as session:
-        ticket = await get_scoped_or_404(session, RepairTicket, ticket_id, staff)
-        technician = await session.get(StaffUser, body.technician_id)
-        if technician is None or technician.role != Role.TECHNICIAN or \
-                ticket.community_id not in technician.community_ids:
-            raise HTTPException(status_code=404, detail="没有这位维修师傅")
-        try:
-            await service.assign(session, ticket=ticket, actor=actor_of(staff), technician=technician)
-        except TransitionNotAllowed as exc:
-            raise HTTPException(status_code=409, detail=NOT_NOW.format(label="派单", status=ticket.status_label)) \
-                from exc
-        return as_json(ticket)
+async def api_assign(body: AssignIn, session: SessionDep, actor: CurrentActor, staff: Assigner,
+                     ticket: RepairDep) -> dict:
+    technician = await session.get(StaffUser, body.technician_id)
+    if technician is None or technician.role != Role.TECHNICIAN or \
+            ticket.community_id not in technician.community_ids:
+        raise HTTPException(status_code=404, detail="没有这位维修师傅")
+    status = ticket.status_label
+    try:
+        await service.assign(session, ticket=ticket, actor=actor, technician=technician)
+    except TransitionNotAllowed as exc:
+        raise HTTPException(status_code=409, detail=NOT_NOW.format(label="派单", status=status)) from exc
+    return as_json(ticket)
 
 
 section = Section(name="repairs", router=router,
