@@ -81,3 +81,9 @@ async def test_more_than_the_balance_out_of_stock_and_nonsense_are_refused_with_
 async def test_no_rewards_yet_is_said_plainly(owner: Owner, runtime) -> None:
     await _bound(owner, runtime)
     assert "暂时没有可兑换的礼品" in await owner.say("积分兑换")
+
+
+async def test_help_lists_the_points_dialogs_and_promises_nothing_already_open(owner: Owner) -> None:
+    listing = await owner.say("帮助")
+    assert "我的积分：回复“我的积分”" in listing and "积分兑换：回复“积分兑换”" in listing
+    assert "缴费：回复“缴费”" in listing and "即将开通" not in listing  # 缴费 and 访客 have their dialogs now
