@@ -8,17 +8,14 @@ import re
 import unicodedata
 from typing import Any
 
-from sqlalchemy import select
-
 from bot.context import DialogContext
 from bot.dialogs import pay_texts as t
 from bot.dialogs.spec import Abort, Dialog, Invalid, Slot, examples_of
 from workflows.billing.pricing import yuan
 from workflows.payments import messages as payment_messages
 from workflows.payments.links import make_pay_token
-from workflows.payments.models import Receipt
 from workflows.payments.orders import BillView, owner_unpaid_bills
-from workflows.payments.settle import receipt_message
+from workflows.payments.receipts import owner_receipt_text
 
 
 async def _bills(ctx: DialogContext) -> list[BillView]:
@@ -109,13 +106,10 @@ async def show_receipt(ctx: DialogContext) -> str:
     """The owner's own receipt only: another owner's number finds nothing."""
     number = ctx.values["number"]
     async with ctx.runtime.sessions() as session:
-        query = select(Receipt).where(Receipt.openid == ctx.openid).order_by(Receipt.id.desc()).limit(1)
-        if number != "latest":
-            query = query.where(Receipt.number == number)
-        receipt = await session.scalar(query)
-    if receipt is None:
+        message = await owner_receipt_text(session, openid=ctx.openid, number=None if number == "latest" else number)
+    if message is None:
         return t.RECEIPT_NONE if number == "latest" else payment_messages.RECEIPT_NOT_FOUND
-    return receipt_message(receipt)
+    return message
 
 
 RECEIPT = Dialog(
