@@ -12,15 +12,14 @@ from pathlib import Path
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
-from sqlalchemy import select
 
 from workflows.billing.pricing import yuan
 from workflows.payments.flows import start_payment
 from workflows.payments.links import LinkRefused, PayLink, read_pay_token
-from workflows.payments.models import ORDER_STATUS_LABELS, OrderStatus, PaymentOrder, Receipt
 from workflows.payments.notifications import Answer, handle_payment_notification
-from workflows.payments.orders import PaymentRefused, order_by_out_trade_no, owner_unpaid_bills
+from workflows.payments.orders import PaymentRefused, owner_unpaid_bills
 from workflows.payments.providers.interface import PaymentProvider, ProviderError
+from workflows.payments.receipts import OrderStatusView, owner_order_status
 from workflows.runtime import Runtime
 
 log = logging.getLogger("linli.pay")
@@ -42,10 +41,10 @@ def pay_router(runtime: Runtime, provider: PaymentProvider) -> APIRouter:
         except LinkRefused as exc:
             raise HTTPException(403, detail=LINK_REFUSED.get(str(exc), "链接无效")) from None
 
-    async def owns(link: PayLink, out_trade_no: str) -> PaymentOrder:
+    async def owns(link: PayLink, out_trade_no: str) -> OrderStatusView:
         async with runtime.sessions() as session:
-            order = await order_by_out_trade_no(session, out_trade_no)
-        if order is None or order.openid != link.openid:
+            order = await owner_order_status(session, openid=link.openid, out_trade_no=out_trade_no)
+        if order is None:
             raise HTTPException(404, detail="没有这个订单")
         return order
 
@@ -94,12 +93,7 @@ def pay_router(runtime: Runtime, provider: PaymentProvider) -> APIRouter:
     @router.get("/{token}/status/{out_trade_no}")
     async def status(token: str, out_trade_no: str) -> JSONResponse:
         order = await owns(link_of(token, None), out_trade_no)
-        receipt = None
-        if order.status == OrderStatus.PAID:
-            async with runtime.sessions() as session:
-                receipt = await session.scalar(select(Receipt.number).where(Receipt.order_id == order.id))
-        return JSONResponse({"status": order.status.value, "label": ORDER_STATUS_LABELS[order.status],
-                             "receipt": receipt})
+        return JSONResponse({"status": order.status.value, "label": order.label, "receipt": order.receipt})
 
     @router.post("/{token}/sandbox/{out_trade_no}")
     async def sandbox_pay(token: str, out_trade_no: str) -> JSONResponse:
