@@ -11,6 +11,8 @@ Rules:
   the outbox untouched, and the loop says so once, instead of burning their attempts on a call that cannot succeed.
 - wechat.image: payload["path"] (relative to settings.media_dir) is uploaded as temporary media, then sent as an
   image message (a visitor pass's QR code); a missing file is a permanent failure.
+- A payload with "quiet" hours ({"hours": "21:00-08:00", "tz": "Asia/Shanghai"}, workflows/outbox/quiet.py) is
+  handed back untouched while they last, due again when they end.
 - Rows addressed to `linli chat` owners (openid starting with "chat-") are never sent to WeChat: the delivery loop
   hands them back as pending (not due for a day) and `linli chat` prints them and marks them sent.
 """
@@ -26,6 +28,7 @@ from bot.wechat import metrics
 from bot.wechat.api import WeChatApi, WeChatApiError
 from workflows.clock import utcnow
 from workflows.db import transaction
+from workflows.outbox.quiet import quiet_until
 from workflows.outbox.service import Delivery, lease_due, mark_failed, mark_sent, release
 from workflows.runtime import Runtime
 
@@ -66,6 +69,11 @@ class OutboxDelivery:
         if openid.startswith(CHAT_PREFIX):
             async with transaction(self.runtime.sessions) as session:
                 await release(session, message_id=delivery.id, until=utcnow() + CHAT_HOLD)
+            return 0
+        held_until = quiet_until(delivery.payload.get("quiet"), utcnow())
+        if held_until is not None:  # the recipient's quiet hours (a 催缴 reminder retried into the night)
+            async with transaction(self.runtime.sessions) as session:
+                await release(session, message_id=delivery.id, until=held_until)
             return 0
         try:
             await self._send(delivery, openid)

@@ -55,3 +55,20 @@ async def test_sent_rows_are_never_leased_again(any_runtime):
 async def _fail(runtime, message_id: int, attempts: int) -> OutboxStatus:
     async with transaction(runtime.sessions) as session:
         return await mark_failed(session, message_id=message_id, attempts=attempts, error="HTTP 500")
+
+
+def test_quiet_hours_hold_a_message_until_they_end_and_a_typo_holds_nothing():
+    from datetime import datetime
+
+    from workflows.clock import SHANGHAI
+    from workflows.outbox.quiet import quiet_until
+
+    night = {"hours": "21:00-08:00", "tz": "Asia/Shanghai"}
+    assert quiet_until(night, datetime(2026, 12, 7, 22, 30, tzinfo=SHANGHAI)) == \
+        datetime(2026, 12, 8, 8, 0, tzinfo=SHANGHAI)
+    assert quiet_until(night, datetime(2026, 12, 8, 7, 59, tzinfo=SHANGHAI)) == \
+        datetime(2026, 12, 8, 8, 0, tzinfo=SHANGHAI)
+    assert quiet_until(night, datetime(2026, 12, 8, 8, 0, tzinfo=SHANGHAI)) is None
+    assert quiet_until(night, datetime(2026, 12, 8, 20, 59, tzinfo=SHANGHAI)) is None
+    for typo in ({"hours": "晚上"}, {"hours": "21:00-08:00", "tz": "Mars/Olympus"}, "21:00-08:00", None):
+        assert quiet_until(typo, datetime(2026, 12, 7, 23, 0, tzinfo=SHANGHAI)) is None

@@ -74,7 +74,7 @@ async def remind_community(sessions: async_sessionmaker[AsyncSession], *, commun
         async with transaction(sessions) as session:
             reminded += await remind_households(session, community_id=community_id, key=key, today=today,
                                                 household_ids=household_ids[start:start + BATCH],
-                                                interval_days=policy.interval_days, now=now)
+                                                interval_days=policy.interval_days, now=now, quiet=policy.quiet)
     async with transaction(sessions) as session:
         run = await session.get(ReminderRun, run_id)
         run.status, run.finished_at, run.households = "done", utcnow(), run.households + reminded

@@ -19,6 +19,8 @@ from workflows.billing.pricing import yuan
 from workflows.bindings.models import WechatBinding
 from workflows.clock import utcnow
 from workflows.community.models import Resident, ResidentRole
+from workflows.outbox.quiet import is_quiet as in_quiet_hours
+from workflows.outbox.quiet import parse_quiet_hours as quiet_hours_of
 from workflows.outbox.service import enqueue
 from workflows.payments.orders import unpaid_bills
 from workflows.reminders import messages as text
@@ -51,20 +53,19 @@ class Policy:
 
     def is_quiet(self, now: datetime) -> bool:
         """Inside 免打扰 (e.g. 21:00–08:00, wrapping midnight) in the community's own time."""
-        moment = now.astimezone(self.tz).time()
-        if self.quiet_start == self.quiet_end:
-            return False
-        if self.quiet_start < self.quiet_end:
-            return self.quiet_start <= moment < self.quiet_end
-        return moment >= self.quiet_start or moment < self.quiet_end
+        return in_quiet_hours(self.quiet_start, self.quiet_end, now.astimezone(self.tz).time())
+
+    @property
+    def quiet(self) -> dict[str, str]:
+        """The quiet hours as an outbox payload carries them (workflows/outbox/quiet.py)."""
+        return {"hours": f"{self.quiet_start:%H:%M}-{self.quiet_end:%H:%M}", "tz": self.tz.key}
 
 
 def parse_quiet_hours(value: str) -> tuple[time, time]:
     try:
-        start, end = (time.fromisoformat(part.strip()) for part in value.replace("～", "-").split("-"))
+        return quiet_hours_of(value)
     except ValueError:
         raise ReminderInputError("quiet_hours", text.BAD_QUIET_HOURS) from None
-    return start, end
 
 
 def policy_of(row: ReminderPolicy | None) -> Policy:
@@ -130,9 +131,11 @@ async def _owners(session: AsyncSession, household_ids: list[int]) -> dict[int, 
 
 
 async def remind_households(session: AsyncSession, *, community_id: int, household_ids: list[int], key: str,
-                            today: date, interval_days: int, now: datetime | None = None) -> int:
+                            today: date, interval_days: int, now: datetime | None = None,
+                            quiet: dict[str, str] | None = None) -> int:
     """Remind these households (one batch, the caller's transaction); returns how many were reminded. A household
-    reminded within `interval_days`, or already under this key, or with no bound owner, is skipped."""
+    reminded within `interval_days`, or already under this key, or with no bound owner, is skipped. `quiet`
+    travels with each message, so a retry is held until the community's quiet hours are over."""
     now = now or utcnow()
     since = (today - timedelta(days=interval_days)).isoformat()
     skip = await _recently_reminded(session, household_ids, since)
@@ -159,7 +162,7 @@ async def remind_households(session: AsyncSession, *, community_id: int, househo
             kind = await owner_channel(session, openid=openid, now=now)
             message = await enqueue(
                 session, kind=kind, community_id=community_id, dedup_key=f"reminder:{household_id}:{key}:{openid}",
-                payload={"openid": openid, "template": TEMPLATE, "ref": f"reminder:{reminder.id}",
+                payload={"openid": openid, "template": TEMPLATE, "ref": f"reminder:{reminder.id}", "quiet": quiet,
                          "text": text.REMINDER_TEXT.format(name=name, household=lines[0].household,
                                                            count=len(lines), total=yuan(total))})
             if message is not None:

@@ -152,3 +152,25 @@ async def test_a_visitor_pass_qr_is_uploaded_as_media_and_sent_as_an_image(wsett
     finally:
         await delivery.api.close()
         await runtime.close()
+
+
+async def test_a_message_with_quiet_hours_waits_until_they_are_over(wsettings, fake_wechat_api):
+    """A 催缴 reminder retried into the night is held, untouched, until the quiet hours end; then sent once."""
+    now = utcnow()
+    around_now = {"hours": f"{(now - timedelta(hours=1)):%H:%M}-{(now + timedelta(hours=1)):%H:%M}", "tz": "UTC"}
+    elsewhere = {"hours": f"{(now + timedelta(hours=2)):%H:%M}-{(now + timedelta(hours=3)):%H:%M}", "tz": "UTC"}
+    runtime, delivery = await _delivery(wsettings, fake_wechat_api)
+    try:
+        held_id = await _queue(runtime, "wechat.text", {"openid": "o1", "text": "缴费提醒", "quiet": around_now})
+        sent_id = await _queue(runtime, "wechat.text", {"openid": "o2", "text": "缴费提醒", "quiet": elsewhere})
+        assert await delivery.run_once() == 1
+        held, sent = await _row(runtime, held_id), await _row(runtime, sent_id)
+        assert held.status == OutboxStatus.PENDING and held.attempts == 0
+        assert timedelta(minutes=55) < held.next_attempt_at - now < timedelta(minutes=62)
+        assert sent.status == OutboxStatus.SENT
+        await _make_due(runtime, held_id)  # the quiet hours are still on: held again
+        assert await delivery.run_once() == 0
+    finally:
+        await delivery.api.close()
+        await runtime.close()
+    assert [send["touser"] for send in fake_wechat_api.custom_sends] == ["o2"]

@@ -48,6 +48,7 @@ async def test_a_bound_owner_past_due_is_reminded_once_and_a_rerun_sends_nothing
     assert "张伟您好" in text and "1栋1单元101" in text and "缴费" in text and "已过缴费日期" in text
     assert len(text) < 120  # short
     assert message.kind == "wechat.template"  # he never wrote to the account: outside the 48-hour window
+    assert message.payload["quiet"] == {"hours": "21:00-08:00", "tz": "Asia/Shanghai"}  # held if retried at night
     # the same day again, from this worker or another one after the run's row was lost: nothing new
     assert await run_scheduled_reminders(any_runtime.sessions, now=MORNING + timedelta(hours=3)) == []
     async with transaction(any_runtime.sessions) as session:
