@@ -3,52 +3,51 @@ exportable to xlsx. Managers, front desk and finance see it (payment figures liv
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice.dashboard.charts import bar_chart, line_chart
-from backoffice.deps import section_access
+from backoffice.deps import SessionDep, Staff
 from backoffice.exports import xlsx_response
 from backoffice.rendering import NavLink, Section, render
 from backoffice.security import is_admin, runtime_of
 from workflows.analytics import queries as a
 from workflows.backups.runs import backup_health
 from workflows.clock import utcnow
-from workflows.db import transaction
 from workflows.staff.models import Role, StaffUser
 
 router = APIRouter()
-may_see = section_access("dashboard")
+Viewer = Staff("dashboard")
 
 
-async def _figures(request: Request, staff: StaffUser) -> dict:
+async def _figures(request: Request, session: AsyncSession, staff: StaffUser) -> dict:
     settings = runtime_of(request).settings
     scope = None if is_admin(staff) else set(staff.community_ids)
     now, tz = utcnow(), settings.tz
-    async with transaction(runtime_of(request).sessions) as session:
-        occupancy = await a.occupancy(session, community_ids=scope)
-        backup = await backup_health(session, runtime_of(request), now=now)
-        return {
-            "backup": backup if is_admin(staff) or (staff.role == Role.MANAGER and backup.configured) else None,
-            "escalations": await a.escalation_queue(session, community_ids=scope),
-            "repairs": await a.repair_queue(session, community_ids=scope, now=now),
-            "alarms_built": not a.not_built("workflows.alarms.models"),
-            "visitors_built": not a.not_built("workflows.visitors.models"),
+    occupancy = await a.occupancy(session, community_ids=scope)
+    backup = await backup_health(session, runtime_of(request), now=now)
+    return {
+        "backup": backup if is_admin(staff) or (staff.role == Role.MANAGER and backup.configured) else None,
+        "escalations": await a.escalation_queue(session, community_ids=scope),
+        "repairs": await a.repair_queue(session, community_ids=scope, now=now),
+        "alarms_built": not a.not_built("workflows.alarms.models"),
+        "visitors_built": not a.not_built("workflows.visitors.models"),
+        "occupancy": occupancy,
+        "occupancy_rate": a.occupancy_rate(occupancy),
+        "series": {
+            "first_response": await a.first_response_minutes(session, community_ids=scope, now=now, tz=tz),
+            "payment_rate": await a.payment_rate_by_month(session, community_ids=scope, now=now, tz=tz),
+            "repair_categories": await a.repairs_by_category(session, community_ids=scope, now=now),
+            "satisfaction": await a.satisfaction_by_month(session, community_ids=scope, now=now, tz=tz),
             "occupancy": occupancy,
-            "occupancy_rate": a.occupancy_rate(occupancy),
-            "series": {
-                "first_response": await a.first_response_minutes(session, community_ids=scope, now=now, tz=tz),
-                "payment_rate": await a.payment_rate_by_month(session, community_ids=scope, now=now, tz=tz),
-                "repair_categories": await a.repairs_by_category(session, community_ids=scope, now=now),
-                "satisfaction": await a.satisfaction_by_month(session, community_ids=scope, now=now, tz=tz),
-                "occupancy": occupancy,
-            },
-        }
+        },
+    }
 
 
 @router.get("/dashboard", include_in_schema=False)
-async def dashboard(request: Request, staff: StaffUser = Depends(may_see)) -> Response:
-    figures = await _figures(request, staff)
+async def dashboard(request: Request, session: SessionDep, staff: Viewer) -> Response:
+    figures = await _figures(request, session, staff)
     s = figures["series"]
     charts = {
         "occupancy": bar_chart(s["occupancy"]),
@@ -61,17 +60,17 @@ async def dashboard(request: Request, staff: StaffUser = Depends(may_see)) -> Re
 
 
 @router.get("/dashboard/export/{name}", include_in_schema=False)
-async def export(request: Request, name: str, staff: StaffUser = Depends(may_see)) -> Response:
-    series = (await _figures(request, staff))["series"].get(name)
+async def export(request: Request, name: str, session: SessionDep, staff: Viewer) -> Response:
+    series = (await _figures(request, session, staff))["series"].get(name)
     if series is None:
         raise HTTPException(status_code=404)
     return xlsx_response(series.title, ["项目", f"数值（{series.unit}）" if series.unit else "数值"], series.rows())
 
 
 @router.get("/api/dashboard", tags=["dashboard"])
-async def api_dashboard(request: Request, staff: StaffUser = Depends(may_see)) -> dict:
+async def api_dashboard(request: Request, session: SessionDep, staff: Viewer) -> dict:
     """The dashboard's figures; a series with available=false belongs to a module not built yet."""
-    figures = await _figures(request, staff)
+    figures = await _figures(request, session, staff)
     return {"escalations": figures["escalations"], "repairs": figures["repairs"],
             "occupancy_rate": figures["occupancy_rate"],
             "series": {k: {"title": v.title, "labels": v.labels, "values": v.values, "unit": v.unit,
