@@ -10,9 +10,9 @@ from bot import directory, texts
 from bot.context import DialogContext
 from bot.dialogs.spec import Abort, Choice, Dialog, Invalid, Slot, examples_of
 from bot.owner import invalidate_profile
-from workflows.bindings.service import household_label, request_binding, request_reference, verify_and_bind
+from workflows.bindings.service import bind_or_request
 from workflows.clock import local, utcnow
-from workflows.community.service import find_building, find_households
+from workflows.community.service import find_building_id, find_household_ids
 from workflows.db import transaction
 
 MAX_FAILED_PER_DAY = 5
@@ -48,20 +48,20 @@ async def building_choices(ctx: DialogContext) -> list[Choice]:
 async def parse_building(text: str, ctx: DialogContext) -> int:
     """"1号楼", "一栋", "1幢" when the choices' labels did not match."""
     async with ctx.runtime.sessions() as session:
-        building = await find_building(session, community_id=ctx.values["community"], text=text)
-    if building is None:
+        building_id = await find_building_id(session, community_id=ctx.values["community"], text=text)
+    if building_id is None:
         raise Invalid(texts.BIND_BUILDING_UNKNOWN)
-    return building.id
+    return building_id
 
 
 async def parse_room(text: str, ctx: DialogContext) -> int:
     async with ctx.runtime.sessions() as session:
-        found = await find_households(session, building_id=ctx.values["building"], room_text=text)
+        found = await find_household_ids(session, building_id=ctx.values["building"], room_text=text)
     if len(found) > 1:
         raise Invalid(texts.BIND_ROOM_AMBIGUOUS)
     if not found:
         raise Invalid(texts.BIND_ROOM_UNKNOWN)
-    return found[0].id
+    return found[0]
 
 
 async def parse_name(text: str, ctx: DialogContext) -> str:
@@ -86,19 +86,14 @@ async def bind_household(ctx: DialogContext) -> str:
         return texts.BIND_TOO_MANY
     values = ctx.values
     async with transaction(ctx.runtime.sessions) as session:
-        binding, created = await verify_and_bind(session, openid=ctx.openid, household_id=values["room"],
-                                                 name=values["name"], phone_last4=values["phone_last4"])
-        label = await household_label(session, household_id=values["room"])
-        request = None
-        if binding is None:
-            phone = texts.BIND_REQUEST_PHONE.format(last4=values["phone_last4"])
-            request = await request_binding(session, openid=ctx.openid, household_id=values["room"],
-                                            name=values["name"], phone=phone)
-    if binding is not None:
+        outcome = await bind_or_request(session, openid=ctx.openid, household_id=values["room"], name=values["name"],
+                                        phone_last4=values["phone_last4"],
+                                        phone=texts.BIND_REQUEST_PHONE.format(last4=values["phone_last4"]))
+    if outcome.bound:
         await invalidate_profile(ctx.runtime, ctx.openid)
-        return (texts.BIND_OK if created else texts.BIND_ALREADY).format(label=label)
+        return (texts.BIND_OK if outcome.created else texts.BIND_ALREADY).format(label=outcome.label)
     await state.incr(key, 26 * 3600)
-    return texts.BIND_REQUESTED.format(reference=request_reference(request))
+    return texts.BIND_REQUESTED.format(reference=outcome.reference)
 
 
 BIND = Dialog(

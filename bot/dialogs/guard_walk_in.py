@@ -17,7 +17,7 @@ from bot.dialogs.spec import Abort, Choice, Dialog, Invalid, Slot
 from bot.dialogs.visitor import parse_name, parse_plate
 from bot.dialogs.words import normalize
 from devices.walk_ins import register_at_gate
-from workflows.community.service import find_building, find_households
+from workflows.community.service import find_building_id, find_household_ids
 from workflows.visitors import walkins
 from workflows.visitors.models import WalkInStatus
 from workflows.visitors.plates import find_plate
@@ -88,13 +88,14 @@ async def _find_home(ctx: DialogContext, community_id: int, text: str) -> int:
     if match is None:
         raise Invalid(HOME_UNKNOWN)
     async with ctx.runtime.sessions() as session:
-        building = await find_building(session, community_id=community_id, text=match.group(1))
-        found = await find_households(session, building_id=building.id, room_text=match.group(2)) if building else []
+        building_id = await find_building_id(session, community_id=community_id, text=match.group(1))
+        found = await find_household_ids(session, building_id=building_id, room_text=match.group(2)) \
+            if building_id else []
     if len(found) > 1:
         raise Invalid(HOME_AMBIGUOUS)
     if not found:
         raise Invalid(HOME_UNKNOWN)
-    return found[0].id
+    return found[0]
 
 
 async def parse_home(text: str, ctx: DialogContext) -> int:

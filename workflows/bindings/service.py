@@ -142,6 +142,28 @@ async def request_binding(session: AsyncSession, *, openid: str, household_id: i
     return request
 
 
+@dataclass(frozen=True)
+class BindOutcome:
+    """What an owner hears after 绑定房屋: bound (now or before), or a request waiting for staff."""
+
+    label: str  # 阳光花园 1栋1单元101
+    bound: bool
+    created: bool = False  # a new binding; False when it was bound already
+    reference: str = ""  # SQ-000012, when a request waits for staff
+
+
+async def bind_or_request(session: AsyncSession, *, openid: str, household_id: int, name: str, phone_last4: str,
+                          phone: str) -> BindOutcome:
+    """Bind on a roster match (name and phone ending); otherwise file (or reuse) a request for staff to approve."""
+    binding, created = await verify_and_bind(session, openid=openid, household_id=household_id, name=name,
+                                             phone_last4=phone_last4)
+    label = await household_label(session, household_id=household_id)
+    if binding is not None:
+        return BindOutcome(label=label, bound=True, created=created)
+    request = await request_binding(session, openid=openid, household_id=household_id, name=name, phone=phone)
+    return BindOutcome(label=label, bound=False, reference=request_reference(request))
+
+
 async def list_bindings(session: AsyncSession, *, openid: str) -> list[BoundHouseholdView]:
     """The households bound to this openid, oldest first (owners see only their own). One plain joined SELECT of
     columns: the bot calls this for every owner it has not seen for ten minutes."""

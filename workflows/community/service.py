@@ -101,6 +101,17 @@ async def find_households(session: AsyncSession, *, building_id: int, room_text:
     return [h for h in rows if re.sub(r"^[0-9]+单元", "", normalize_room(h.room)) == wanted]
 
 
+async def find_building_id(session: AsyncSession, *, community_id: int, text: str) -> int | None:
+    """`find_building` for callers that need only its id (the bot's dialogs)."""
+    building = await find_building(session, community_id=community_id, text=text)
+    return building.id if building else None
+
+
+async def find_household_ids(session: AsyncSession, *, building_id: int, room_text: str) -> list[int]:
+    """`find_households` for callers that need only ids (the bot's dialogs): none, one, or several to tell apart."""
+    return [h.id for h in await find_households(session, building_id=building_id, room_text=room_text)]
+
+
 async def get_household(session: AsyncSession, *, household_id: int) -> Household | None:
     """One household with its building (for its label)."""
     return await session.scalar(select(Household).where(Household.id == household_id)

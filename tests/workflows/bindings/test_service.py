@@ -10,6 +10,7 @@ from workflows.bindings.models import BindingRequestStatus, WechatBinding
 from workflows.bindings.service import (
     BindingError,
     approve_request,
+    bind_or_request,
     forget_cached_profile,
     list_bindings,
     reject_request,
@@ -48,6 +49,18 @@ async def test_a_roster_match_binds_once(any_runtime) -> None:
         assert view.full_label == "阳光花园 1栋1单元101" and view.resident_name == "张伟"
         actions = set(await session.scalars(select(AuditEvent.action).where(AuditEvent.entity_type == "binding")))
         assert {"bind", "verify_failed"} <= actions
+
+
+async def test_bind_or_request_gives_the_chat_plain_values(runtime) -> None:
+    async with transaction(runtime.sessions) as session:
+        household = await demo_household(session)
+        values = {"household_id": household.id, "name": "张伟", "phone": "尾号1234"}
+        first = await bind_or_request(session, openid="o6", phone_last4="1234", **values)
+        again = await bind_or_request(session, openid="o6", phone_last4="1234", **values)
+        asked = await bind_or_request(session, openid="o7", phone_last4="9999", **values)
+    assert (first.bound, first.created, first.label) == (True, True, "阳光花园 1栋1单元101")
+    assert (again.bound, again.created) == (True, False)
+    assert not asked.bound and asked.reference.startswith("SQ-") and asked.label == first.label
 
 
 async def test_approving_a_request_adds_the_resident_binds_and_tells_the_owner(any_runtime) -> None:
