@@ -9,8 +9,9 @@ from datetime import datetime, time, timedelta
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from backoffice.deps import section_access
+from backoffice.deps import SessionDep, Staff, discard, section_access
 from backoffice.rendering import NavLink, Section, flash, redirect, render
 from backoffice.security import require_community, runtime_of, visible_communities
 from devices.walk_ins import register_at_gate
@@ -26,7 +27,8 @@ from workflows.visitors.service import REFUSALS
 
 router = APIRouter()
 may_see = section_access("visitors")  # who may: workflows.access SECTIONS
-may_set_rules = section_access("visitors", "rules")
+Gatehouse = Staff("visitors")
+RuleSetter = Staff("visitors", "rules")
 REGISTERED = "已登记访客 {name}（{number}），{next}"
 ASKED = "正在等待业主答复。"
 NO_HOUSEHOLD = "没有找到这个房号，请检查楼栋和房号。"
@@ -37,27 +39,25 @@ def _today(tz) -> tuple[datetime, datetime]:  # noqa: ANN001 - a ZoneInfo
     return start, start + timedelta(days=1)
 
 
-async def _page_data(request: Request, staff: StaffUser) -> dict:
-    runtime = runtime_of(request)
-    start, end = _today(runtime.settings.tz)
-    async with runtime.sessions() as session:
-        communities = await visible_communities(session, staff)
-        ids = [c.id for c in communities]
-        expected = list(await session.scalars(select(VisitorPass).where(
-            VisitorPass.community_id.in_(ids), VisitorPass.status != PassStatus.REVOKED,
-            and_(VisitorPass.valid_from < end, VisitorPass.valid_until > start)).order_by(VisitorPass.valid_from)))
-        entries = list(await session.scalars(select(VisitorEntry).where(
-            VisitorEntry.community_id.in_(ids), VisitorEntry.created_at >= start).order_by(VisitorEntry.id.desc())
-            .limit(200)))
-        walk_ins = list(await session.scalars(select(WalkIn).where(
-            WalkIn.community_id.in_(ids), WalkIn.created_at >= start).order_by(WalkIn.id.desc()).limit(100)))
-        buildings = [(b.id, f"{c.name} {b.name}") for c in communities
-                     for b in await session.scalars(select(Building).where(Building.community_id == c.id)
-                                                    .order_by(Building.sort_key, Building.name))]
-        gates = list(await session.scalars(select(Device).where(Device.community_id.in_(ids),
-                                                                Device.kind == DeviceKind.GATE)))
-        policies = {c.id: await visitor_policy(session, community_id=c.id) for c in communities}
-        passes = {p.id: p for p in expected}
+async def _page_data(request: Request, session: AsyncSession, staff: StaffUser) -> dict:
+    start, end = _today(runtime_of(request).settings.tz)
+    communities = await visible_communities(session, staff)
+    ids = [c.id for c in communities]
+    expected = list(await session.scalars(select(VisitorPass).where(
+        VisitorPass.community_id.in_(ids), VisitorPass.status != PassStatus.REVOKED,
+        and_(VisitorPass.valid_from < end, VisitorPass.valid_until > start)).order_by(VisitorPass.valid_from)))
+    entries = list(await session.scalars(select(VisitorEntry).where(
+        VisitorEntry.community_id.in_(ids), VisitorEntry.created_at >= start).order_by(VisitorEntry.id.desc())
+        .limit(200)))
+    walk_ins = list(await session.scalars(select(WalkIn).where(
+        WalkIn.community_id.in_(ids), WalkIn.created_at >= start).order_by(WalkIn.id.desc()).limit(100)))
+    buildings = [(b.id, f"{c.name} {b.name}") for c in communities
+                 for b in await session.scalars(select(Building).where(Building.community_id == c.id)
+                                                .order_by(Building.sort_key, Building.name))]
+    gates = list(await session.scalars(select(Device).where(Device.community_id.in_(ids),
+                                                            Device.kind == DeviceKind.GATE)))
+    policies = {c.id: await visitor_policy(session, community_id=c.id) for c in communities}
+    passes = {p.id: p for p in expected}
     return {"expected": expected, "arrivals": [e for e in entries if e.result == EntryResult.ADMITTED],
             "refusals": [e for e in entries if e.result == EntryResult.REFUSED], "walk_ins": walk_ins,
             "buildings": buildings, "gates": gates, "communities": communities, "policies": policies,
@@ -65,14 +65,16 @@ async def _page_data(request: Request, staff: StaffUser) -> dict:
 
 
 @router.get("/visitors", include_in_schema=False)
-async def visitor_page(request: Request, staff: StaffUser = Depends(may_see)) -> Response:
-    return render(request, "visitors/index.html", await _page_data(request, staff))
+async def visitor_page(request: Request, session: SessionDep, staff: Gatehouse) -> Response:
+    return render(request, "visitors/index.html", await _page_data(request, session, staff))
 
 
 @router.post("/visitors/walk-in", include_in_schema=False)
 async def register_walk_in(request: Request, building_id: int = Form(...), room: str = Form(...),
                            visitor_name: str = Form(...), plate: str = Form(""), people: int = Form(1),
                            gate_id: str = Form(""), staff: StaffUser = Depends(may_see)) -> Response:
+    """Looked up in a short transaction of its own: registering waits for the owner's answer and the gate, which
+    must not hold a request's transaction open."""
     runtime = runtime_of(request)
     async with transaction(runtime.sessions) as session:
         building = await session.get(Building, building_id)
@@ -108,15 +110,15 @@ async def register_walk_in(request: Request, building_id: int = Form(...), room:
 
 @router.post("/visitors/rules", include_in_schema=False)
 async def save_rules(request: Request, community_id: int = Form(...), approval_required: str = Form(""),
-                     approval_timeout_minutes: int = Form(3), free_parking_minutes: int = Form(120),
-                     staff: StaffUser = Depends(may_set_rules)) -> Response:
+                     approval_timeout_minutes: int = Form(3), free_parking_minutes: int = Form(120), *,
+                     session: SessionDep, staff: RuleSetter) -> Response:
     require_community(staff, community_id)
     try:
-        async with transaction(runtime_of(request).sessions) as session:
-            await set_visitor_policy(session, community_id=community_id, approval_required=bool(approval_required),
-                                     approval_timeout_minutes=approval_timeout_minutes,
-                                     free_parking_minutes=free_parking_minutes)
+        await set_visitor_policy(session, community_id=community_id, approval_required=bool(approval_required),
+                                 approval_timeout_minutes=approval_timeout_minutes,
+                                 free_parking_minutes=free_parking_minutes)
     except ValueError:
+        await discard(session)
         flash(request, "等待时间 1–60 分钟，免费停车 0–1440 分钟。", "error")
         return redirect("/admin/visitors")
     flash(request, "访客规则已保存。")
@@ -124,9 +126,9 @@ async def save_rules(request: Request, community_id: int = Form(...), approval_r
 
 
 @router.get("/api/visitors/today", tags=["visitors"])
-async def api_today(request: Request, staff: StaffUser = Depends(may_see)) -> dict:
+async def api_today(request: Request, session: SessionDep, staff: Gatehouse) -> dict:
     """Today's expected visitors, arrivals, refusals and walk-ins in your communities."""
-    data = await _page_data(request, staff)
+    data = await _page_data(request, session, staff)
     return {"expected": [{"number": p.number, "name": p.visitor_name, "plate": p.plate, "people": p.people,
                           "from": p.valid_from.isoformat(), "until": p.valid_until.isoformat(),
                           "status": p.status.value} for p in data["expected"]],
