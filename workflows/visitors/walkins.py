@@ -143,17 +143,28 @@ async def register_walk_in(session: AsyncSession, *, community_id: int, househol
     return walk_in
 
 
-async def pending_for_owner(session: AsyncSession, *, openid: str, now: datetime | None = None) -> WalkIn | None:
+@dataclass(frozen=True)
+class WalkInView:
+    """A walk-in as the owner asked about it sees it (访客到访确认)."""
+
+    id: int
+    visitor_name: str
+
+
+async def pending_for_owner(session: AsyncSession, *, openid: str,
+                            now: datetime | None = None) -> WalkInView | None:
     """The newest walk-in still waiting for an answer from a household this openid is bound to."""
     now = now or utcnow()
     households = select(WechatBinding.household_id).where(WechatBinding.openid == openid)
-    return await session.scalar(select(WalkIn).where(WalkIn.household_id.in_(households),
-                                                     WalkIn.status == WalkInStatus.PENDING, WalkIn.deadline_at > now)
-                                .order_by(WalkIn.id.desc()).limit(1))
+    walk_in = await session.scalar(select(WalkIn).where(WalkIn.household_id.in_(households),
+                                                        WalkIn.status == WalkInStatus.PENDING,
+                                                        WalkIn.deadline_at > now)
+                                   .order_by(WalkIn.id.desc()).limit(1))
+    return WalkInView(walk_in.id, walk_in.visitor_name) if walk_in else None
 
 
 async def decide(session: AsyncSession, *, walk_in_id: int, openid: str, approve: bool,
-                 now: datetime | None = None) -> WalkIn | None:
+                 now: datetime | None = None) -> WalkInView | None:
     """The owner's answer; None when this openid may not answer it (another household) or it is no longer open."""
     now = now or utcnow()
     walk_in = await session.get(WalkIn, walk_in_id)
@@ -167,7 +178,7 @@ async def decide(session: AsyncSession, *, walk_in_id: int, openid: str, approve
         session.add(VisitorEntry(community_id=walk_in.community_id, device_id=walk_in.gate_device_id,
                                  method="walk_in", result=EntryResult.REFUSED, reason="denied"))
         await tell_guard(session, walk_in=walk_in, event="denied")
-    return walk_in
+    return WalkInView(walk_in.id, walk_in.visitor_name)
 
 
 async def record_gate(session: AsyncSession, *, walk_in: WalkIn, command_id: str | None, result: str) -> None:
