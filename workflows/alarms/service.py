@@ -20,9 +20,9 @@ from workflows.devices.models import Device, DeviceKind
 from workflows.duty.service import on_duty_security
 from workflows.escalations.service import Actor
 from workflows.numbering import next_ticket_number
+from workflows.outbox.notify import managers_of, tell_staff
 from workflows.repairs import service as repairs
 from workflows.repairs.models import Priority, Reporter
-from workflows.repairs.notify import managers_of, tell_staff
 from workflows.staff.models import StaffUser
 from workflows.statemachine import next_state
 

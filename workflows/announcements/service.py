@@ -21,9 +21,9 @@ from workflows.audit.service import record_event
 from workflows.bindings.models import WechatBinding
 from workflows.clock import utcnow
 from workflows.community.models import Building, Community, Household
-from workflows.escalations.service import WECHAT_WINDOW_HOURS
 from workflows.messages.models import MessageLog
 from workflows.outbox.models import OutboxMessage
+from workflows.outbox.notify import WECHAT_WINDOW
 from workflows.outbox.service import enqueue
 from workflows.statemachine import TransitionNotAllowed, apply_transition
 
@@ -110,7 +110,7 @@ async def publish_announcement(session: AsyncSession, *, announcement: Announcem
     await _transition(session, announcement, "publish", actor, "这条公告已经发布或撤回，不能再发布",
                       {"published_at": now, "recipients": len(openids)})
     text = push_text(announcement, community.name)
-    recent = await _recently_active(session, openids=openids, since=now - timedelta(hours=WECHAT_WINDOW_HOURS))
+    recent = await _recently_active(session, openids=openids, since=now - WECHAT_WINDOW)
     for index, openid in enumerate(openids):
         # Customer-service messages reach only owners who wrote within 48 hours; the rest get a template message.
         kind = "wechat.text" if openid in recent else "wechat.template"

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from workflows.audit.service import record_event
 from workflows.clock import utcnow
 from workflows.complaints.models import OPEN_COMPLAINT_STATUSES, Complaint
+from workflows.outbox.notify import tell_managers
 from workflows.repairs import messages as text
-from workflows.repairs.notify import tell_managers
 
 
 async def check_complaint_slas(session: AsyncSession, *, now: datetime | None = None) -> int:

@@ -16,8 +16,8 @@ from workflows.clock import utcnow
 from workflows.complaints.models import OPEN_COMPLAINT_STATUSES, Complaint, ComplaintNote, ComplaintStatus
 from workflows.complaints.states import TRANSITIONS
 from workflows.numbering import next_ticket_number
+from workflows.outbox.notify import tell_owner, tell_staff
 from workflows.repairs import messages as text
-from workflows.repairs.notify import tell_owner, tell_staff
 from workflows.staff.models import Role, StaffCommunity, StaffUser
 from workflows.statemachine import TransitionNotAllowed, apply_transition
 

@@ -9,16 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflows.access import Actor
 from workflows.audit.service import record_event
-from workflows.clock import utcnow
+from workflows.clock import as_utc, utcnow
 from workflows.escalations.models import Escalation, EscalationReason, EscalationReply, EscalationStatus
 from workflows.escalations.states import TRANSITIONS
 from workflows.messages.service import recent_transcript
 from workflows.numbering import next_ticket_number
+from workflows.outbox.notify import WECHAT_WINDOW
 from workflows.outbox.service import enqueue
 from workflows.statemachine import TransitionNotAllowed, apply_transition
-
-WECHAT_WINDOW_HOURS = 48  # customer-service messages may be sent within 48 h of the owner's last message
-
 
 __all__ = ["Actor", "EscalationTaken", "claim", "open_escalation", "release", "reply", "resolve",
            "within_wechat_window"]  # Actor: workflows.access.Actor, re-exported for older imports
@@ -87,7 +85,7 @@ async def release(session: AsyncSession, *, escalation: Escalation, actor: Actor
 def within_wechat_window(escalation: Escalation) -> bool:
     """Customer-service messages reach the owner only within 48 hours of their last message."""
     last = escalation.last_owner_message_at or escalation.created_at
-    return (utcnow() - last).total_seconds() < WECHAT_WINDOW_HOURS * 3600
+    return utcnow() - as_utc(last) < WECHAT_WINDOW
 
 
 async def reply(session: AsyncSession, *, escalation: Escalation, actor: Actor, body: str,

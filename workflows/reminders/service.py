@@ -1,7 +1,7 @@
 """催缴: finding households with unpaid bills past their due date, telling each bound owner once per reminder key,
 at most once per N days per household, and stopping once they pay. Only this module writes bill_reminders.
 
-The message goes through the outbox and the one 48-hour-window rule (workflows.repairs.notify.owner_channel): a
+The message goes through the outbox and the one 48-hour-window rule (workflows.outbox.notify.owner_channel): a
 customer-service text while the owner's window is open, a template message after it."""
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from workflows.billing.pricing import yuan
 from workflows.bindings.models import WechatBinding
 from workflows.clock import utcnow
 from workflows.community.models import Resident, ResidentRole
+from workflows.outbox.notify import owner_channel
 from workflows.outbox.quiet import is_quiet as in_quiet_hours
 from workflows.outbox.quiet import parse_quiet_hours as quiet_hours_of
 from workflows.outbox.service import enqueue
@@ -31,7 +32,6 @@ from workflows.reminders.models import (
     BillReminder,
     ReminderPolicy,
 )
-from workflows.repairs.notify import owner_channel
 
 BATCH = 500
 TEMPLATE = "bill_reminder"  # settings.wechat_template_ids key for owners outside the 48-hour window

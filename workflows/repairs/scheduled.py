@@ -13,9 +13,9 @@ from workflows.audit.service import record_event
 from workflows.clock import utcnow
 from workflows.complaints.scheduled import check_complaint_slas
 from workflows.db import transaction
+from workflows.outbox.notify import tell_managers
 from workflows.repairs import messages as text
 from workflows.repairs.models import OPEN_STATUSES, RepairStatus, RepairTicket
-from workflows.repairs.notify import tell_managers
 from workflows.repairs.service import DEFAULT_POLICY, SYSTEM, RepairPolicy, close
 from workflows.statemachine import TransitionNotAllowed
 

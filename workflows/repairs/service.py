@@ -20,6 +20,7 @@ from workflows.audit.service import record_event
 from workflows.clock import as_utc, utcnow
 from workflows.community.models import Community
 from workflows.numbering import next_ticket_number
+from workflows.outbox.notify import tell_owner, tell_staff
 from workflows.repairs import messages as text
 from workflows.repairs.dispatch import category_spec, choose_technician, may_take
 from workflows.repairs.duplicates import find_open_duplicate, followers
@@ -31,7 +32,6 @@ from workflows.repairs.models import (
     RepairTicket,
     Reporter,
 )
-from workflows.repairs.notify import tell_owner, tell_staff
 from workflows.repairs.sla import priority_for, sla_targets
 from workflows.repairs.states import TRANSITIONS
 from workflows.staff.models import Role, StaffUser

@@ -21,8 +21,8 @@ from workflows.community.models import Building, Community, Household, Resident
 from workflows.devices.models import Device, DeviceKind
 from workflows.duty.service import on_duty_security
 from workflows.numbering import next_ticket_number
+from workflows.outbox.notify import tell_staff
 from workflows.outbox.service import enqueue
-from workflows.repairs.notify import tell_staff
 from workflows.staff.models import StaffUser
 from workflows.staff.service import staff_for_openid
 from workflows.statemachine import next_state

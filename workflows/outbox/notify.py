@@ -1,5 +1,6 @@
-"""Telling people through the outbox: owners (客服消息 within WeChat's 48-hour window, a template message after it),
-technicians and managers bound to WeChat. Always inside the caller's transaction."""
+"""Telling people through the outbox, for every workflow: owners (客服消息 within WeChat's 48-hour window, a template
+message after it — `WECHAT_WINDOW` and `owner_channel` are the one place that rule lives), and staff bound to
+WeChat (technicians, guards, managers). Always inside the caller's transaction."""
 
 from __future__ import annotations
 
