@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from backoffice import messages as m
+from backoffice.deps import CurrentActor, CurrentStaff, SessionDep, discard
 from backoffice.rendering import NavLink, Section, flash, nav_for, redirect, render
 from backoffice.security import (
     DEVICE_COOKIE,
-    actor_of,
     client_ip,
     csrf_token,
-    current_staff,
     device_id,
     end_session,
     new_device_id,
@@ -74,31 +73,31 @@ async def logout(request: Request) -> Response:
 
 
 @router.get("/", include_in_schema=False)
-async def home(staff: StaffUser = Depends(current_staff)) -> Response:
+async def home(staff: CurrentStaff) -> Response:
     """Each role lands on its first section: managers on 数据分析, technicians on their work orders."""
     links = nav_for(staff)
     return redirect(links[0].href if links else "/admin/me")
 
 
 @router.get("/me", include_in_schema=False)
-async def me(request: Request, staff: StaffUser = Depends(current_staff)) -> Response:
+async def me(request: Request, staff: CurrentStaff) -> Response:
     return render(request, "me.html", {"errors": {}, "invite_code": staff.wechat_invite_code})
 
 
 @router.post("/me/password", include_in_schema=False)
-async def password(request: Request, old_password: str = Form(""), new_password: str = Form(""),
-                   new_password2: str = Form(""), staff: StaffUser = Depends(current_staff)) -> Response:
+async def password(request: Request, session: SessionDep, staff: CurrentStaff, old_password: str = Form(""),
+                   new_password: str = Form(""), new_password2: str = Form("")) -> Response:
     errors: dict[str, str] = {}
     if new_password != new_password2:
         errors["new_password2"] = m.PASSWORDS_DIFFER
     else:
+        row = await session.get(StaffUser, staff.id)
+        assert row is not None
         try:
-            async with transaction(runtime_of(request).sessions) as session:
-                row = await session.get(StaffUser, staff.id)
-                assert row is not None
-                await change_password(session, staff=row, old_password=old_password, new_password=new_password)
-                request.session["pv"] = password_version(row)
+            await change_password(session, staff=row, old_password=old_password, new_password=new_password)
+            request.session["pv"] = password_version(row)
         except StaffError as exc:
+            await discard(session)
             errors[exc.field] = str(exc)
     if errors:
         return render(request, "me.html", {"errors": errors, "invite_code": staff.wechat_invite_code},
@@ -108,17 +107,16 @@ async def password(request: Request, old_password: str = Form(""), new_password:
 
 
 @router.post("/me/invite", include_in_schema=False)
-async def invite(request: Request, staff: StaffUser = Depends(current_staff)) -> Response:
-    async with transaction(runtime_of(request).sessions) as session:
-        row = await session.get(StaffUser, staff.id)
-        assert row is not None
-        code = await issue_invite_code(session, staff=row, actor=actor_of(staff))
+async def invite(request: Request, session: SessionDep, staff: CurrentStaff, actor: CurrentActor) -> Response:
+    row = await session.get(StaffUser, staff.id)
+    assert row is not None
+    code = await issue_invite_code(session, staff=row, actor=actor)
     flash(request, f"绑定码：{code}。请用微信给公众号发送「员工绑定 {code}」。")
     return redirect("/admin/me")
 
 
 @router.get("/api/session", tags=["session"])
-async def api_session(request: Request, staff: StaffUser = Depends(current_staff)) -> dict:
+async def api_session(request: Request, staff: CurrentStaff) -> dict:
     """Who you are and the CSRF token to send as X-CSRF-Token with every write."""
     return {"csrf_token": csrf_token(request), "staff": {
         "id": staff.id, "username": staff.username, "name": staff.display_name, "role": staff.role.value,
