@@ -24,7 +24,8 @@ async def category_choices(ctx: DialogContext) -> list[Choice]:
 
 CATEGORY_WORDS = (("噪音", r"噪音|吵|蹦迪|装修声|砸墙|音乐|广场舞|拖椅子|咣咣"), ("宠物", r"宠物|狗|猫|遛狗|狗屎"),
                   ("停车", r"停车|车位|乱停|占道|堵在|挡路|白车|车子"),
-                  ("环境卫生", r"卫生|垃圾|脏|臭|清洁|打扫|保洁"), ("服务态度", r"态度|服务态度|不耐烦|说话很冲|骂人"),
+                  ("环境卫生", r"卫生|垃圾|脏|臭|清洁|打扫|保洁|油烟|烧烤|异味|气味|熏"),
+                  ("服务态度", r"态度|服务态度|不耐烦|说话很冲|骂人"),
                   ("安全隐患", r"安全|消防|隐患|高空抛物|电动车进楼|飞线"), ("邻里纠纷", r"邻居|邻里|纠纷"))
 ANONYMOUS = re.compile(r"匿名|别说是我|不要说是我|别告诉他是我|不想让人知道")
 STAFF = re.compile(r"保安|保洁|师傅|客服|经理|管家|门卫|阿姨|工作人员|物业的人|前台|门岗")
@@ -129,7 +130,8 @@ COMPLAINT = Dialog(
         Slot("about", t.COMPLAINT_ABOUT, parse=parse_about, optional=True, skip_if=not_about_staff,
              label="被投诉人", example="王师傅"),
         Slot("photos", t.COMPLAINT_PHOTOS, parse=store_photo, repeatable=True, optional=True, label="照片",
-             accepts=frozenset({"image", "text"}), display=lambda v: f"{len(v or [])} 张"),
+             accepts=frozenset({"image", "text"}), display=lambda v: f"{len(v or [])} 张",
+             free_text=True),
         Slot("anonymous", t.COMPLAINT_ANONYMOUS, choices=anonymous_choices, label="匿名",
              skip_if=anonymity_not_mentioned, default=not_anonymous, display=lambda v: "是" if v else "否"),
     ),

@@ -184,6 +184,10 @@ class DialogEngine:
             message = texts.NOT_ACCEPTED_MEDIA.format(kind=texts.MEDIA_NAMES.get(kind, texts.SOME_MESSAGE))
             return await self._invalid(conv, ctx, dialog, slot, Invalid(message), text, explain_only=True)
         if slot.repeatable:
+            if kind == "text" and not finishing and word not in texts.DONE_WORDS and self.listener is not None:
+                heard = await self.listener.hear(self, conv, ctx, dialog, slot, text)  # a question at the photos
+                if heard is not NOT_HEARD:
+                    return heard
             return await self._collect(conv, ctx, dialog, slot, index, text, word)
         if slot.optional and kind == "text" and word in texts.SKIP_WORDS:
             conv.values[slot.name] = None

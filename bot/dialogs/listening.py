@@ -23,7 +23,7 @@ CHANGE_OF_TOPIC = re.compile(r"^(算了|先不报|先不修|先不投诉|不报�
                              r"|先问(个|一下|问)?别的|问(个|点)别的")
 EMERGENCY = re.compile(r"(?<![不没])着火|起火|火灾|冒烟|烟很大|困人|被困|困在|困住|关在电梯|卡在电梯|煤气味|燃气味"
                        r"|漏气|水漫|漫出来|漫了|淹了|喷水|爆管|水管爆|管子爆|触电|漏电|有人晕倒|救命|到处都是水"
-                       r"|往外(流|冒|涌|喷|淌)|哗哗|(插座|电箱|电闸|电线).{0,6}(进水|渗水|漏水|冒水|出水|有水|冒火|火花|烧焦)"
+                       r"|(燃气|煤气|天然气).{0,4}漏|臭鸡蛋|往外(流|冒|涌|喷|淌)|哗哗|(插座|电箱|电闸|电线).{0,6}(进水|渗水|漏水|冒水|出水|有水|冒火|火花|烧焦)"
                        r"|(进水|渗水|漏水|冒水|有水|水从|水顺着).{0,6}(插座|电箱|电闸|电线)")
 QUESTION_WORDS = re.compile(r"多少|几点|电话|怎么|哪里|在哪|什么时候|吗|呢|[?？]|收不收|要不要|是不是|能不能|会不会"
                             r"|了没(有)?$|有没有|是否")
@@ -78,7 +78,7 @@ class Listening:
             return texts.NO_ANSWER_THEN_CONTINUE.format(prompt=prompt)
         if word in texts.SKIP_WORDS and not slot.optional:
             return await self._again(engine, conv, ctx, slot, texts.CANNOT_SKIP)
-        if CANNOT_SAY.match(word):
+        if CANNOT_SAY.match(word) and not slot.repeatable:
             hint = texts.INVALID_EXAMPLE.format(example=slot.example) if slot.example else ""
             return await self._again(engine, conv, ctx, slot, f"{texts.CANNOT_SAY}{hint}")
         return NOT_HEARD

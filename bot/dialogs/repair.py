@@ -221,7 +221,8 @@ async def phone_choices(ctx: DialogContext) -> list[Choice]:
 async def parse_contact(text: str, ctx: DialogContext) -> str:
     """A phone number, or "号码不用改 / 就这个" for the one the bot already knows."""
     phone = _resident_phone(ctx)
-    if phone and re.search(r"不用改|不改|就这个|用这个|就用|不变|没变|还是这个|原来的|对的|没错|可以", folded(text)):
+    if phone and re.search(r"不用改|不改|就这个|用这个|就用|不变|没变|还是这个|原来的|对的|没错|可以|用我的|我的|绑定的"
+                           r"|默认|照旧|一样|同上|不用换|不换", folded(text)):
         return phone
     return await parse_phone(text, ctx)
 
@@ -290,7 +291,8 @@ REPAIR = Dialog(
     name="repair", title="报修", menu_key="REPAIR", triggers=("报修", "我要报修", "维修", "报修服务"),
     description="报修：家里或公共区域的东西坏了（水电、门窗、电梯、管道堵塞等），请师傅上门",
     examples=examples_of("repair"),
-    keywords=r"坏了|漏水|漏了|渗水|堵了|堵住|不亮|跳闸|打不开|关不上|维修|修一下|报修|不出水|冒烟|掉了|裂了|滴水|返臭",
+    keywords=r"坏了|漏水|漏了|渗水|堵了|堵住|不亮|跳闸|打不开|关不上|维修|修一下|报修|不出水|冒烟|掉了|裂了|滴水|返臭"
+             r"|夹人|夹到|关不严|打不着|碎了",
     excludes=r"维修基金|维修资金|报修(电话|流程|怎么|要|收费|多久)|维修(费|电话)|保修期|质保|保修卡"
              r"|[把将].{0,2}(路|过道|通道|楼道|楼梯|门口|出口|车位).{0,2}[堵挡占]",
     slots=(
@@ -309,7 +311,8 @@ REPAIR = Dialog(
         Slot("description", t.REPAIR_DESCRIPTION, parse=parse_description, label="问题",
              example=t.REPAIR_DESCRIPTION_EXAMPLE, free_text=True),
         Slot("photos", t.REPAIR_PHOTOS, parse=store_photo, repeatable=True, optional=True, label="照片",
-             accepts=frozenset({"image", "text"}), display=lambda v: f"{len(v or [])} 张"),
+             accepts=frozenset({"image", "text"}), display=lambda v: f"{len(v or [])} 张",
+             free_text=True),
         Slot("when", t.REPAIR_WHEN, parse=parse_when, optional=True, label="上门时间", display=show_window,
              example=t.REPAIR_WHEN_EXAMPLE, skip_if=no_visit_time_or_following, free_text=True),
         Slot("phone", phone_prompt, choices=phone_choices, parse=parse_contact, label="联系电话",

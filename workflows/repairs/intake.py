@@ -24,7 +24,7 @@ from workflows.repairs.models import OPEN_STATUSES, STATUS_LABELS, Priority, Rep
 from workflows.staff.models import StaffUser
 
 PUBLIC_LOOKBACK = timedelta(days=14)
-BUILDING = re.compile(r"([0-9]+|[一二两三四五六七八九十]+)(号楼|栋|幢|座|号(?!室))")
+BUILDING = re.compile(r"([0-9]+|[一二两三四五六七八九十]+)(号楼|栋|幢|座|#楼?|号(?!室))")
 UNIT = re.compile(r"([0-9]+|[一二两三四五六七八九十]+)单元")
 _CAPITALS = str.maketrans("壹贰叁肆伍陆柒捌玖拾", "一二三四五六七八九十")
 # Facilities of a public area, the words owners use for each; the first that matches names the facility.
@@ -32,7 +32,7 @@ FACILITIES = (
     ("电梯", r"电梯|轿厢"),
     ("垃圾站", r"垃圾站|垃圾房|垃圾桶|垃圾箱"),
     ("车库", r"车库|地库|卷帘门"),
-    ("大门", r"大门|小区门|道闸|栏杆|岗亭|抬杆|杆子"),
+    ("大门", r"大门|小区门|正门|侧门|后门|[东南西北]门|伸缩门|道闸|栏杆|岗亭|抬杆|杆子"),
     ("路灯", r"路灯|草坪灯|庭院灯"),
     ("大堂", r"大堂|大厅|门厅"),
     ("楼道灯", r"(楼道|走廊|过道|楼梯|声控|感应).{0,3}灯|(楼道|走廊|过道|楼梯).{0,2}(黑|太暗|没灯)"),
@@ -88,13 +88,19 @@ def facility_of(text: str) -> str:
     return next((name for name, pattern in FACILITIES if re.search(pattern, folded)), "")
 
 
+def facilities_of(text: str) -> set[str]:
+    """Every facility the text names ("2号楼大堂的门禁" is the lobby and the unit door)."""
+    folded = _folded(text)
+    return {name for name, pattern in FACILITIES if re.search(pattern, folded)}
+
+
 def _same_public_place(ticket: RepairTicket, *, place: str, latitude: float | None, longitude: float | None) -> bool:
     if None not in (latitude, longitude, ticket.latitude, ticket.longitude):
         if distance_m(latitude, longitude, ticket.latitude, ticket.longitude) <= NEAR_METRES:
             return True
     theirs = ticket.location_text or ticket.description
-    facility = facility_of(place)
-    if not facility or facility != facility_of(theirs) or building_of(place) != building_of(theirs):
+    if not facilities_of(place) & (facilities_of(theirs) | facilities_of(ticket.description)) \
+            or building_of(place) != building_of(theirs):
         return False
     mine_unit, their_unit = unit_of(place), unit_of(theirs)
     return not (mine_unit and their_unit and mine_unit != their_unit)  # 2单元's elevator is not 1单元's
@@ -103,12 +109,15 @@ def _same_public_place(ticket: RepairTicket, *, place: str, latitude: float | No
 async def open_ticket_like(session: AsyncSession, *, community_id: int, category: str, household_id: int | None,
                            public_area: bool, place: str = "", latitude: float | None = None,
                            longitude: float | None = None, now: datetime | None = None) -> OpenTicketView | None:
-    """The open ticket this report would repeat, as the reporter may see it; None when there is none."""
-    base = select(RepairTicket).where(RepairTicket.community_id == community_id, RepairTicket.category == category,
+    """The open ticket this report would repeat, as the reporter may see it; None when there is none. A home repair
+    repeats one of the same household and category; a public one, one at the same building and facility whatever
+    category its reporter chose (one neighbour's 楼道灯 is 水电, another's 公共设施)."""
+    base = select(RepairTicket).where(RepairTicket.community_id == community_id,
                                       RepairTicket.status.in_(OPEN_STATUSES)).order_by(RepairTicket.id.desc())
     found, match = None, ""
     if household_id is not None and not public_area:
-        found = await session.scalar(base.where(RepairTicket.household_id == household_id,
+        found = await session.scalar(base.where(RepairTicket.category == category,
+                                                RepairTicket.household_id == household_id,
                                                 RepairTicket.public_area.is_(False)).limit(1))
         match = "same_household"
     elif public_area:
