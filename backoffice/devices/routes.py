@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from backoffice.deps import section_access
+from backoffice.deps import SessionDep, Staff, section_access
 from backoffice.devices import messages as t
 from backoffice.rendering import NavLink, Section, flash, redirect, render
 from backoffice.security import actor_of, get_scoped_or_404, runtime_of, visible_communities
@@ -20,28 +21,25 @@ from workflows.devices.states import STATUS_LABELS
 from workflows.staff.models import StaffUser
 
 router = APIRouter()
-may_view = section_access("devices")  # who may: workflows.access SECTIONS
+Viewer = Staff("devices")  # who may: workflows.access SECTIONS
 may_open = section_access("devices", "open")  # 开闸 remotely
 
 
-async def gateway_banner(request: Request) -> tuple[str, str]:
+async def gateway_banner(request: Request, session: AsyncSession) -> tuple[str, str]:
     """("off"|"down"|"ok", the sentence staff see about the device connection)."""
-    runtime = runtime_of(request)
-    if not runtime.settings.mqtt_url:
+    if not runtime_of(request).settings.mqtt_url:
         return "off", t.DEVICES_OFF
-    async with runtime.sessions() as session:
-        row = await devices.gateway_status(session)
+    row = await devices.gateway_status(session)
     if not devices.gateway_reachable(row):
         return "down", t.GATEWAY_DOWN.format(error=(row.last_error if row else "") or "尚未连接")
     return "ok", ""
 
 
 @router.get("/devices", include_in_schema=False)
-async def device_list(request: Request, staff: StaffUser = Depends(may_view)) -> Response:
-    async with runtime_of(request).sessions() as session:
-        communities = await visible_communities(session, staff)
-        rows = await devices.devices_of(session, community_ids={c.id for c in communities})
-    state, banner = await gateway_banner(request)
+async def device_list(request: Request, session: SessionDep, staff: Viewer) -> Response:
+    communities = await visible_communities(session, staff)
+    rows = await devices.devices_of(session, community_ids={c.id for c in communities})
+    state, banner = await gateway_banner(request, session)
     names = {c.id: c.name for c in communities}
     return render(request, "devices/list.html", {
         "rows": rows, "communities": names, "gateway_state": state, "banner": banner,
@@ -58,6 +56,8 @@ def _why(outcome: CommandOutcome) -> str:
 
 
 async def open_gate(request: Request, device_id: int, staff: StaffUser) -> tuple[Device, CommandOutcome]:
+    """The device is looked up in a short session of its own: the command then waits for the device's
+    acknowledgement, which must not hold a request's transaction open."""
     runtime = runtime_of(request)
     async with runtime.sessions() as session:
         device = await get_scoped_or_404(session, Device, device_id, staff)
@@ -88,12 +88,11 @@ def as_json(device: Device) -> dict:
 
 
 @router.get("/api/devices", tags=["devices"])
-async def api_list(request: Request, staff: StaffUser = Depends(may_view)) -> dict:
+async def api_list(request: Request, session: SessionDep, staff: Viewer) -> dict:
     """Devices of your communities, with their online state and the gateway's."""
-    async with runtime_of(request).sessions() as session:
-        communities = await visible_communities(session, staff)
-        rows = await devices.devices_of(session, community_ids={c.id for c in communities})
-    state, _ = await gateway_banner(request)
+    communities = await visible_communities(session, staff)
+    rows = await devices.devices_of(session, community_ids={c.id for c in communities})
+    state, _ = await gateway_banner(request, session)
     return {"gateway": state, "items": [as_json(d) for d in rows]}
 
 
