@@ -188,7 +188,16 @@ async def issue_invite_code(session: AsyncSession, *, staff: StaffUser, actor: s
     return code
 
 
-async def bind_staff_wechat(session: AsyncSession, *, code: str, openid: str) -> StaffUser | None:
+@dataclass(frozen=True)
+class StaffBound:
+    """Who a WeChat was just bound to (员工绑定), as chat tells them."""
+
+    username: str
+    display_name: str
+    role: Role
+
+
+async def bind_staff_wechat(session: AsyncSession, *, code: str, openid: str) -> StaffBound | None:
     """Bind the WeChat openid that sent a valid invite code; the code works once. None: unknown code."""
     code = code.strip().upper()
     if not code:
@@ -204,7 +213,7 @@ async def bind_staff_wechat(session: AsyncSession, *, code: str, openid: str) ->
     staff.wechat_openid = openid
     staff.wechat_invite_code = None
     record_event(session, entity_type="staff", entity_id=staff.id, action="wechat_bound", actor=Actor.owner(openid))
-    return staff
+    return StaffBound(username=staff.username, display_name=staff.display_name, role=staff.role)
 
 
 async def staff_for_openid(session: AsyncSession, *, openid: str) -> StaffUser | None:
