@@ -1,5 +1,6 @@
 """常见问题 back office: what pages and JSON share — who may see and change an entry, reading the form, saving in
-one transaction (service call + audit row) and then keeping the bot's search index in step, the month window."""
+the request's transaction (service call + audit row), committing, then keeping the bot's search index in step, and
+the month window."""
 
 from __future__ import annotations
 
@@ -14,10 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backoffice import messages as common
 from backoffice.faq import messages as text
-from backoffice.security import is_admin, runtime_of
+from backoffice.security import is_admin
 from knowledge.assistant import update_index
 from workflows.clock import SHANGHAI, local, utcnow
-from workflows.db import transaction
 from workflows.faq import service
 from workflows.faq.models import FaqEntry
 from workflows.staff.models import StaffUser
@@ -117,31 +117,32 @@ async def _reindex(request: Request, *, upsert: list[FaqEntry] = (), remove: lis
         return False
 
 
-async def create(request: Request, staff: StaffUser, *, community_id: int | None,
+async def create(request: Request, session: AsyncSession, staff: StaffUser, *, community_id: int | None,
                  values: EntryInput) -> tuple[FaqEntry, bool]:
-    """Add an entry (service writes the audit row), then index it; (entry, indexed)."""
-    async with transaction(runtime_of(request).sessions) as session:
-        entry = await service.create_entry(session, community_id=community_id, question=values.question,
-                                           answer=values.answer, category=values.category,
-                                           alternatives=values.alternatives, staff_id=staff.id)
+    """Add an entry (service writes the audit row), commit, then index it; (entry, indexed)."""
+    entry = await service.create_entry(session, community_id=community_id, question=values.question,
+                                       answer=values.answer, category=values.category,
+                                       alternatives=values.alternatives, staff_id=staff.id)
+    await session.commit()  # the index follows committed rows only
     return entry, await _reindex(request, upsert=[entry])
 
 
-async def update(request: Request, staff: StaffUser, entry_id: int, values: EntryInput) -> tuple[FaqEntry, bool]:
-    """Edit an entry in scope (404/403 otherwise), then re-index it; (entry, indexed)."""
-    async with transaction(runtime_of(request).sessions) as session:
-        await editable_entry(session, entry_id, staff)
-        entry = await service.update_entry(session, entry_id=entry_id, question=values.question,
-                                           answer=values.answer, category=values.category,
-                                           alternatives=values.alternatives, staff_id=staff.id)
+async def update(request: Request, session: AsyncSession, staff: StaffUser, entry_id: int,
+                 values: EntryInput) -> tuple[FaqEntry, bool]:
+    """Edit an entry in scope (404/403 otherwise), commit, then re-index it; (entry, indexed)."""
+    await editable_entry(session, entry_id, staff)
+    entry = await service.update_entry(session, entry_id=entry_id, question=values.question,
+                                       answer=values.answer, category=values.category,
+                                       alternatives=values.alternatives, staff_id=staff.id)
+    await session.commit()  # the index follows committed rows only
     return entry, await _reindex(request, upsert=[entry])
 
 
-async def delete(request: Request, staff: StaffUser, entry_id: int) -> bool:
-    """Delete an entry in scope (404/403 otherwise), then drop it from the index; indexed?"""
-    async with transaction(runtime_of(request).sessions) as session:
-        await editable_entry(session, entry_id, staff)
-        await service.delete_entry(session, entry_id=entry_id, staff_id=staff.id)
+async def delete(request: Request, session: AsyncSession, staff: StaffUser, entry_id: int) -> bool:
+    """Delete an entry in scope (404/403 otherwise), commit, then drop it from the index; indexed?"""
+    await editable_entry(session, entry_id, staff)
+    await service.delete_entry(session, entry_id=entry_id, staff_id=staff.id)
+    await session.commit()
     return await _reindex(request, remove=[entry_id])
 
 
