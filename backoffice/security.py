@@ -1,12 +1,11 @@
-"""Who is asking and what they may see: the staff session, CSRF, roles and community scoping.
+"""Who is asking and what they may see: the staff session, CSRF, community scoping, client addresses.
 
-Every back-office page and JSON endpoint uses these dependencies; helper modules (repairs, complaints, ...) too:
+Handlers do not use this module directly for permissions or sessions: they take backoffice.deps' typed
+dependencies (SessionDep, CurrentStaff, CurrentActor, Staff("section", "action"), the scoped …Dep loaders), which
+are built on `current_staff` and `scoped` here and ask workflows.access (the rule book):
 
     @router.get("/repairs/{ticket_id}")
-    async def detail(request: Request, ticket_id: int,
-                     staff: StaffUser = Depends(require_roles(Role.MANAGER, Role.FRONT_DESK, Role.TECHNICIAN))):
-        async with transaction(runtime_of(request).sessions) as session:
-            ticket = await get_scoped_or_404(session, RepairTicket, ticket_id, staff)
+    async def detail(request: Request, session: SessionDep, staff: Staff("repairs"), ticket: RepairDep): ...
 """
 
 from __future__ import annotations

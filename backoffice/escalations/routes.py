@@ -18,11 +18,10 @@ from backoffice.deps import CurrentActor, EscalationDep, SessionDep, section_acc
 from backoffice.escalations import queries as q
 from backoffice.exports import xlsx_response
 from backoffice.rendering import NavLink, Section, flash, redirect, render
-from backoffice.security import get_scoped_or_404, runtime_of
+from backoffice.security import runtime_of
 from knowledge.assistant import update_index
 from workflows.access import Actor, allowed_actions, require
 from workflows.audit.service import record_event
-from workflows.db import transaction
 from workflows.escalations import service
 from workflows.escalations.models import Escalation, EscalationReply
 from workflows.faq.models import FaqEntry
@@ -152,17 +151,15 @@ async def promote_to_faq(session: AsyncSession, *, escalation: Escalation, actor
 
 
 @router.post("/escalations/{escalation_id}/faq", include_in_schema=False)
-async def faq(request: Request, escalation_id: int, actor: CurrentActor, faq_question: str = Form(""),
-              faq_answer: str = Form("")) -> Response:
-    question, answer = faq_question, faq_answer
-    # Its own transaction, committed before the index is updated: the entry must exist when it is indexed.
-    async with transaction(runtime_of(request).sessions) as session:
-        escalation = await get_scoped_or_404(session, Escalation, escalation_id, request.state.staff)
-        errors = {k: "必填" for k, v in (("faq_question", question), ("faq_answer", answer)) if not v.strip()}
-        if errors:
-            return await _detail_page(request, session, escalation, errors=errors, status_code=400,
-                                      values={"faq_question": question, "faq_answer": answer})
-        entry = await promote_to_faq(session, escalation=escalation, actor=actor, question=question, answer=answer)
+async def faq(request: Request, session: SessionDep, actor: CurrentActor, escalation: EscalationDep,
+              faq_question: str = Form(""), faq_answer: str = Form("")) -> Response:
+    question, answer, escalation_id = faq_question, faq_answer, escalation.id
+    errors = {k: "必填" for k, v in (("faq_question", question), ("faq_answer", answer)) if not v.strip()}
+    if errors:
+        return await _detail_page(request, session, escalation, errors=errors, status_code=400,
+                                  values={"faq_question": question, "faq_answer": answer})
+    entry = await promote_to_faq(session, escalation=escalation, actor=actor, question=question, answer=answer)
+    await session.commit()  # the entry must exist when it is indexed
     try:  # the bot knows the answer at once; if indexing fails the entry is saved and `linli kb reindex` adds it
         await update_index(getattr(request.app.state, "knowledge", None), upsert=[entry])
     except Exception:  # noqa: BLE001 - the entry is committed; only the search index lags
