@@ -18,12 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from workflows.access import SYSTEM, Actor, ActorKind
 from workflows.audit.service import record_event
 from workflows.clock import as_utc, utcnow
-from workflows.community.models import Community
 from workflows.numbering import next_ticket_number
-from workflows.outbox.notify import tell_owner, tell_staff
+from workflows.outbox.notify import tell_staff
 from workflows.repairs import messages as text
 from workflows.repairs.dispatch import category_spec, choose_technician, may_take
-from workflows.repairs.duplicates import find_open_duplicate, followers
+from workflows.repairs.duplicates import find_open_duplicate
 from workflows.repairs.models import (
     DuplicatePrevented,
     Priority,
@@ -32,6 +31,7 @@ from workflows.repairs.models import (
     RepairTicket,
     Reporter,
 )
+from workflows.repairs.notices import community_phone, staff_by_id, technician_name, tell_reporter, tell_technician
 from workflows.repairs.sla import priority_for, sla_targets
 from workflows.repairs.states import TRANSITIONS
 from workflows.staff.models import Role, StaffUser
@@ -80,47 +80,10 @@ async def _transition(session: AsyncSession, ticket: RepairTicket, action: str, 
                                   data=data)
 
 
-FOLLOWER_EVENTS = ("accepted", "on_the_way", "waiting_parts", "resumed", "completed")
-
-
 async def _tell_owner(session: AsyncSession, ticket: RepairTicket, message: str, event: str,
                       policy: RepairPolicy, now: datetime | None) -> None:
-    """The reporting owner (not a sensor), and for the steps that matter the neighbours who added to the ticket."""
-    if not policy.notify_owner:
-        return
-    if ticket.reporter == Reporter.OWNER:  # a sensor's ticket has no owner to tell (its openid names the device)
-        await tell_owner(session, openid=ticket.openid, community_id=ticket.community_id, text=message,
-                         ref=ticket.number, event=event, now=now,
-                         dedup=f"repair:{ticket.id}:{event}:{ticket.version}")
-    if event not in FOLLOWER_EVENTS:
-        return
-    follower_text = text.FOLLOWER_COMPLETED.format(number=ticket.number) if event == "completed" else message
-    for openid in await followers(session, ticket=ticket):
-        await tell_owner(session, openid=openid, community_id=ticket.community_id, text=follower_text,
-                         ref=ticket.number, event=event, now=now,
-                         dedup=f"repair:{ticket.id}:{event}:{ticket.version}:{openid}")
-
-
-async def _staff(session: AsyncSession, staff_id: int | None) -> StaffUser | None:
-    return None if staff_id is None else await session.get(StaffUser, staff_id)
-
-
-def _technician_name(staff: StaffUser | None) -> str:
-    return staff.display_name if staff is not None else "维修师傅"
-
-
-async def _community_phone(session: AsyncSession, ticket: RepairTicket) -> str:
-    """The community's phone, said instead of a technician's that is not on file (never the label 物业服务电话)."""
-    community = await session.get(Community, ticket.community_id)
-    return community.phone if community and community.phone else text.FRONT_DESK
-
-
-async def _tell_technician(session: AsyncSession, ticket: RepairTicket, technician: StaffUser) -> None:
-    message = text.TECH_NEW_ORDER.format(
-        number=ticket.number, category=ticket.category, location=ticket.location_text or "未说明地点",
-        urgent="，紧急" if ticket.priority == Priority.URGENT else "", description=ticket.description[:80])
-    await tell_staff(session, staff=technician, community_id=ticket.community_id, text=message, ref=ticket.number,
-                     dedup=f"repair:{ticket.id}:assigned:{technician.id}:{ticket.version}")
+    if policy.notify_owner:
+        await tell_reporter(session, ticket, message, event, now)
 
 
 async def ticket_by_submission(session: AsyncSession, *, submission_key: str) -> RepairTicket | None:
@@ -205,7 +168,7 @@ async def add_details(session: AsyncSession, *, ticket: RepairTicket, openid: st
     record_event(session, entity_type="repair", entity_id=ticket.id, action="owner_detail", actor=Actor.owner(openid),
                  community_id=ticket.community_id, reason=description[:500],
                  data={"number": ticket.number, "duplicate_prevented": row.id, "match": match})
-    technician = await _staff(session, ticket.assignee_id)
+    technician = await staff_by_id(session, ticket.assignee_id)
     if technician is not None:
         await tell_staff(session, staff=technician, community_id=ticket.community_id, ref=ticket.number,
                          text=text.TECH_OWNER_DETAIL.format(number=ticket.number, text=description[:200]),
@@ -223,13 +186,13 @@ async def assign(session: AsyncSession, *, ticket: RepairTicket, actor: Actor, t
     previous = ticket.assignee_id
     await _transition(session, ticket, action, actor, reason=reason, changes={"assignee_id": technician.id},
                       data={"technician": technician.id, "previous": previous})
-    await _tell_technician(session, ticket, technician)
+    await tell_technician(session, ticket, technician)
     return ticket
 
 
 async def _check_technician(session: AsyncSession, ticket: RepairTicket, actor: Actor, action: str) -> None:
     """Technicians act on their own orders (accept: also their group's); managers/admins on their communities'."""
-    staff = await _staff(session, actor.staff_id)
+    staff = await staff_by_id(session, actor.staff_id)
     if staff is None:
         raise NotYourTicket("unknown staff", current=ticket.status.value, action=action)
     allowed = (staff.role == Role.ADMIN or ticket.community_id in staff.community_ids)
@@ -252,10 +215,10 @@ async def accept(session: AsyncSession, *, ticket: RepairTicket, actor: Actor, n
     if ticket.first_response_at is None:
         changes["first_response_at"] = now
     await _transition(session, ticket, "accept", actor, changes=changes)
-    technician = await _staff(session, actor.staff_id)
+    technician = await staff_by_id(session, actor.staff_id)
     await _tell_owner(session, ticket, text.OWNER_ACCEPTED.format(
-        number=ticket.number, technician=_technician_name(technician),
-        phone=technician.phone if technician and technician.phone else await _community_phone(session, ticket)),
+        number=ticket.number, technician=technician_name(technician),
+        phone=technician.phone if technician and technician.phone else await community_phone(session, ticket)),
         "accepted", policy, now)
     return ticket
 
@@ -277,9 +240,9 @@ async def start(session: AsyncSession, *, ticket: RepairTicket, actor: Actor, no
     """出发上门: the owner hears the technician is on the way."""
     await _check_technician(session, ticket, actor, "start")
     await _transition(session, ticket, "start", actor)
-    technician = await _staff(session, ticket.assignee_id)
+    technician = await staff_by_id(session, ticket.assignee_id)
     await _tell_owner(session, ticket, text.OWNER_ON_THE_WAY.format(
-        number=ticket.number, technician=_technician_name(technician)), "on_the_way", policy, now)
+        number=ticket.number, technician=technician_name(technician)), "on_the_way", policy, now)
     return ticket
 
 
@@ -348,7 +311,7 @@ async def reopen(session: AsyncSession, *, ticket: RepairTicket, actor: Actor, r
         raise TransitionNotAllowed(f"{ticket.number} was completed more than {policy.reopen_days} days ago",
                                    current=ticket.status.value, action="reopen")
     now = now or utcnow()
-    previous = await _staff(session, ticket.assignee_id)
+    previous = await staff_by_id(session, ticket.assignee_id)
     await _transition(session, ticket, "reopen", actor, reason=reason, changes={
         "reopen_count": ticket.reopen_count + 1, "completed_at": None, "closed_at": None, "rating": None,
         "rated_at": None, "resolve_breached_at": None})
