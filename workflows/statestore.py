@@ -7,13 +7,16 @@ small interface, and every key goes through the store's prefix so several deploy
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import os
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from hiredis import ReplyError
 
 
 class StateStoreUnavailable(Exception):
@@ -159,10 +162,9 @@ class MemoryStateStore:
 
 
 class RedisStateStore:
-    """Redis through redis.asyncio; errors become StateStoreUnavailable, and so does a round trip that takes longer
-    than TIMEOUT_S. That limit is one asyncio.timeout around each round trip rather than redis-py's socket_timeout,
-    which wraps every send in asyncio.wait_for (a task and an extra loop iteration per command) and every read in a
-    timeout of its own."""
+    """Redis through one multiplexed connection (workflows.multiplexed_redis); errors become StateStoreUnavailable,
+    and so does a round trip that takes longer than TIMEOUT_S (one watchdog for the connection, not a timer per
+    call). Scripts run by EVALSHA, sent again as EVAL when Redis does not have them (a restart, SCRIPT FLUSH)."""
 
     TIMEOUT_S = 2.0
 
@@ -178,25 +180,41 @@ return found
 """
 
     def __init__(self, url: str, prefix: str = "linli:", *, timeout_s: float = TIMEOUT_S) -> None:
-        import redis.asyncio as redis
+        from workflows.multiplexed_redis import MultiplexedRedis
 
         self.timeout_s = timeout_s
-        self._redis = redis.from_url(url, decode_responses=True, socket_connect_timeout=timeout_s,
-                                     health_check_interval=30)
+        self._redis = MultiplexedRedis(url, connect_timeout_s=timeout_s, reply_timeout_s=timeout_s)
         self._prefix = prefix
-        self._errors = (redis.RedisError, OSError)
-        self._unlock = self._redis.register_script(self._UNLOCK)
-        self._claim = self._redis.register_script(self._CLAIM)
+        self._scripts = {script: hashlib.sha1(script.encode()).hexdigest() for script in (self._UNLOCK, self._CLAIM)}
 
     def _k(self, key: str) -> str:
         return self._prefix + key
 
-    async def _call(self, method: str, *args: object, **kwargs: object) -> object:
+    async def _run(self, *commands: tuple[Any, ...]) -> list[Any]:
+        """The replies of commands sent together; a failure or an error reply raises StateStoreUnavailable."""
+        replies = await self._send(commands)
+        for reply in replies:
+            if isinstance(reply, ReplyError):
+                raise StateStoreUnavailable(str(reply))
+        return replies
+
+    async def _send(self, commands: Sequence[tuple[Any, ...]]) -> list[Any]:
         try:
-            async with asyncio.timeout(self.timeout_s):  # a timeout is an OSError too (TimeoutError)
-                return await getattr(self._redis, method)(*args, **kwargs)
-        except self._errors as exc:
-            raise StateStoreUnavailable(str(exc)) from exc
+            return await self._redis.execute(*commands)
+        except (OSError, ConnectionError, TimeoutError) as exc:  # TimeoutError: no answer within timeout_s
+            raise StateStoreUnavailable(str(exc) or type(exc).__name__) from exc
+
+    def _evalsha(self, script: str, keys: Sequence[str], args: Sequence[Any]) -> tuple[Any, ...]:
+        return ("EVALSHA", self._scripts[script], len(keys), *keys, *args)
+
+    async def _script(self, script: str, keys: Sequence[str], args: Sequence[Any]) -> Any:
+        """Run a Lua script: EVALSHA, or EVAL (which also caches it) when Redis does not have it yet."""
+        (reply,) = await self._send([self._evalsha(script, keys, args)])
+        if isinstance(reply, ReplyError) and str(reply).startswith("NOSCRIPT"):
+            (reply,) = await self._run(("EVAL", script, len(keys), *keys, *args))
+        elif isinstance(reply, ReplyError):
+            raise StateStoreUnavailable(str(reply))
+        return reply
 
     def _current_turn(self) -> Turn | None:
         current = _turn.get()
@@ -211,10 +229,15 @@ return found
         missing = [key for key in keys if turn is None or key not in turn.known]
         fetched: dict[str, Any] = {}
         if missing:
-            values = await self._call("mget", [self._k(key) for key in missing])
-            fetched = dict(zip(missing, values, strict=True))  # type: ignore[arg-type]
+            (values,) = await self._run(("MGET", *[self._k(key) for key in missing]))
+            fetched = dict(zip(missing, values, strict=True))
         known = turn.known if turn is not None else {}
         return [fetched[key] if key in fetched else known[key] for key in keys]
+
+    def _set_command(self, key: str, value: str, ttl_s: float | None) -> tuple[Any, ...]:
+        if ttl_s is None:
+            return ("SET", self._k(key), value)
+        return ("SET", self._k(key), value, "PX", int(ttl_s * 1000))
 
     async def set(self, key: str, value: str, ttl_s: float | None = None) -> None:
         turn = self._current_turn()
@@ -222,46 +245,48 @@ return found
             turn.pending[key] = (value, ttl_s)
             turn.known[key] = value
             return
-        await self._call("set", self._k(key), value, px=None if ttl_s is None else int(ttl_s * 1000))
+        await self._run(self._set_command(key, value, ttl_s))
 
     async def set_if_absent(self, key: str, value: str, ttl_s: float) -> bool:
-        return bool(await self._call("set", self._k(key), value, nx=True, px=int(ttl_s * 1000)))
+        (reply,) = await self._run(("SET", self._k(key), value, "NX", "PX", int(ttl_s * 1000)))
+        return reply is not None
 
     async def delete(self, key: str) -> None:
         turn = self._current_turn()
         if turn is not None:
             turn.pending.pop(key, None)
             turn.known[key] = None
-        await self._call("delete", self._k(key))
+        await self._run(("DEL", self._k(key)))
 
     async def incr(self, key: str, ttl_s: float) -> int:
-        try:
-            async with asyncio.timeout(self.timeout_s), self._redis.pipeline(transaction=True) as pipe:
-                pipe.incr(self._k(key))
-                pipe.pexpire(self._k(key), int(ttl_s * 1000), nx=True)
-                value, _ = await pipe.execute()
-        except self._errors as exc:
-            raise StateStoreUnavailable(str(exc)) from exc
+        """INCR and a first expiry, atomically (MULTI ... EXEC, written together on the connection)."""
+        name = self._k(key)
+        *_, (value, _) = await self._run(("MULTI",), ("INCR", name), ("PEXPIRE", name, int(ttl_s * 1000), "NX"),
+                                         ("EXEC",))
         return int(value)
 
     async def add_to_set(self, key: str, members: Iterable[str]) -> None:
-        """SADD, 1000 members per command."""
+        """SADD, 1000 members per command, the commands sent together."""
+        commands: list[tuple[Any, ...]] = []
         chunk: list[str] = []
         for member in members:
             chunk.append(member)
             if len(chunk) == 1000:
-                await self._call("sadd", self._k(key), *chunk)
+                commands.append(("SADD", self._k(key), *chunk))
                 chunk = []
         if chunk:
-            await self._call("sadd", self._k(key), *chunk)
+            commands.append(("SADD", self._k(key), *chunk))
+        if commands:
+            await self._run(*commands)
 
     async def in_set(self, key: str, members: Sequence[str]) -> list[bool]:
         """SMISMEMBER: membership of several members in one round trip."""
-        found = await self._call("smismember", self._k(key), list(members))
-        return [bool(one) for one in found]  # type: ignore[union-attr]
+        (found,) = await self._run(("SMISMEMBER", self._k(key), *members))
+        return [bool(one) for one in found]
 
     async def ping(self) -> bool:
-        return bool(await self._call("ping"))
+        (reply,) = await self._run(("PING",))
+        return reply == "PONG"
 
     @asynccontextmanager
     async def lock(self, key: str, timeout_s: float = 10.0) -> AsyncIterator[None]:
@@ -274,17 +299,13 @@ return found
             await self._release(name, token)
 
     async def _release(self, name: str, token: str) -> None:
-        try:
-            async with asyncio.timeout(self.timeout_s):
-                await self._unlock(keys=[name], args=[token])  # EVALSHA; loads the script when Redis lacks it
-        except self._errors as exc:
-            raise StateStoreUnavailable(str(exc)) from exc
+        await self._script(self._UNLOCK, [name], [token])
 
     async def _acquire(self, name: str, key: str, timeout_s: float) -> str:
-        token = uuid.uuid4().hex
+        token = os.urandom(16).hex()
         deadline = time.monotonic() + timeout_s
         delay = 0.002
-        while not await self._call("set", name, token, nx=True, px=int(timeout_s * 1000) + 5000):
+        while (await self._run(("SET", name, token, "NX", "PX", int(timeout_s * 1000) + 5000)))[0] is None:
             if time.monotonic() > deadline:
                 raise StateStoreUnavailable(f"lock {key} busy")
             await asyncio.sleep(delay)
@@ -294,14 +315,10 @@ return found
     async def claim_message(self, key: str, value: str, ttl_s: float, *, lock_key: str, lock_timeout_s: float,
                             prefetch: Sequence[str]) -> MessageClaim:
         """One round trip (a Lua script): claim the MsgId, take the owner's lock, read the owner's keys."""
-        token = uuid.uuid4().hex
-        keys = [self._k(key), self._k("lock:" + lock_key), *(self._k(k) for k in prefetch)]
-        try:
-            async with asyncio.timeout(self.timeout_s):
-                found = await self._claim(keys=keys, args=[value, int(ttl_s * 1000), token,
-                                                           int(lock_timeout_s * 1000) + 5000])
-        except self._errors as exc:
-            raise StateStoreUnavailable(str(exc)) from exc
+        token = os.urandom(16).hex()
+        keys = [self._k(key), self._k("lock:" + lock_key), *[self._k(k) for k in prefetch]]
+        found = await self._script(self._CLAIM, keys, [value, int(ttl_s * 1000), token,
+                                                       int(lock_timeout_s * 1000) + 5000])
         if found[0] == 0:
             return MessageClaim(first=False, previous=found[1])
         if found[0] == 1:
@@ -313,7 +330,7 @@ return found
     async def turn(self, lock_key: str, *, claim: MessageClaim | None, timeout_s: float,
                    defer: Sequence[str]) -> AsyncIterator[Turn]:
         """The owner's lock (taken already by claim_message, or now); deferred writes, the `after` writes and the
-        unlock leave in one pipeline at the end. After an error only the unlock is sent."""
+        unlock leave together at the end. After an error only the unlock is sent."""
         name = self._k("lock:" + lock_key)
         taken = claim is not None and claim.token is not None
         token = claim.token if taken else await self._acquire(name, lock_key, timeout_s)
@@ -329,27 +346,24 @@ return found
             await self._finish_turn(name, token, turn if finished else Turn())
 
     async def _finish_turn(self, name: str, token: str, turn: Turn) -> None:
-        """SETs and the unlock's EVALSHA in one pipeline (not Script objects: a pipeline holding those asks Redis
-        SCRIPT EXISTS first, one more round trip every time). A Redis that lost the script gets a plain unlock."""
-        from redis.exceptions import NoScriptError
-
-        writes = [(key, value, ttl) for key, (value, ttl) in turn.pending.items()] + turn.after
+        """The SETs and the unlock's EVALSHA sent together (not a transaction: each stands alone). A Redis that lost
+        the script gets the unlock again as EVAL."""
+        writes = [self._set_command(key, value, ttl) for key, (value, ttl) in turn.pending.items()]
+        writes += [self._set_command(key, value, ttl) for key, value, ttl in turn.after]
         if not writes:
             await self._release(name, token)
             return
-        try:
-            async with asyncio.timeout(self.timeout_s), self._redis.pipeline(transaction=False) as pipe:
-                for key, value, ttl_s in writes:
-                    pipe.set(self._k(key), value, px=None if ttl_s is None else int(ttl_s * 1000))
-                pipe.evalsha(self._unlock.sha, 1, name, token)
-                await pipe.execute()
-        except NoScriptError:
+        *written, unlocked = await self._send([*writes, self._evalsha(self._UNLOCK, [name], [token])])
+        if isinstance(unlocked, ReplyError) and str(unlocked).startswith("NOSCRIPT"):
             await self._release(name, token)
-        except self._errors as exc:
-            raise StateStoreUnavailable(str(exc)) from exc
+        elif isinstance(unlocked, ReplyError):
+            raise StateStoreUnavailable(str(unlocked))
+        for reply in written:
+            if isinstance(reply, ReplyError):
+                raise StateStoreUnavailable(str(reply))
 
     async def close(self) -> None:
-        await self._redis.aclose()
+        await self._redis.close()
 
 
 def make_state_store(redis_url: str, prefix: str = "linli:") -> StateStore:
