@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from bot.transcript import TranscriptWriter
 from tests.bot.owners import Owner, make_bot
 from workflows.messages.models import MessageLog
+from workflows.messages.service import write_log_batch
 
 
 async def count_logged(runtime) -> int:
@@ -66,3 +67,22 @@ async def test_entries_with_different_fields_are_all_recorded(runtime) -> None:
             {"openid": "o", "direction": "out", "content": "b", "channel": "chat"},
             {"openid": "o", "direction": "in", "content": "c", "msg_type": "image"}])
     assert await count_logged(runtime) == 3
+
+
+async def test_the_writer_logs_every_entry_on_both_databases_defaults_filled_in(any_runtime) -> None:
+    """On PostgreSQL a batch is one COPY; entries that leave fields out get the model's defaults either way."""
+    writer = TranscriptWriter(any_runtime, interval_s=60, batch=3)
+    for n in range(7):
+        writer.append(openid="log-both", direction="in" if n % 2 else "out", content=f"第{n}条", channel="chat",
+                      wechat_msg_id=str(n) if n % 2 else None)
+    assert await writer.flush() == 7  # three batches: 3 + 3 + 1
+    async with any_runtime.engine.connect() as connection:
+        await write_log_batch(connection, entries=[{"openid": "log-both", "direction": "in", "content": "简短"}])
+    async with any_runtime.sessions() as session:
+        rows = list(await session.scalars(select(MessageLog).where(MessageLog.openid == "log-both")
+                                          .order_by(MessageLog.id)))
+    assert [r.content for r in rows] == [f"第{n}条" for n in range(7)] + ["简短"]
+    assert [r.wechat_msg_id for r in rows[:3]] == [None, "1", None]
+    last = rows[-1]
+    assert (last.msg_type, last.channel, last.community_id, last.wechat_msg_id) == ("text", "wechat", None, None)
+    assert last.created_at.tzinfo is not None and all(r.created_at <= last.created_at for r in rows)
