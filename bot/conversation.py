@@ -5,12 +5,12 @@ numbered FAQ choices and the hand-over offer are small follow-up dialogs like an
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot import state_json
 from workflows.statestore import StateStore
 
 KEY = "conv:{openid}"
@@ -72,14 +72,14 @@ class Conversation:
     def to_json(self) -> str:
         # A shallow dict: dataclasses.asdict deep-copies every value and was half the cost of a dialog step.
         data = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return state_json.dumps(data)
 
     @classmethod
     def from_json(cls, openid: str, raw: str | None) -> Conversation:
         if not raw:
             return cls(openid=openid)
         try:
-            data = json.loads(raw)
+            data = state_json.loads(raw)
             data["openid"] = openid
             known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
             return cls(**known)

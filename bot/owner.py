@@ -6,9 +6,9 @@ unbound: their profile is the default community (cached per process), with no da
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict
 
+from bot import state_json
 from bot.context import BoundHousehold, OwnerProfile
 from bot.directory import default_community
 from workflows.bindings.service import PROFILE_CACHE_KEY, forget_cached_profile, list_bindings, may_be_bound
@@ -18,12 +18,12 @@ CACHE_TTL_S = 600
 
 
 def profile_to_json(profile: OwnerProfile) -> str:
-    return json.dumps(asdict(profile), ensure_ascii=False, separators=(",", ":"))
+    return state_json.dumps(asdict(profile))
 
 
 def profile_from_json(raw: str) -> OwnerProfile | None:
     try:
-        data = json.loads(raw)
+        data = state_json.loads(raw)
         return OwnerProfile(openid=data["openid"], default_community_id=data["default_community_id"],
                             households=[BoundHousehold(**h) for h in data["households"]])
     except (ValueError, KeyError, TypeError):
