@@ -19,7 +19,8 @@ console = Console()
 @bills_app.command("generate")
 def generate(period: str = typer.Option(..., help="the billing month, YYYY-MM, e.g. 2026-12"),
              community: str | None = typer.Option(None, help="community code, e.g. YGHY; default: all"),
-             batch_size: int = typer.Option(5000, help="bill lines per transaction")) -> None:
+             batch_size: int = typer.Option(30_000, help="bill lines per transaction (a rerun after an "
+                                                         "interruption resumes from the last one committed)")) -> None:
     """Create the bill lines of one billing month. Running it again (also after an interruption) adds only what is
     missing, never a duplicate."""
     from workflows.billing.generation import generate_bills

@@ -4,6 +4,11 @@
 batches, each batch its own transaction, so an interrupted run that is started again completes it with no
 duplicates (the unique (fee item, subject, period) constraint also settles two runs racing). `preview_run` is the
 same plan without writing, for the back office's preview before commit.
+
+On PostgreSQL `generate_bills` leaves the common line — an area or fixed item in force for its whole span, for a
+household none of whose owners moved in after the span began or ever moved out — to SQL: it never loads those
+households, it numbers them into batches and writes each batch, all such items at once, with one INSERT … SELECT.
+Only the other households (`_owner_dates`), parking spaces and meter readings are planned line by line in Python.
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from workflows.community.models import Community, Household, Resident, ResidentR
 from workflows.db import transaction
 
 GENERATED_KINDS = (FeeKind.AREA, FeeKind.FIXED, FeeKind.PARKING, FeeKind.METERED)
-BATCH_SIZE = 5000
+BATCH_SIZE = 30_000  # bill lines per transaction: 10 for 100,000 households × 3 items
 UNPAID = BillStatus.UNPAID.value
 _Row = TypeVar("_Row")
 
@@ -60,24 +65,38 @@ class _Payer:
     until: date | None  # the last owner's move-out, when every owner has moved out
 
 
-async def _payers(session: AsyncSession, community_id: int, since: date) -> list[_Payer]:
-    """Every household of the community; move-in/move-out dates only for those whose owners moved in after
-    `since` or have moved out (everyone else pays full periods, and a bill run of 100,000 households should not
-    aggregate 100,000 residents' dates to learn that)."""
-    households = (await session.execute(
-        select(Household.id, Household.building_id, Household.area_m2)
-        .where(Household.community_id == community_id).order_by(Household.id))).all()
+def _moved_owners(community_id: int, since: date):  # noqa: ANN202 (a SQLAlchemy select)
+    """The households of the community with an owner who moved in after `since` or has moved out: the only ones
+    whose dates can prorate a span starting on or after `since`."""
+    return select(Resident.household_id).where(Resident.community_id == community_id,
+                                               Resident.role == ResidentRole.OWNER,
+                                               or_(Resident.move_in > since, Resident.move_out.is_not(None)))
+
+
+async def _owner_dates(session: AsyncSession, community_id: int,
+                       since: date) -> dict[int, tuple[date | None, date | None]]:
+    """household → (the owners' earliest move-in, the last owner's move-out when every owner has moved out), for the
+    households of `_moved_owners` only: everyone else pays full spans, and a bill run of 100,000 households should
+    not aggregate 100,000 residents' dates to learn that."""
     owners = and_(Resident.household_id == Household.id, Resident.role == ResidentRole.OWNER)
-    moved = (select(Resident.household_id).where(Resident.community_id == community_id,
-                                                 Resident.role == ResidentRole.OWNER,
-                                                 or_(Resident.move_in > since, Resident.move_out.is_not(None))))
     all_moved_out = and_(func.count(Resident.id) > 0, func.count(Resident.move_out) == func.count(Resident.id))
-    dates = {household_id: (move_in, move_out) for household_id, move_in, move_out in (await session.execute(
+    return {household_id: (move_in, move_out) for household_id, move_in, move_out in (await session.execute(
         select(Household.id, func.min(Resident.move_in), case((all_moved_out, func.max(Resident.move_out)),
                                                               else_=None))
-        .join(Resident, owners).where(Household.id.in_(moved)).group_by(Household.id))).all()}
-    return [_Payer(household_id, building_id, area, *dates.get(household_id, (None, None)))
-            for household_id, building_id, area in households]
+        .join(Resident, owners).where(Household.id.in_(_moved_owners(community_id, since)))
+        .group_by(Household.id))).all()}
+
+
+async def _households(session: AsyncSession, community_id: int,
+                      only: set[int] | None = None) -> list[tuple[int, int, Decimal]]:
+    """(id, building, area) of the community's households, or of those in `only`."""
+    query = select(Household.id, Household.building_id, Household.area_m2).where(
+        Household.community_id == community_id).order_by(Household.id)
+    if only is not None:
+        if not only:
+            return []
+        query = query.where(Household.id.in_(sorted(only)))
+    return list((await session.execute(query)).all())
 
 
 class Line(NamedTuple):
@@ -119,8 +138,9 @@ def _line(item: FeeItem, payer: _Payer, period: str, span: Span, quantity: Decim
 @dataclass(frozen=True)
 class FullSpan:
     """The lines of one area/fixed item for the households paying its whole span, unprorated — the common case
-    (a run of 100,000 households has 300,000 of them). `expand` makes them Lines; on PostgreSQL `_insert_full`
-    writes them with one INSERT … SELECT per batch instead, applying the same amount rule in SQL."""
+    (a run of 100,000 households has 300,000 of them). `expand` makes them Lines; on PostgreSQL generate_bills
+    plans only the households with moved owners this way and leaves the others to SQL (`_COMMON_INSERT`, the same
+    amount rule)."""
 
     item: FeeItem
     period: str
@@ -191,36 +211,58 @@ async def _metered_usage(session: AsyncSession, item: FeeItem, label: str) -> di
 
 async def plan_lines(session: AsyncSession, *, community_id: int, period: str) -> list[Line]:
     """Every bill line the community owes for billing month `period` under the items in force then."""
-    full, lines = await _plan(session, community_id=community_id, period=period)
-    return [line for group in full for line in group.expand()] + lines
+    return (await _plan(session, community_id=community_id, period=period)).lines
 
 
-async def _plan(session: AsyncSession, *, community_id: int, period: str) -> tuple[list[FullSpan], list[Line]]:
-    """plan_lines, with the unprorated household lines kept as FullSpan groups."""
+@dataclass
+class _Plan:
+    """A community's lines for a month: `lines` planned in Python; with `set_based`, also the lines of `common`
+    (the items in force for their whole span) for every household of the community with a positive quantity
+    except those in `moved`, which SQL writes (`_COMMON_INSERT`) without Python ever seeing them."""
+
+    lines: list[Line]
+    common: list[tuple[FeeItem, Span]] = field(default_factory=list)
+    moved: list[int] = field(default_factory=list)
+
+
+def _in_force(item: FeeItem) -> tuple[date | None, date | None]:
+    return item.effective_from, item.effective_to
+
+
+async def _plan(session: AsyncSession, *, community_id: int, period: str, set_based: bool = False) -> _Plan:
+    """plan_lines; with `set_based` (PostgreSQL's generate_bills), the common lines are left to SQL."""
     items = list(await session.scalars(select(FeeItem).where(
         FeeItem.community_id == community_id, FeeItem.active.is_(True), FeeItem.kind.in_(GENERATED_KINDS))
         .order_by(FeeItem.id)))
-    spans = [span for span in (service_span(period, item.cycle, item.mode) for item in items) if span is not None]
-    payers = await _payers(session, community_id, min((span.start for span in spans), default=date.max))
+    billed = [(item, span) for item in items
+              if (span := service_span(period, item.cycle, item.mode)) is not None and covered_days(span, _in_force(
+                  item))]
+    per_household = [(item, span) for item, span in billed if item.kind in (FeeKind.AREA, FeeKind.FIXED)]
+    common = [(item, span) for item, span in per_household
+              if set_based and covered_days(span, _in_force(item)) == span.days]
+    dates = await _owner_dates(session, community_id, min((span.start for _, span in billed), default=date.max))
+    spaces = list(await session.scalars(select(ParkingSpace).where(
+        ParkingSpace.community_id == community_id, ParkingSpace.household_id.is_not(None))
+        .order_by(ParkingSpace.id))) if any(item.kind == FeeKind.PARKING for item, _ in billed) else []
+    usage = {item.id: await _metered_usage(session, item, f"{span.end:%Y-%m}")
+             for item, span in billed if item.kind == FeeKind.METERED}
+    # every household is needed when an item is prorated for all of them (not in force throughout), or without SQL
+    everyone = len(common) < len(per_household)
+    payers = [_Payer(household_id, building_id, area, *dates.get(household_id, (None, None)))
+              for household_id, building_id, area in await _households(session, community_id, None if everyone else (
+                  set(dates) | {space.household_id for space in spaces} | {h for u in usage.values() for h in u}))]
     by_household = {payer.household_id: payer for payer in payers}
+    moved = [payer for payer in payers if payer.household_id in dates]
+    common_ids = {item.id for item, _ in common}
     lines: list[Line] = []
-    full: list[FullSpan] = []
-    for item in items:
-        span = service_span(period, item.cycle, item.mode)
-        if span is None:
-            continue
-        in_force = (item.effective_from, item.effective_to)
-        if covered_days(span, in_force) == 0:
-            continue
+    for item, span in billed:
+        in_force = _in_force(item)
         if item.kind in (FeeKind.AREA, FeeKind.FIXED):
-            group, prorated = _per_household(item, payers, period, span)
-            full.append(group)
+            group, prorated = _per_household(item, moved if item.id in common_ids else payers, period, span)
+            lines.extend(group.expand())
             lines.extend(prorated)
         elif item.kind == FeeKind.PARKING:
-            spaces = await session.execute(select(ParkingSpace).where(
-                ParkingSpace.community_id == community_id, ParkingSpace.household_id.is_not(None))
-                .order_by(ParkingSpace.id))
-            for space in spaces.scalars():
+            for space in spaces:
                 rental = (space.rented_from, space.rented_until)
                 days = covered_days(span, in_force, rental)
                 payer = by_household.get(space.household_id)  # type: ignore[arg-type]
@@ -230,15 +272,14 @@ async def _plan(session: AsyncSession, *, community_id: int, period: str) -> tup
                                        line_amount(Decimal("1"), item.unit_price, span, days), subject=f"s{space.id}",
                                        space_id=space.id, start=start, end=end, note=f" {space.code}"))
         else:  # metered: the readings taken for the span's last month, against the reading before
-            usage = await _metered_usage(session, item, f"{span.end:%Y-%m}")
-            for household_id, (before, now) in sorted(usage.items()):
+            for household_id, (before, now) in sorted(usage[item.id].items()):
                 payer = by_household.get(household_id)
                 used = now - before
                 if payer is not None and used > 0:
                     lines.append(_line(item, payer, period, span, used,
                                        line_amount(used, item.unit_price, Span(span.start, span.end, 1), span.days),
                                        subject=f"h{household_id}", note=f" {before}→{now}"))
-    return full, lines
+    return _Plan(lines, common, sorted(dates))
 
 
 async def _existing(session: AsyncSession, community_id: int, period: str) -> set[tuple[int, str]]:
@@ -293,28 +334,59 @@ async def _insert_batch(session: AsyncSession, lines: list[Line], run_id: int | 
     await driver.execute("DELETE FROM incoming_bills")
 
 
-# The amount rule of pricing.line_amount for a full span, in SQL: quantity × price × months exactly in numeric,
-# rounded once to fen; PostgreSQL's round(numeric) rounds half away from zero, which is half up for these positive
-# amounts. tests/workflows/billing/test_generation.py checks it gives FullSpan.expand()'s rows to the fen.
-_FULL_SPAN_INSERT = text(f"""
-INSERT INTO bills ({", ".join(COLUMNS)})
-SELECT h.community_id, h.building_id, h.id, NULL, :item_id, 'h' || h.id, :period, :start, :end, q.quantity,
-       CAST(:price AS numeric), CAST(round(q.quantity * CAST(:price AS numeric) * :months * 100) AS bigint), 0,
-       :due, :status, :description, :run_id, :now
+# The common lines (see _Plan) in SQL. `_COMMON_HOUSEHOLDS` is the rule for which households get which of the
+# common items: every household of the community not in :moved, each item whose quantity (the area for an area item,
+# 1 otherwise) is positive. `_COMMON_BATCHES` numbers those households (with {missing}: only those still missing a
+# line) into batches of :per_batch and gives each batch's first and last id and its lines; `_COMMON_INSERT` writes
+# the lines of one batch's id range, the amount rule of pricing.line_amount for a full span: quantity × price ×
+# months exactly in numeric, rounded once to fen — PostgreSQL's round(numeric) rounds half away from zero, which is
+# half up for these positive amounts. tests/workflows/billing/test_generation.py checks the rows against plan_lines.
+_COMMON_HOUSEHOLDS = """
 FROM households h
-CROSS JOIN LATERAL (SELECT CASE WHEN :by_area THEN h.area_m2 ELSE 1 END AS quantity) q
-WHERE h.id = ANY(:household_ids)
+CROSS JOIN unnest(CAST(:item_ids AS integer[]), CAST(:starts AS date[]), CAST(:ends AS date[]),
+                  CAST(:prices AS numeric[]), CAST(:months AS integer[]), CAST(:dues AS date[]),
+                  CAST(:descriptions AS text[]), CAST(:by_area AS boolean[]))
+     AS i(item_id, service_start, service_end, unit_price, months, due_date, description, by_area)
+CROSS JOIN LATERAL (SELECT CASE WHEN i.by_area THEN h.area_m2 ELSE 1 END AS quantity) q
+WHERE h.community_id = :community_id AND q.quantity > 0
+  AND h.id NOT IN (SELECT unnest(CAST(:moved AS integer[])))"""
+_MISSING = """
+  AND NOT EXISTS (SELECT 1 FROM bills b WHERE b.fee_item_id = i.item_id AND b.subject = 'h' || h.id
+                                          AND b.period = :period)"""
+_COMMON_BATCHES = """
+SELECT min(id), max(id), sum(lines) FROM (
+    SELECT h.id, count(*) AS lines, (row_number() OVER (ORDER BY h.id) - 1) / :per_batch AS batch""" + \
+    _COMMON_HOUSEHOLDS + "{missing}" + """
+    GROUP BY h.id) numbered
+GROUP BY batch ORDER BY batch"""
+_COMMON_INSERT = text(f"""
+INSERT INTO bills ({", ".join(COLUMNS)})
+SELECT h.community_id, h.building_id, h.id, NULL, i.item_id, 'h' || h.id, :period, i.service_start, i.service_end,
+       q.quantity, i.unit_price, CAST(round(q.quantity * i.unit_price * i.months * 100) AS bigint), 0, i.due_date,
+       :status, i.description, :run_id, :now""" + _COMMON_HOUSEHOLDS + """
+  AND h.id BETWEEN :first AND :last
 ON CONFLICT (fee_item_id, subject, period) DO NOTHING""")
 
 
-async def _insert_full(session: AsyncSession, group: FullSpan, household_ids: list[int], run_id: int | None) -> None:
-    """Insert one batch of a FullSpan group on PostgreSQL with one INSERT … SELECT (lines already there skipped)."""
-    item, span = group.item, group.span
-    due, description = _item_constants(item.name, item.due_day, group.period, span)
-    await session.execute(_FULL_SPAN_INSERT, {
-        "item_id": item.id, "period": group.period, "start": span.start, "end": span.end, "price": item.unit_price,
-        "months": span.months, "due": due, "status": UNPAID, "description": description, "run_id": run_id,
-        "now": utcnow(), "by_area": item.kind == FeeKind.AREA, "household_ids": household_ids})
+def _common_parameters(community_id: int, period: str, plan: _Plan) -> dict[str, object]:
+    items = [(item, span, *_item_constants(item.name, item.due_day, period, span)) for item, span in plan.common]
+    return {"community_id": community_id, "period": period, "moved": plan.moved,
+            "item_ids": [item.id for item, *_ in items], "starts": [span.start for _, span, *_ in items],
+            "ends": [span.end for _, span, *_ in items], "prices": [item.unit_price for item, *_ in items],
+            "months": [span.months for _, span, *_ in items], "dues": [due for *_, due, _ in items],
+            "descriptions": [description for *_, description in items],
+            "by_area": [item.kind == FeeKind.AREA for item, *_ in items]}
+
+
+async def _common_batches(session: AsyncSession, parameters: dict[str, object], per_batch: int,
+                          only_missing: bool) -> list[tuple[int, int, int]]:
+    """(first household id, last household id, lines) of each batch of the common lines; with `only_missing`
+    (a run continued or racing another) only households still missing one of their lines are counted."""
+    if not parameters["item_ids"]:
+        return []
+    query = text(_COMMON_BATCHES.format(missing=_MISSING if only_missing else ""))
+    return [(first, last, int(lines)) for first, last, lines in
+            (await session.execute(query, {**parameters, "per_batch": per_batch})).all()]
 
 
 async def _start_run(sessions: async_sessionmaker[AsyncSession], community_id: int, period: str,
@@ -345,37 +417,38 @@ async def generate_bills(sessions: async_sessionmaker[AsyncSession], *, period: 
                          on_progress: Callable[[int], None] | None = None,
                          batch_size: int = BATCH_SIZE) -> list[BillRun]:
     """Create the missing bill lines of `period` for the given communities (default: all); returns the runs.
-    `on_plan(n)` hears how many lines are still to insert, `on_progress(k)` each batch inserted.
+    `on_plan(n)` hears how many lines are still to insert, `on_progress(k)` the lines each batch inserted.
 
-    On PostgreSQL the unprorated household lines (FullSpan) are written set-based, `batch_size` households of one
-    item per INSERT … SELECT; every other line (prorated, parking, metered) is planned in Python and copied in."""
+    On PostgreSQL the common lines (see _Plan) are written by SQL, households numbered into batches of at most
+    `batch_size` lines, one INSERT … SELECT each; every other line (prorated, parking, metered) is planned in Python
+    and copied in, `batch_size` a transaction."""
     async with sessions() as session:
         set_based = session.bind.dialect.name == "postgresql"
         if community_ids is None:
             community_ids = list(await session.scalars(select(Community.id).order_by(Community.id)))
-        planned: list[tuple[int, int, list[tuple[FullSpan, list[int]]], list[Line]]] = []
+        planned: list[tuple[int, int, dict[str, object], list[tuple[int, int, int]], list[Line]]] = []
         for community_id in community_ids:
             run_id, new = await _start_run(sessions, community_id, period, started_by)
-            # a new run skips the look-up: lines made outside it (one-off, demo) are skipped by ON CONFLICT
+            plan = await _plan(session, community_id=community_id, period=period, set_based=set_based)
+            parameters = _common_parameters(community_id, period, plan)
+            # a new run skips the look-ups: lines made outside it (one-off, demo) are skipped by ON CONFLICT
+            batches = await _common_batches(session, parameters, max(1, batch_size // max(1, len(plan.common))),
+                                            only_missing=not new)
             existing = set() if new else await _existing(session, community_id, period)
-            full, lines = await _plan(session, community_id=community_id, period=period)
-            if not set_based:
-                full, lines = [], [line for group in full for line in group.expand()] + lines
-            groups = [(group, [payer.household_id for payer in group.payers
-                               if (group.item.id, f"h{payer.household_id}") not in existing]) for group in full]
-            missing = [line for line in lines if (line.fee_item_id, line.subject) not in existing]
-            planned.append((community_id, run_id, groups, missing))
+            missing = [line for line in plan.lines if (line.fee_item_id, line.subject) not in existing]
+            planned.append((community_id, run_id, parameters, batches, missing))
     if on_plan is not None:
-        on_plan(sum(len(ids) for _, _, groups, _ in planned for _, ids in groups)
-                + sum(len(missing) for _, _, _, missing in planned))
+        on_plan(sum(lines for *_, batches, _ in planned for *_, lines in batches)
+                + sum(len(missing) for *_, missing in planned))
     runs: list[BillRun] = []
-    for community_id, run_id, groups, missing in planned:
-        for group, household_ids in groups:
-            for batch in _batches(household_ids, batch_size):
-                async with transaction(sessions) as session:
-                    await _insert_full(session, group, batch, run_id)
-                if on_progress is not None:
-                    on_progress(len(batch))
+    for community_id, run_id, parameters, batches, missing in planned:
+        for first, last, _ in batches:
+            async with transaction(sessions) as session:
+                inserted = (await session.execute(_COMMON_INSERT, {
+                    **parameters, "first": first, "last": last, "status": UNPAID, "run_id": run_id,
+                    "now": utcnow()})).rowcount
+            if on_progress is not None:
+                on_progress(inserted)
         for batch in _batches(missing, batch_size):
             async with transaction(sessions) as session:
                 await _insert_batch(session, batch, run_id)

@@ -141,14 +141,29 @@ async def test_a_fee_item_ending_stops_its_bills_and_the_preview_says_so(runtime
 
 
 async def test_generated_rows_are_exactly_the_planned_lines_including_half_up_rounding(any_runtime):
-    """PostgreSQL writes unprorated household lines with one INSERT … SELECT (the amount rule in SQL), SQLite from
-    Python: both must store what plan_lines says, to the fen — 89.50 ㎡ × 2.75 = 246.125 → 246.13 (half up)."""
+    """PostgreSQL writes the common household lines with one INSERT … SELECT (the amount rule in SQL) and plans only
+    households with moved owners in Python, SQLite plans every line in Python: both must store what plan_lines says,
+    to the fen — 89.50 ㎡ × 2.75 = 246.125 → 246.13 (half up) — for households moving in, moving out, with a past
+    owner moved out but another still there, and with no area."""
     demo = await billing_demo(any_runtime)
     async with transaction(any_runtime.sessions) as session:
         await session.execute(update(Household).where(Household.id == demo.household_id)
                               .values(area_m2=Decimal("89.50")))
         await session.execute(update(FeeItem).where(FeeItem.id == demo.items["物业费"])
                               .values(unit_price=Decimal("2.75")))
+        owned = list(await session.scalars(select(Resident.household_id).where(
+            Resident.community_id == demo.community_id, Resident.role == ResidentRole.OWNER,
+            Resident.household_id != demo.household_id).group_by(Resident.household_id)
+            .order_by(Resident.household_id).limit(4)))
+        moving_in, moving_out, past_owner, no_area = owned
+        owners = (Resident.role == ResidentRole.OWNER)
+        await session.execute(update(Resident).where(Resident.household_id == moving_in, owners)
+                              .values(move_in=date(2027, 1, 10)))
+        await session.execute(update(Resident).where(Resident.household_id == moving_out, owners)
+                              .values(move_out=date(2027, 1, 20)))
+        session.add(Resident(community_id=demo.community_id, household_id=past_owner, name="前业主",
+                             role=ResidentRole.OWNER, move_in=date(2015, 3, 1), move_out=date(2020, 6, 30)))
+        await session.execute(update(Household).where(Household.id == no_area).values(area_m2=Decimal("0")))
     await generate_bills(any_runtime.sessions, period="2027-01", batch_size=7)
     fields = ("community_id", "building_id", "household_id", "space_id", "fee_item_id", "subject", "period",
               "service_start", "service_end", "quantity", "unit_price", "amount_fen", "late_fee_fen", "due_date",
@@ -163,3 +178,9 @@ async def test_generated_rows_are_exactly_the_planned_lines_including_half_up_ro
             Bill.household_id == demo.household_id, Bill.period == "2027-01", Bill.fee_item_id == demo.items["物业费"]))
     assert zhang == 24613
     assert len(stored) > 20 and stored == planned
+    lines = {(household, start, end) for _, _, household, _, item, _, _, start, end, *_ in stored
+             if item == demo.items["物业费"]}
+    assert (moving_in, date(2027, 1, 10), date(2027, 1, 31)) in lines
+    assert (moving_out, date(2027, 1, 1), date(2027, 1, 20)) in lines
+    assert (past_owner, date(2027, 1, 1), date(2027, 1, 31)) in lines
+    assert not any(household == no_area for household, _, _ in lines)
