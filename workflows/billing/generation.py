@@ -334,37 +334,40 @@ async def _insert_batch(session: AsyncSession, lines: list[Line], run_id: int | 
     await driver.execute("DELETE FROM incoming_bills")
 
 
-# The common lines (see _Plan) in SQL. `_COMMON_HOUSEHOLDS` is the rule for which households get which of the
-# common items: every household of the community not in :moved, each item whose quantity (the area for an area item,
-# 1 otherwise) is positive. `_COMMON_BATCHES` numbers those households (with {missing}: only those still missing a
-# line) into batches of :per_batch and gives each batch's first and last id and its lines; `_COMMON_INSERT` writes
-# the lines of one batch's id range, the amount rule of pricing.line_amount for a full span: quantity × price ×
-# months exactly in numeric, rounded once to fen — PostgreSQL's round(numeric) rounds half away from zero, which is
-# half up for these positive amounts. tests/workflows/billing/test_generation.py checks the rows against plan_lines.
-_COMMON_HOUSEHOLDS = """
-FROM households h
-CROSS JOIN unnest(CAST(:item_ids AS integer[]), CAST(:starts AS date[]), CAST(:ends AS date[]),
-                  CAST(:prices AS numeric[]), CAST(:months AS integer[]), CAST(:dues AS date[]),
-                  CAST(:descriptions AS text[]), CAST(:by_area AS boolean[]))
-     AS i(item_id, service_start, service_end, unit_price, months, due_date, description, by_area)
-CROSS JOIN LATERAL (SELECT CASE WHEN i.by_area THEN h.area_m2 ELSE 1 END AS quantity) q
-WHERE h.community_id = :community_id AND q.quantity > 0
-  AND h.id NOT IN (SELECT unnest(CAST(:moved AS integer[])))"""
+# The common lines (see _Plan) in SQL: every household of the community not in :moved gets each common item whose
+# quantity (`_QUANTITY`: the area for an area item, 1 otherwise) is positive. `_COMMON_BATCHES` numbers those
+# households (with {missing}: only those still missing a line) into batches of :per_batch and gives each batch's
+# first and last id and its lines; `_COMMON_INSERT` writes the lines of one batch's id range, the amount rule of
+# pricing.line_amount for a full span: quantity × price × months exactly in numeric, rounded once to fen —
+# PostgreSQL's round(numeric) rounds half away from zero, which is half up for these positive amounts.
+# tests/workflows/billing/test_generation.py checks the rows against plan_lines.
+_QUANTITY = "CASE WHEN i.by_area THEN h.area_m2 ELSE 1 END"
+_COMMON_HOUSEHOLDS = """h.community_id = :community_id AND h.id NOT IN (SELECT unnest(CAST(:moved AS integer[])))"""
 _MISSING = """
-  AND NOT EXISTS (SELECT 1 FROM bills b WHERE b.fee_item_id = i.item_id AND b.subject = 'h' || h.id
-                                          AND b.period = :period)"""
-_COMMON_BATCHES = """
-SELECT min(id), max(id), sum(lines) FROM (
-    SELECT h.id, count(*) AS lines, (row_number() OVER (ORDER BY h.id) - 1) / :per_batch AS batch""" + \
-    _COMMON_HOUSEHOLDS + "{missing}" + """
-    GROUP BY h.id) numbered
+    AND NOT EXISTS (SELECT 1 FROM bills b WHERE b.fee_item_id = i.item_id AND b.subject = 'h' || h.id
+                                            AND b.period = :period)"""
+_COMMON_BATCHES = f"""
+SELECT min(id), max(id), CAST(sum(lines) AS integer) FROM (
+    SELECT h.id, l.lines, (row_number() OVER (ORDER BY h.id) - 1) / :per_batch AS batch
+    FROM households h
+    CROSS JOIN LATERAL (
+        SELECT count(*) AS lines FROM unnest(CAST(:item_ids AS integer[]), CAST(:by_area AS boolean[]))
+             AS i(item_id, by_area)
+        WHERE {_QUANTITY} > 0{{missing}}) l
+    WHERE {_COMMON_HOUSEHOLDS} AND l.lines > 0) numbered
 GROUP BY batch ORDER BY batch"""
 _COMMON_INSERT = text(f"""
 INSERT INTO bills ({", ".join(COLUMNS)})
 SELECT h.community_id, h.building_id, h.id, NULL, i.item_id, 'h' || h.id, :period, i.service_start, i.service_end,
        q.quantity, i.unit_price, CAST(round(q.quantity * i.unit_price * i.months * 100) AS bigint), 0, i.due_date,
-       :status, i.description, :run_id, :now""" + _COMMON_HOUSEHOLDS + """
-  AND h.id BETWEEN :first AND :last
+       :status, i.description, :run_id, :now
+FROM households h
+CROSS JOIN unnest(CAST(:item_ids AS integer[]), CAST(:starts AS date[]), CAST(:ends AS date[]),
+                  CAST(:prices AS numeric[]), CAST(:months AS integer[]), CAST(:dues AS date[]),
+                  CAST(:descriptions AS text[]), CAST(:by_area AS boolean[]))
+     AS i(item_id, service_start, service_end, unit_price, months, due_date, description, by_area)
+CROSS JOIN LATERAL (SELECT {_QUANTITY} AS quantity) q
+WHERE {_COMMON_HOUSEHOLDS} AND h.id BETWEEN :first AND :last AND q.quantity > 0
 ON CONFLICT (fee_item_id, subject, period) DO NOTHING""")
 
 
@@ -385,8 +388,7 @@ async def _common_batches(session: AsyncSession, parameters: dict[str, object], 
     if not parameters["item_ids"]:
         return []
     query = text(_COMMON_BATCHES.format(missing=_MISSING if only_missing else ""))
-    return [(first, last, int(lines)) for first, last, lines in
-            (await session.execute(query, {**parameters, "per_batch": per_batch})).all()]
+    return [tuple(row) for row in (await session.execute(query, {**parameters, "per_batch": per_batch})).all()]
 
 
 async def _start_run(sessions: async_sessionmaker[AsyncSession], community_id: int, period: str,
