@@ -20,7 +20,7 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple, TypeVar
 
-from sqlalchemy import and_, case, func, or_, select, text, update
+from sqlalchemy import Integer, and_, any_, case, func, literal, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -282,9 +282,15 @@ async def _plan(session: AsyncSession, *, community_id: int, period: str, set_ba
     return _Plan(lines, common, sorted(dates))
 
 
-async def _existing(session: AsyncSession, community_id: int, period: str) -> set[tuple[int, str]]:
-    rows = await session.execute(select(Bill.fee_item_id, Bill.subject).where(
-        Bill.community_id == community_id, Bill.period == period))
+async def _existing(session: AsyncSession, community_id: int, period: str,
+                    plan: _Plan | None = None) -> set[tuple[int, str]]:
+    """(fee item, subject) of the lines already there; with a plan, only those Python plans (not the common lines
+    SQL writes: a rerun of 100,000 households need not read 300,000 keys)."""
+    query = select(Bill.fee_item_id, Bill.subject).where(Bill.community_id == community_id, Bill.period == period)
+    if plan is not None and plan.common:
+        query = query.where(or_(Bill.fee_item_id.not_in([item.id for item, _ in plan.common]),
+                                Bill.household_id == any_(literal(plan.moved, postgresql.ARRAY(Integer)))))
+    rows = await session.execute(query)
     return {(fee_item_id, subject) for fee_item_id, subject in rows.all()}
 
 
@@ -436,7 +442,7 @@ async def generate_bills(sessions: async_sessionmaker[AsyncSession], *, period: 
             # a new run skips the look-ups: lines made outside it (one-off, demo) are skipped by ON CONFLICT
             batches = await _common_batches(session, parameters, max(1, batch_size // max(1, len(plan.common))),
                                             only_missing=not new)
-            existing = set() if new else await _existing(session, community_id, period)
+            existing = set() if new else await _existing(session, community_id, period, plan)
             missing = [line for line in plan.lines if (line.fee_item_id, line.subject) not in existing]
             planned.append((community_id, run_id, parameters, batches, missing))
     if on_plan is not None:

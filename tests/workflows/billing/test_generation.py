@@ -41,7 +41,9 @@ async def test_a_rerun_creates_nothing_new(any_runtime):
     first = await generate_bills(any_runtime.sessions, period="2027-01")
     created = await _count(any_runtime, period="2027-01")
     assert created == sum(run.bills_created for run in first) > 0
-    again = await generate_bills(any_runtime.sessions, period="2027-01")
+    to_insert: list[int] = []
+    again = await generate_bills(any_runtime.sessions, period="2027-01", on_plan=to_insert.append)
+    assert to_insert == [0]  # the progress bar's total: nothing is missing
     assert await _count(any_runtime, period="2027-01") == created
     assert [run.bills_created for run in again] == [run.bills_created for run in first]
     async with any_runtime.sessions() as session:
@@ -184,3 +186,6 @@ async def test_generated_rows_are_exactly_the_planned_lines_including_half_up_ro
     assert (moving_out, date(2027, 1, 1), date(2027, 1, 20)) in lines
     assert (past_owner, date(2027, 1, 1), date(2027, 1, 31)) in lines
     assert not any(household == no_area for household, _, _ in lines)
+    to_insert: list[int] = []
+    await generate_bills(any_runtime.sessions, period="2027-01", batch_size=7, on_plan=to_insert.append)
+    assert to_insert == [0]
