@@ -12,9 +12,9 @@ from bot.dialogs.spec import Dialog
 from bot.dialogs.words import looks_like_question, normalize
 from bot.registry import DialogRegistry
 
-# Traditional characters owners' phones may produce in command words, and the homophones pinyin input slips to
-# (报秀 → 报修, 保修 → 报修, 投述 → 投诉, 转人宫 → 转人工), folded before comparing; a fold is confirmed, never assumed.
-_TRADITIONAL = str.maketrans("訴報脩繳費綁幫頁單號務戶錶態護維秀休保述宫", "诉报修缴费绑帮页单号务户表态护维修修报诉工")
+# The homophones pinyin input slips to in command words (报秀 → 报修, 保修 → 报修, 投述 → 投诉, 转人攻 → 转人工),
+# folded before comparing; a fold is confirmed, never assumed. (Traditional characters are folded by normalize.)
+_HOMOPHONES = str.maketrans("秀休保述宫攻", "修修报诉工工")
 _QUESTION = re.compile(r"怎么|怎样|如何|多少|几点|哪|谁|什么|多久|能不能|可不可以|要不要|是否|咋|啥|吗|呢|[?？]")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _SEPARATOR = re.compile(r"^[\s:：，,。.！!、]")
@@ -29,7 +29,12 @@ class Command:
 
 
 def _fold(text: str) -> str:
-    return normalize(text).translate(_TRADITIONAL).lower()
+    return normalize(text).translate(_HOMOPHONES).lower()
+
+
+def _typo(dialog: Dialog, text: str) -> Command:
+    """A near miss of a trigger: confirmed first, unless starting it by mistake costs nothing (转人攻)."""
+    return Command(dialog, text, typo=True) if dialog.confirm_typo else Command(dialog, "")
 
 
 def _one_off(word: str, trigger: str) -> bool:
@@ -49,8 +54,8 @@ def command_for(registry: DialogRegistry, text: str) -> Command | None:
     if exact is not None:
         return Command(exact, "")
     folded_exact = triggers.get(word) or triggers.get(_LEAD_IN.sub("", word))
-    if folded_exact is not None and not folded_exact.follow_up:  # 頭訴: a traditional-character spelling, confirmed
-        return Command(folded_exact, text, typo=True)
+    if folded_exact is not None and not folded_exact.follow_up:  # 投述: a homophone, confirmed
+        return _typo(folded_exact, text)
     question = looks_like_question(word) or bool(_QUESTION.search(word))
     best: tuple[int, Dialog] | None = None
     for trigger, dialog in triggers.items():
@@ -81,5 +86,5 @@ def command_for(registry: DialogRegistry, text: str) -> Command | None:
         if (len(trigger) >= 2 and _CJK.search(trigger) and not dialog.follow_up
                 and (dialog.in_help or dialog.examples) and _one_off(head, trigger)):
             if len(bare) == len(trigger) or dialog.extract is not None:
-                return Command(dialog, text, typo=True)
+                return _typo(dialog, text)
     return None

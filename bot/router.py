@@ -289,7 +289,8 @@ class Bot(Handover):
 # A question about one particular person, account or year (谁家堆的, 是不是多扣了, 去年的收益): the FAQ holds the
 # rules around it, not the answer; the owner gets the rules and the offer of a person who can look it up.
 NEEDS_PERSON = re.compile(r"(是|归)谁|谁(家|买|干|弄|堆|放|停|占)|哪(家|户)(的|买|堆|停|占)"
-                          r"|多扣|扣错|扣多|多收|收错|少算|算错|对不上|明年|去年|前年|上个月|上月|监控|录像")
+                          r"|多扣|扣错|扣多|多收|收错|少算|算错|对不上|明年|去年|前年|上个月|上月|监控|录像"
+                          r"|谁的责任|谁负责|(要|得|该)赔|赔多少|赔偿")
 QUESTION = re.compile(r"怎么|怎样|如何|多少|几点|哪|谁|什么|多久|能不能|可不可以|要不要|是否|咋|啥|吗|呢|[?？]|不$")
 
 

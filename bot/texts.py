@@ -52,6 +52,9 @@ HANDOVER_WORDS = ("转人工", "人工", "人工客服", "找客服", "客服")
 SKIP_WORDS = ("跳过", "不需要", "没有", "无", "不用", "不用了", "没照片", "没有照片", "无照片", "不拍了", "没拍",
               "不发了", "没", "没图", "没有图片", "没图片", "没有图", "无图", "不发", "不用发", "不用拍", "没拍照",
               "没有相片", "没相片", "不用了谢谢", "不需要照片", "不用照片", "没有照片了")
+# "没有照片 电话就用我绑定的": an optional step skipped and the next one answered in the same message.
+SKIP_THEN_MORE = re.compile(r"^\s*(没有照片|没照片|没有图片|没图片|照片没有|照片没拍|不拍了|没拍|不用拍|拍不了"
+                            r"|跳过|没有|不用了|不用)\s*[，,。.、;；!！\s]\s*(?P<rest>\S.*)$", re.S)
 DONE_WORDS = ("好了", "完成", "没有了", "就这些", "发完了", "好", "行了", "可以了", "谢谢", "谢了", "多谢")
 YES_WORDS = ("1", "是", "是的", "好", "好的", "要", "确认", "确定", "提交", "对", "可以")
 NO_WORDS = ("2", "否", "不", "不用", "不要", "不用了", "修改", "改")
@@ -82,6 +85,8 @@ ASK_FOR_PERSON_HINT = "需要人工时回复“转人工”。"
 OFFER_YES_LABEL = "转人工客服"
 OFFER_NO_LABEL = "不用了"
 DID_YOU_MEAN_ASK = "您是要{title}吗？"
+DID_YOU_MEAN_YES_LABEL = "是的"
+DID_YOU_MEAN_NO_LABEL = "不是"
 HANDOVER_FAILED = "抱歉，暂时没能转给客服。请直接拨打物业电话{phone}。"
 HANDOVER_DECLINED = "好的。还有什么可以帮您？"
 A_DIALOG = "对话"

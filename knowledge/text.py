@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from functools import lru_cache
 from pathlib import Path
+
+from workflows.text import comparable
 
 DATA = Path(__file__).parent / "data"
 MAX_QUESTION_CHARS = 500
@@ -68,7 +69,7 @@ _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 
 def normalize(text: str) -> str:
     """NFKC (full-width to half-width), lower case, collapsed spaces."""
-    text = unicodedata.normalize("NFKC", text or "").lower()
+    text = comparable(text or "").lower()
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -120,14 +121,6 @@ def read_sections(path: Path) -> dict[str, list[str]]:
         elif current is not None:
             current.append(line)
     return sections
-
-
-def question_key(text: str) -> str:
-    """A grouping key for 'the same question': normalised, punctuation and filler removed."""
-    text = _PUNCT.sub("", normalize(text))
-    return re.sub(r"^(请问|你好|您好|问一下|想问一下|我想问)", "", text)[:200]
-
-
 @lru_cache(maxsize=1)
 def domain_tokenizer():
     """A jieba tokenizer of our own (never the global one) with the property-domain user dictionary."""

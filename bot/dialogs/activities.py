@@ -99,7 +99,8 @@ ACTIVITY_SIGNUP = Dialog(
     name="activity_signup", title="活动报名", menu_key="ACTIVITIES", requires_binding=True,
     triggers=("活动报名", "报名活动", "社区活动", "活动", "报名"),
     description="活动报名：报名参加小区组织的活动，查看名额和时间",
-    examples=examples_of("activity_signup"), keywords=r"活动|报名", excludes=r"谁教|谁组织|(在|是)哪",
+    examples=examples_of("activity_signup"), keywords=r"活动|报名",
+    excludes=r"谁教|谁组织|(在|是)哪|活动(室|中心|场地)|别.{0,4}推|不要.{0,4}推|推.{0,8}(消息|通知)",
     slots=(Slot("activity", PICK, choices=open_choices, label="活动"),),
     confirm=confirm_signup, submit=submit_signup,
 )

@@ -183,6 +183,8 @@ class DialogEngine:
                 return await self._invalid(conv, ctx, dialog, slot, Invalid(message), text)
             message = texts.NOT_ACCEPTED_MEDIA.format(kind=texts.MEDIA_NAMES.get(kind, texts.SOME_MESSAGE))
             return await self._invalid(conv, ctx, dialog, slot, Invalid(message), text, explain_only=True)
+        if kind == "text" and slot.optional and (then := texts.SKIP_THEN_MORE.match(text)):
+            return await self._skip_then(conv, ctx, dialog, slot, index, then.group("rest"))
         if slot.repeatable:
             if kind == "text" and not finishing and word not in texts.DONE_WORDS and self.listener is not None:
                 heard = await self.listener.hear(self, conv, ctx, dialog, slot, text)  # a question at the photos
@@ -201,6 +203,18 @@ class DialogEngine:
         except Invalid as exc:
             return await self._invalid(conv, ctx, dialog, slot, exc, text)
         return await self._accepted(conv, ctx, dialog, index)
+
+    async def _skip_then(self, conv: Conversation, ctx: DialogContext, dialog: Dialog, slot: Slot, index: int,
+                         rest: str) -> str | None:
+        """"没有照片 电话就用我绑定的": the optional step is left empty and the rest answers the next step."""
+        if slot.repeatable:
+            conv.values.setdefault(slot.name, [])
+        else:
+            conv.values[slot.name] = None
+        reply = await self._accepted(conv, ctx, dialog, index)
+        if conv.dialog != dialog.name or conv.stage != "slot" or conv.slot_index == index:
+            return reply
+        return await self._answer(conv, ctx, dialog, rest, normalize(rest))
 
     async def _collect(self, conv: Conversation, ctx: DialogContext, dialog: Dialog, slot: Slot, index: int,
                        text: str, word: str) -> str | None:

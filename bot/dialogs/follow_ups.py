@@ -17,6 +17,9 @@ NO = ("2", "否", "不", "不用", "不要", "不用了", "不需要", "算了",
 _NO = re.compile(r"^(不|别|没事|算了|否|2$)")
 _YES = re.compile(r"^(是|对|嗯|好|要|行|可以|需要|确认|确定|转|麻烦|帮我|1$)")
 _QUESTION = re.compile(r"多少|几点|电话|怎么|哪|什么|吗|呢|[?？]")
+# "好的谢谢", "行 谢谢了", "知道了": a thank-you closes the matter; it is no yes to a person or a dialog.
+_ASKS = re.compile(r"转|人工|麻烦|帮我|需要|要的")  # "麻烦转一下 谢谢" does ask
+_THANKS = re.compile(r"谢|知道了|明白了|懂了|晓得了|没事了|解决了|问题不大|拜拜|再见")
 
 
 async def yes_no(ctx: DialogContext) -> list[Choice]:
@@ -28,7 +31,7 @@ async def parse_yes_no(text: str, ctx: DialogContext) -> bool:
     word = normalize(text)
     if _QUESTION.search(word) and len(word) > 3:
         raise Invalid("")
-    if _NO.match(word):
+    if _NO.match(word) or (_THANKS.search(word) and not _ASKS.search(word)):
         return False
     if _YES.match(word):
         return True
@@ -74,12 +77,16 @@ async def start_meant(ctx: DialogContext) -> str | FollowUp:
     return FollowUp("", ctx.values["meant"])
 
 
+async def meant_or_not(ctx: DialogContext) -> list[Choice]:
+    return [Choice(True, texts.DID_YOU_MEAN_YES_LABEL, YES), Choice(False, texts.DID_YOU_MEAN_NO_LABEL, NO)]
+
+
 async def did_you_mean(ctx: DialogContext) -> str:
     return texts.DID_YOU_MEAN_ASK.format(title=ctx.values.get("title", ""))
 
 
-def _yes_no_slot(name: str, prompt) -> Slot:  # noqa: ANN001 - text or async prompt
-    return Slot(name, prompt, choices=yes_no, parse=parse_yes_no)
+def _yes_no_slot(name: str, prompt, choices=yes_no) -> Slot:  # noqa: ANN001 - text or async prompt
+    return Slot(name, prompt, choices=choices, parse=parse_yes_no)
 
 
 FAQ_FEEDBACK = Dialog(name="faq_feedback", title="回答反馈", follow_up=True, in_help=False,
@@ -89,5 +96,5 @@ FAQ_CHOICES = Dialog(name="faq_choices", title="选择问题", follow_up=True, i
 HANDOVER_OFFER = Dialog(name="handover_offer", title="转人工", follow_up=True, in_help=False,
                         slots=(_yes_no_slot("yes", texts.OFFER_PERSON),), submit=hand_over_or_not)
 DID_YOU_MEAN = Dialog(name="did_you_mean", title="确认", follow_up=True, in_help=False,
-                      slots=(_yes_no_slot("yes", did_you_mean),), submit=start_meant)
+                      slots=(_yes_no_slot("yes", did_you_mean, meant_or_not),), submit=start_meant)
 FOLLOW_UPS = [FAQ_FEEDBACK, FAQ_CHOICES, HANDOVER_OFFER, DID_YOU_MEAN]

@@ -205,9 +205,11 @@ async def complaint_number_prompt(ctx: DialogContext) -> str:
     return t.TICKET_NUMBER_ASK_FOR.format(example=f"TS-{show(utcnow(), fmt='%Y%m%d')}-0001")
 
 
-# 满意/不满意 with exactly one complaint waiting applies to it; otherwise the owner is asked which one.
+# 满意/不满意 with exactly one complaint waiting applies to it; otherwise the owner is asked which one, and anything
+# but a number ("谢谢师傅们") leaves the question and is routed afresh.
 COMPLAINT_NUMBER_SLOT = Slot("number", complaint_number_prompt, parse=parse_number, label="单号",
-                             facts=waiting_complaints, skip_if=one_waiting, default=the_waiting_one)
+                             facts=waiting_complaints, skip_if=one_waiting, default=the_waiting_one,
+                             exit_on_mismatch=True)
 
 MY_REPAIRS = Dialog(
     name="my_repairs", title="我的报修", menu_key="MY_REPAIRS", triggers=("我的报修", "报修进度", "查报修", "我的工单"),

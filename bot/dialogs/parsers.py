@@ -14,6 +14,7 @@ from bot.dialogs.when import PastWindow, parse_window
 from bot.dialogs.words import is_emoji_only
 from bot.services import MediaUnavailable
 from knowledge.small_talk import small_talk_reply
+from workflows.text import comparable
 
 DESCRIPTION_LIMIT = 500
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
@@ -26,7 +27,7 @@ def clean(text: str) -> str:
 
 def folded(text: str) -> str:
     """For matching only: half-width, no spaces."""
-    return "".join(unicodedata.normalize("NFKC", text or "").split())
+    return "".join(comparable(text or "").split())
 
 
 async def parse_description(text: str, ctx: DialogContext) -> str:

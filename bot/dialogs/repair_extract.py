@@ -21,12 +21,16 @@ CATEGORY_WORDS = (("电梯", "电梯"), ("燃气", "燃气"), ("煤气", "燃气
                   ("健身", "公共设施"), ("道闸", "公共设施"), ("喷泉", "水电"), ("黑了", "水电"),
                   ("太暗", "水电"), ("水", "水电"), ("电", "水电"), ("灯", "水电"),
                   ("插座", "水电"), ("跳闸", "水电"), ("门", "门窗"), ("窗", "门窗"), ("锁", "门窗"))
-HOME = re.compile(r"我家|家里|家中|屋里|我们家|自己家|室内|卧室|厨房|卫生间|客厅|阳台|洗手间|厕所|浴室|书房|主卧|次卧"
+HOME = re.compile(r"我家|家里|家中|屋里|我们家|自己家|俺家|咱家|入户门|防盗门"
+                  r"|室内|卧室|厨房|卫生间|客厅|阳台|洗手间|厕所|浴室|书房|主卧|次卧"
                   r"|马桶|热水器|天花板|吊顶|暖气|空调|水龙头|我屋|燃气表|燃气灶")
 PUBLIC = re.compile(r"公共区域|公共|电梯|楼道|走廊|大堂|车库|地库|大门|门禁|单元门|路灯|花园|垃圾站|楼梯间|小区门"
                     r"|正门|侧门|伸缩门|[东南西北]门"
                     r"|道闸|健身"
-                    r"|消防|声控灯|楼梯灯|过道|草坪|广场|信箱|快递柜")
+                    r"|消防|声控灯|楼梯灯|过道|草坪|广场|信箱|快递柜"
+                    r"|活动室|会所|天台|楼顶|屋顶|大厅|门厅|停车场|游乐场|儿童乐园|凉亭|水泵房|配电房|泳池|游泳池")
+# "我家大门锁坏了" is the flat's own front door (入户门), not the community's gate.
+HOME_DOOR = re.compile(r"(我|俺|咱|我们|自己)家(的)?大门|家里(的)?大门|家(的)?门口?的?大门")
 URGENT = re.compile(r"赶紧|赶快|快点|快来|尽快|马上|立刻|紧急|急死|很急|(?<![不没])着急|急急|水漫|漫出来|漫了|淹了|淹水"
                     r"|喷水|冒烟"
                     r"|(燃气|煤气|天然气).{0,4}漏|臭鸡蛋"
@@ -37,7 +41,8 @@ PLACE_HINT = re.compile(r"[0-9一二三四五六七八九十]+(号楼|栋|幢|�
                         r"|场|口|廊|厅|房|区|路|墙|顶|窗|池|亭|边|旁|前面|后面|下面|里|厨|卫|阳台|车位|大堂|花坛")
 TRIGGER = re.compile(r"^(我要报修|我想报修|报修一下|报个修|紧急报修|报修|维修)[\s:：，,。.！!]*"
                      r"|[\s，,。]*(帮我|给我|我要|要|请)?(报修一下|报个修|报一下修|报修|维修一下)[吧啊呀。！!]*$")
-FILLER = re.compile(r"公共区域|公共|家里|我家|家中|屋里|的|了|要|我|帮|一下|报修|维修|其他|类|区域|这边|那边"
+FILLER = re.compile(r"公共区域|公共|家里|我家|俺家|咱家|家中|屋里|的|了|要|我|帮|一下|报修|维修|其他|类|区域|这边|那边"
+                    r"|楼|层|[0-9一二两三四五六七八九十]"
                     r"|毛病|问题|故障|情况|东西|事情|事儿|有点|有个"
                     r"|[^\u4e00-\u9fff]")
 THINGS = re.compile(r"电梯|燃气|煤气|天然气|下水|马桶|地漏|路灯|健身|道闸|灶|热水器|空调|水龙头|龙头|防盗|水管"
@@ -81,10 +86,11 @@ def only_building(text: str) -> bool:
 def description_of(text: str) -> str:
     """The owner's words about the problem, as they typed them; "" when the text only names place and category."""
     body = TRIGGER.sub("", clean(text)).strip(" ，,。:：")
-    rest = FILLER.sub("", UNIT.sub("", BUILDING.sub("", folded(body))))
+    rest = PUBLIC.sub("", UNIT.sub("", BUILDING.sub("", folded(body))))  # places first: 楼道 before 楼
+    rest = FILLER.sub("", rest)
     for _, category in CATEGORY_WORDS:
         rest = rest.replace(category, "")
-    rest = THINGS.sub("", PUBLIC.sub("", rest))  # "2单元楼道灯" names a place and a thing, not what is wrong
+    rest = THINGS.sub("", rest)  # "2单元楼道灯" names a place and a thing, not what is wrong
     return body[:DESCRIPTION_LIMIT] if rest else ""
 
 
@@ -116,7 +122,7 @@ def category_of(text: str, names: list[str]) -> str | None:
 
 def read_repair(text: str, ctx: DialogContext, names: list[str]) -> dict[str, Any]:
     """Every slot the text fills: where, category, description, when, urgent."""
-    word = folded(text)
+    word = HOME_DOOR.sub("入户门", folded(text))
     found: dict[str, Any] = {}
     if is_urgent(word):
         found["urgent"] = True

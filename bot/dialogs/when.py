@@ -4,12 +4,12 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from workflows.clock import SHANGHAI, utcnow
+from workflows.text import comparable
 
 ANY_WORDS = ("随时", "都可以", "都行", "任何时间", "随便", "尽快", "越快越好")
 PERIODS = {"上午": (9, 12), "早上": (8, 10), "中午": (11, 14), "下午": (14, 18), "傍晚": (17, 19), "晚上": (18, 21),
@@ -38,31 +38,39 @@ def _hour(raw: str) -> int:
     return int(raw) if raw.isdigit() else _CN[raw]
 
 
-def _day(folded: str, now_local: datetime) -> tuple[datetime, str]:
-    """The day named in the text (default today) and the rest of the text."""
-    for word, offset in (("今天", 0), ("明天", 1), ("后天", 2), ("大后天", 3)):
-        if folded.startswith(word):
-            return now_local + timedelta(days=offset), folded[len(word):]
-    match = re.match(r"(?:下)?(?:周|星期|礼拜)([一二三四五六日天])", folded)
+_SHORT_DAYS = (("今晚", "今天晚上"), ("明晚", "明天晚上"), ("明早", "明天早上"), ("今早", "今天早上"))
+_FILLER = re.compile(r"[那就吧都行可以她他说的来上门师傅呀啊哦嗯我家里人在时候那天整天一全]")
+
+
+def _day(folded: str, now_local: datetime) -> tuple[datetime | None, str]:
+    """The day named anywhere in the text ("她说后天上午", "那就周六上午"; None when none is) and the text
+    without it."""
+    for short, long in _SHORT_DAYS:
+        folded = folded.replace(short, long)
+    for word, offset in (("大后天", 3), ("今天", 0), ("明天", 1), ("后天", 2)):
+        if word in folded:
+            return now_local + timedelta(days=offset), folded.replace(word, "", 1)
+    match = re.search(r"(下)?(?:周|星期|礼拜)([一二三四五六日天末])", folded)
     if match:
-        target = WEEKDAYS.index(match.group(1)) % 7 if match.group(1) not in "日天" else 6
+        day = match.group(2)
+        target = 5 if day == "末" else (6 if day in "日天" else WEEKDAYS.index(day))
         ahead = (target - now_local.weekday()) % 7 or 7
-        if folded.startswith("下"):
+        if match.group(1):
             ahead += 7 if ahead < 7 else 0
-        return now_local + timedelta(days=ahead), folded[match.end():]
-    match = re.match(r"(\d{1,2})[月/\-.](\d{1,2})[日号]?", folded)
+        return now_local + timedelta(days=ahead), folded[:match.start()] + folded[match.end():]
+    match = re.search(r"(\d{1,2})(?:月|/)(\d{1,2})[日号]?", folded)  # not "3-5点": that is a time
     if match:
-        month, day = int(match.group(1)), int(match.group(2))
-        candidate = now_local.replace(month=month, day=day)
+        month, day_of_month = int(match.group(1)), int(match.group(2))
+        candidate = now_local.replace(month=month, day=day_of_month)
         if candidate.date() < now_local.date() - timedelta(days=31):
             candidate = candidate.replace(year=candidate.year + 1)
-        return candidate, folded[match.end():]
-    return now_local, folded
+        return candidate, folded[:match.start()] + folded[match.end():]
+    return None, folded
 
 
 def parse_window(text: str, *, now: datetime | None = None, tz: ZoneInfo = SHANGHAI) -> Window:
     """A visit window from the owner's words; ValueError when unreadable, PastWindow when already over."""
-    folded = "".join(unicodedata.normalize("NFKC", text or "").split()).rstrip("。.!！")
+    folded = "".join(comparable(text or "").split()).rstrip("。.!！")
     if not folded:
         raise ValueError("empty")
     if any(word in folded for word in ANY_WORDS):
@@ -71,7 +79,7 @@ def parse_window(text: str, *, now: datetime | None = None, tz: ZoneInfo = SHANG
         raise PastWindow("over")
     now_local = (now or utcnow()).astimezone(tz)
     try:
-        day, rest = _day(folded, now_local)
+        named, rest = _day(folded, now_local)
     except ValueError as exc:  # 2月30日
         raise ValueError("no such day") from exc
     start_h, end_h = None, None
@@ -84,11 +92,11 @@ def parse_window(text: str, *, now: datetime | None = None, tz: ZoneInfo = SHANG
             start_h, end_h = start_h + 12, (end_h + 12 if end_h <= 12 else end_h)
     elif period:
         start_h, end_h = PERIODS[period]
-    elif rest == "" and folded != rest:
-        start_h, end_h = 8, 20  # a whole day
+    elif named is not None and len(_FILLER.sub("", rest)) <= 1:
+        start_h, end_h = 8, 20  # a whole day: "明天", "那就周六吧"
     if start_h is None or not (0 <= start_h < end_h <= 24):
         raise ValueError("no time")
-    base = day.replace(minute=0, second=0, microsecond=0)
+    base = (named or now_local).replace(minute=0, second=0, microsecond=0)
     start = base.replace(hour=start_h)
     end = base.replace(hour=end_h - 1, minute=59) if end_h == 24 else base.replace(hour=end_h)
     if end <= now_local:

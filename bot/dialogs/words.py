@@ -8,6 +8,8 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
+from workflows.text import comparable
+
 _TRAILING = "。.!！~～,，、;；"
 _DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _NUMBER = re.compile(r"^第?([0-9]+|[零〇一二两三四五六七八九十百]+)(个|项|号|条|栋|幢|号楼|楼|种|位)?$")
@@ -17,8 +19,7 @@ _QUESTION_END = ("?", "吗", "呢", "么")
 
 def normalize(text: str) -> str:
     """Half-width, no spaces, no trailing punctuation: how answers are compared."""
-    folded = unicodedata.normalize("NFKC", text or "")
-    return "".join(folded.split()).rstrip(_TRAILING)
+    return "".join(comparable(text or "").split()).rstrip(_TRAILING)
 
 
 def chinese_number(text: str) -> int | None:

@@ -7,20 +7,20 @@ Everything is normalised before comparing.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from workflows.community.models import Building, Community, Household
+from workflows.text import comparable
 
 _CN_DIGITS = {"零": "0", "〇": "0", "一": "1", "二": "2", "两": "2", "三": "3", "四": "4", "五": "5", "六": "6",
               "七": "7", "八": "8", "九": "9"}
 
 
 def _fold(text: str) -> str:
-    folded = unicodedata.normalize("NFKC", text or "")
+    folded = comparable(text or "")
     return "".join(folded.split()).upper()
 
 

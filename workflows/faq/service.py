@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -18,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from workflows.access import Actor
 from workflows.audit.service import record_event
 from workflows.faq.models import FaqEntry, FaqFeedback, FaqKind, UnansweredQuestion, UnansweredReason
+from workflows.text import comparable
 
 STAFF_SOURCE = "staff"
 STAFF_CITATION = "物业客服答复"
@@ -59,7 +59,7 @@ def draft_hash(draft: FaqDraft) -> str:
 
 def question_key(text: str) -> str:
     """Normalised question for grouping: full-width folded, lower case, punctuation and greetings removed."""
-    text = unicodedata.normalize("NFKC", text or "").lower()
+    text = comparable(text or "").lower()
     text = re.sub(r"[\s\W_]+", "", text)
     return re.sub(r"^(请问|你好|您好|问一下|想问一下|我想问)", "", text)[:200]
 

@@ -9,7 +9,6 @@ same household and category. Another household is shown only the ticket's number
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +21,7 @@ from workflows.repairs import service as repairs
 from workflows.repairs.duplicates import NEAR_METRES, distance_m
 from workflows.repairs.models import OPEN_STATUSES, STATUS_LABELS, Priority, RepairTicket
 from workflows.staff.models import StaffUser
+from workflows.text import comparable
 
 PUBLIC_LOOKBACK = timedelta(days=14)
 BUILDING = re.compile(r"([0-9]+|[一二两三四五六七八九十]+)(号楼|栋|幢|座|#楼?|号(?!室))")
@@ -69,7 +69,7 @@ class RepairReceipt:
 
 
 def _folded(text: str) -> str:
-    return "".join(unicodedata.normalize("NFKC", text or "").split()).translate(_CAPITALS)
+    return "".join(comparable(text or "").split()).translate(_CAPITALS)
 
 
 def building_of(text: str) -> str:
