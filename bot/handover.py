@@ -10,6 +10,7 @@ from typing import Any
 from bot import texts
 from bot.context import DialogContext
 from bot.dialogs.spec import FollowUp
+from workflows.clock import utcnow
 from workflows.db import transaction
 from workflows.escalations.models import EscalationReason
 from workflows.escalations.service import hand_over, open_escalation_of
@@ -85,7 +86,7 @@ class Handover:
         """"一般 15 分钟内" in working hours, else when the front desk opens."""
         settings = self.runtime.settings
         start, _, end = (settings.working_hours or "08:00-20:00").partition("-")
-        local = (now or datetime.now(settings.tz)).astimezone(settings.tz)
+        local = (now or utcnow()).astimezone(settings.tz)
         if start <= local.strftime("%H:%M") < end:
             return texts.HANDOVER_WHEN_OPEN.format(minutes=settings.escalation_overdue_minutes)
         return texts.HANDOVER_WHEN_CLOSED.format(start=start)

@@ -212,6 +212,8 @@ class Bot(Handover):
         kind = getattr(answer, "kind", "unknown")
         if kind == "chat":  # thanks, ok, goodbye: a kind word back, nothing to record or offer
             return answer.text
+        if kind == "answer" and OUTSIDE_REMIT.search(normalize(question)):
+            kind = "unknown"  # the noodle shop's hours or another community's fees: no rule of ours answers it
         if kind == "answer" and NEEDS_PERSON.search(normalize(question)):
             conv.unknown_count = 0  # what the rules say, then a person for the particular case
             return await self.offer_person(ctx, EscalationReason.LOW_CONFIDENCE, question,
@@ -291,6 +293,10 @@ class Bot(Handover):
 NEEDS_PERSON = re.compile(r"(是|归)谁|谁(家|买|干|弄|堆|放|停|占)|哪(家|户)(的|买|堆|停|占)"
                           r"|多扣|扣错|扣多|多收|收错|少算|算错|对不上|明年|去年|前年|上个月|上月|监控|录像"
                           r"|谁的责任|谁负责|(要|得|该)赔|赔多少|赔偿")
+# A shop's opening hours or another community's fees are not the property's to answer, however close an FAQ entry
+# about our own gates or fees looks: the honest "not sure" and the offer of a person.
+OUTSIDE_REMIT = re.compile(r"(隔壁|别的|其他|旁边的?)小区|(那家|这家).{0,8}(几点|开门|关门|营业|好吃|价格)"
+                           r"|(面馆|饭馆|饭店|餐馆|超市|药店|菜市场|便利店|理发店).{0,6}(几点|开门|关门|营业)")
 QUESTION = re.compile(r"怎么|怎样|如何|多少|几点|哪|谁|什么|多久|能不能|可不可以|要不要|是否|咋|啥|吗|呢|[?？]|不$")
 
 

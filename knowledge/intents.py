@@ -65,13 +65,17 @@ REQUEST_FORM = re.compile(r"^(我要|我想|我来|给我|请派|把)|帮我|帮
 # a request for a phone number ("把报修电话发我"), an instruction to the bot ("别再给我推活动了"), a question about a
 # staff member ("管家是谁"). They go to the FAQ answer (which offers a person when it has none).
 RULE_QUESTION = re.compile(r"规定|规矩|收费|要钱|收钱|费用|多少钱|标准|流程|手续|需要.{0,4}登记|要.{0,4}登记"
-                           r"|允许|让不让|可以.{0,6}吗|能不能|有没有.{0,4}(规定|要求|限制)")
+                           r"|允许|让不让|有没有.{0,4}(规定|要求|限制)")
 CONTACT_REQUEST = re.compile(r"(电话|号码|联系方式|手机号)\S{0,3}(发|给|告诉)(我|一下)"
                              r"|(发|给|告诉)我.{0,8}(电话|号码|联系方式)"
                              r"|(报修|投诉|物业|客服|值班|管家|保安|前台)的?(电话|热线|号码)(是)?(多少|几)")
-INSTRUCTION = re.compile(r"^(你们?)?(别|不要|不用|甭)(再)?(给我)?(推|发|提醒|打扰|通知|群发)")
+INSTRUCTION = re.compile(r"^(你们?)?(别|不要|不用|甭)(再)?(给我)?(推|发|提醒|打扰|通知|群发)"
+                         r"|(别|不要|甭)(再)?(给我)?(推|发|群发)"
+                         r"|帮我记(一下|着|住)|记得提醒|到时候提醒|下(回|次).{0,4}(报修|投诉)的时候")
 PERSON_QUESTION = re.compile(r"(师傅|保安|保洁|阿姨|经理|管家|客服|前台|物业的人|工作人员).{0,3}"
-                             r"(是谁|叫什么|姓什么|在哪|几点|什么时候(上班|在)|电话)")
+                             r"(是谁|叫什么|叫啥|姓什么|姓啥|在哪|几点|什么时候(上班|在)|电话)")
+# "你们的师傅是外包的还是物业自己的人": about the staff, whatever its form.
+STAFF_QUESTION = re.compile(r"(师傅|保安|保洁|管家|工作人员)(是|都是)(外包|哪|谁|自己|正式|物业)")
 _FAQ_SPEC = IntentSpec(name=FAQ, description="询问小区的规定、收费标准、办事方法等常见问题", examples=FAQ_EXAMPLES)
 
 
@@ -206,7 +210,8 @@ def _asks_no_dialog(text: str, is_question: bool, is_request: bool, *, lookup: b
     if lookup:  # "我的报修进度怎么样了": asking about it is asking for it
         return False
     return bool((is_question and not is_request and RULE_QUESTION.search(text)) or CONTACT_REQUEST.search(text)
-                or INSTRUCTION.search(text) or (is_question and PERSON_QUESTION.search(text)))
+                or INSTRUCTION.search(text) or (is_question and PERSON_QUESTION.search(text))
+                or STAFF_QUESTION.search(text))
 
 
 # --- slots from free text ("明天下午三点朋友来，车牌沪A12345") ---

@@ -379,7 +379,7 @@ class DialogEngine:
             follow = self.registry.get(reply.dialog)
             if follow is None:
                 return reply.text
-            prompt = await self.start(conv, ctx, follow, values=reply.values)
+            prompt = await self.start(conv, ctx, follow, values=reply.values, text=reply.said)
             return f"{reply.text}\n\n{prompt}" if reply.text else prompt
         return reply
 

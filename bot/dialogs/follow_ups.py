@@ -71,10 +71,15 @@ async def hand_over_or_not(ctx: DialogContext) -> str:
     return await ctx.host.escalate(ctx, reason, ctx.values.get("question", ""))
 
 
+_YES_LEAD = re.compile(r"^[\s，,。.!！]*((是的?|对的?|嗯+|好的?|要|没错|确认|对对)[\s，,。.!！]*)+")
+
+
 async def start_meant(ctx: DialogContext) -> str | FollowUp:
+    """Yes: the dialog starts, reading whatever the owner said after the yes ("对 家里卫生间灯坏了")."""
     if not ctx.values["yes"]:
         return texts.HANDOVER_DECLINED
-    return FollowUp("", ctx.values["meant"])
+    rest = _YES_LEAD.sub("", ctx.inbound.content or "").strip()
+    return FollowUp("", ctx.values["meant"], said=rest if len(normalize(rest)) >= 2 else "")
 
 
 async def meant_or_not(ctx: DialogContext) -> list[Choice]:

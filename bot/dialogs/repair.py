@@ -218,13 +218,29 @@ async def phone_choices(ctx: DialogContext) -> list[Choice]:
     return [Choice(phone, t.REPAIR_PHONE_USE.format(phone=masked(phone)), t.REPAIR_PHONE_SAME)] if phone else []
 
 
+_SAME_PHONE = re.compile(r"不用改|不改|就这个|用这个|就用|不变|没变|还是这个|原来的|对的|没错|可以|用我的|我的|绑定的"
+                         r"|默认|照旧|一样|同上|不用换|不换|^(确认|是的?|好的?|对|行|嗯+|1)$")
+# "明天上午都在家 电话就打我绑定的那个": the visit time with the phone said in passing.
+_SAME_PHONE_ASIDE = re.compile(r"[，,。;；\s]*(电话|号码|手机|联系方式)[^，,。;；\s]{0,4}"
+                               r"(绑定|原来|之前|默认|注册|这个|一样|不变|照旧|不用改|还是)[^，,。;；\s]{0,6}$")
+
+
 async def parse_contact(text: str, ctx: DialogContext) -> str:
-    """A phone number, or "号码不用改 / 就这个" for the one the bot already knows."""
+    """A phone number, or "号码不用改 / 就这个 / 确认" for the one the bot already knows."""
     phone = _resident_phone(ctx)
-    if phone and re.search(r"不用改|不改|就这个|用这个|就用|不变|没变|还是这个|原来的|对的|没错|可以|用我的|我的|绑定的"
-                           r"|默认|照旧|一样|同上|不用换|不换", folded(text)):
+    if phone and _SAME_PHONE.search(folded(text)):
         return phone
     return await parse_phone(text, ctx)
+
+
+async def parse_visit(text: str, ctx: DialogContext) -> dict[str, Any] | SlotValues:
+    """A visit time; "…电话就用我绑定的" beside it also answers the phone step (alone, it leaves the time open)."""
+    phone, said = _resident_phone(ctx), clean(text)
+    aside = _SAME_PHONE_ASIDE.search(said)
+    if not phone or aside is None:
+        return await parse_when(text, ctx)
+    rest = said[:aside.start()].strip(" ，,。")
+    return SlotValues(when=await parse_when(rest, ctx) if rest else None, phone=phone)
 
 
 def show_where(value: dict | None) -> str:
@@ -288,7 +304,8 @@ async def urgent_preface(ctx: DialogContext) -> str:
 
 
 REPAIR = Dialog(
-    name="repair", title="报修", menu_key="REPAIR", triggers=("报修", "我要报修", "维修", "报修服务"),
+    name="repair", title="报修", menu_key="REPAIR",
+    triggers=("报修", "我要报修", "维修", "报修服务", "报个修", "报修一下", "帮我报修"),
     description="报修：家里或公共区域的东西坏了（水电、门窗、电梯、管道堵塞等），请师傅上门",
     examples=examples_of("repair"),
     keywords=r"坏了|漏水|漏了|渗水|堵了|堵住|不亮|跳闸|打不开|关不上|维修|修一下|报修|不出水|冒烟|掉了|裂了|滴水|返臭"
@@ -313,7 +330,7 @@ REPAIR = Dialog(
         Slot("photos", t.REPAIR_PHOTOS, parse=store_photo, repeatable=True, optional=True, label="照片",
              accepts=frozenset({"image", "text"}), display=lambda v: f"{len(v or [])} 张",
              free_text=True),
-        Slot("when", t.REPAIR_WHEN, parse=parse_when, optional=True, label="上门时间", display=show_window,
+        Slot("when", t.REPAIR_WHEN, parse=parse_visit, optional=True, label="上门时间", display=show_window,
              example=t.REPAIR_WHEN_EXAMPLE, skip_if=no_visit_time_or_following, free_text=True),
         Slot("phone", phone_prompt, choices=phone_choices, parse=parse_contact, label="联系电话",
              example="13800001234", skip_if=following, default=known_phone),

@@ -45,6 +45,7 @@ class FollowUp:
     text: str
     dialog: str
     values: dict[str, Any] = field(default_factory=dict)
+    said: str = ""  # the owner's words that dialog's extract reads ("对 家里卫生间灯坏了" after 您是要报修吗)
 
 
 LANGUAGE = Path(__file__).parent / "language"

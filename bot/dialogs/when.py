@@ -99,6 +99,8 @@ def parse_window(text: str, *, now: datetime | None = None, tz: ZoneInfo = SHANG
     base = (named or now_local).replace(minute=0, second=0, microsecond=0)
     start = base.replace(hour=start_h)
     end = base.replace(hour=end_h - 1, minute=59) if end_h == 24 else base.replace(hour=end_h)
+    if end <= now_local and named is None:  # "下午两点以后" said in the evening: tomorrow afternoon
+        start, end = start + timedelta(days=1), end + timedelta(days=1)
     if end <= now_local:
         raise PastWindow("over")
     return Window(start.astimezone(tz), end.astimezone(tz))

@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from bot.messages import Inbound
 from bot.registry import default_registry
 from bot.router import Bot
 from bot.services import BotServices
+from workflows.clock import SHANGHAI, set_now
 from workflows.settings import Settings
 
 HERE = Path(__file__).parent / "conversations"
@@ -175,11 +177,20 @@ def load(path: Path) -> list[dict[str, Any]]:
     return [row for row in rows if row["id"] not in dropped]
 
 
+def weekday_morning() -> datetime:
+    """The next weekday (today included, if it is one and not yet past) at 09:30 in Shanghai."""
+    day = datetime.now(SHANGHAI).replace(hour=9, minute=30, second=0, microsecond=0)
+    while day.weekday() >= 5 or day < datetime.now(SHANGHAI) - timedelta(hours=1):
+        day += timedelta(days=1)
+    return day
+
+
 async def evaluate(paths: list[Path], *, seed: Seed, only: set[str] | None = None,
                    misses: bool = False, whole: bool = False) -> dict[str, Any]:
     from knowledge.assistant import build_assistant
 
     folder = Path(tempfile.mkdtemp(prefix="linli-eval-"))
+    set_now(weekday_morning())  # the briefs say "a weekday morning": the same figures at any hour of the run
     try:
         template = await prepare(folder, seed)
         assistant = build_assistant(settings_for(folder, template))
@@ -209,6 +220,7 @@ async def evaluate(paths: list[Path], *, seed: Seed, only: set[str] | None = Non
             show(path.name, report[path.name])
         return report
     finally:
+        set_now(None)
         shutil.rmtree(folder, ignore_errors=True)
 
 

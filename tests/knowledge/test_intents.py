@@ -33,6 +33,11 @@ from tests.knowledge.specs import bot_intents
     ("表哥下午过来，帮他登记一下", "visitor"),
     ("好的 谢谢啊", "faq"),  # small talk starts no dialog; the answerer says a kind word
     ("你好", "help"),  # a greeting opens the menu
+    ("邻居老投诉我家狗叫 其实就白天叫两声 这个有啥规定没", "faq"),  # a rule question holding a complaint word
+    ("把你们的报修电话发我一下 我还是打电话说吧", "faq"),  # a request for a number, not a repair
+    ("别再给我推活动报名的消息了 烦死了", "faq"),  # an instruction to the bot
+    ("你们报修的师傅是外包的还是物业自己的人", "faq"),  # a question about the staff
+    ("上礼拜来我家报修的那个小师傅姓啥 人挺实在的想谢谢他", "faq"),
 ])
 async def test_owner_messages_route_to_the_right_intent(assistant: Assistant, text: str, intent: str):
     guess = await assistant.route(text=text, intents=bot_intents())
