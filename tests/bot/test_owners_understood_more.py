@@ -31,7 +31,8 @@ async def tickets(runtime) -> list[RepairTicket]:
 @pytest.fixture
 def routed(runtime):
     bot = make_bot(runtime, assistant=TinyAssistant(routes={
-        "3号楼2单元电梯门关不上 一直嘀嘀响": Guess("repair", 0.9), "我家厨房水管漏水 水池底下全湿了": Guess("repair", 0.9),
+        "3号楼2单元电梯门关不上 一直嘀嘀响": Guess("repair", 0.9),
+        "我家厨房水管漏水 水池底下全湿了": Guess("repair", 0.9),
         "卫生间马桶一直漏水": Guess("repair", 0.9)}))
     return Owner(bot)
 
