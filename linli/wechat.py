@@ -26,11 +26,21 @@ from workflows.runtime import Runtime
 log = logging.getLogger("linli.wechat")
 
 
+# The cyclic GC's thresholds once the heap is settled (CPython's default: 700, 10, 10). The webhook's objects die by
+# reference counting, but with 50 requests in flight the young generation's count only grows (an object that
+# outlives a collection is no longer counted down when freed): at 700 a young collection every ~25 messages, a
+# middle one every ~250, ~13 us of GC per message (a quarter of a Redis round trip's cost, benchmarks/webhook.py
+# --production). At 10,000 the same load sees about one young collection per 6,000 messages; cycles (exceptions
+# with tracebacks, mostly) wait a little longer to be freed.
+GC_THRESHOLDS = (10_000, 20, 10)
+
+
 def settle_heap() -> None:
     """Load the big read-only structures now (jieba's dictionary, on the first tokenisation) and take everything
     allocated so far out of the cyclic GC's reach (gc.freeze). Full collections over the embedding model, Chroma
     and jieba took 0.2-0.3 s and were the webhook's p99 (benchmarks/webhook.py); frozen, they are never scanned.
-    Once per process: a server builds one app; a test session building many keeps only the first one frozen."""
+    Then the thresholds above. Once per process: a server builds one app; a test session building many keeps only
+    the first one frozen."""
     if gc.get_freeze_count():
         return
     try:
@@ -41,6 +51,7 @@ def settle_heap() -> None:
         log.warning("could not warm the tokenizer", exc_info=True)
     gc.collect()
     gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 _ASSISTANTS: dict[tuple[str, str, str], Any] = {}
