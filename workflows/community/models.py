@@ -56,7 +56,8 @@ class Building(Base):
 
 class Household(Timestamped, Base):
     __tablename__ = "households"
-    __table_args__ = (UniqueConstraint("building_id", "room"),)
+    # (id, building_id, community_id) is unique because id is: the target of bills' composite household key.
+    __table_args__ = (UniqueConstraint("building_id", "room"), UniqueConstraint("id", "building_id", "community_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), index=True)

@@ -7,11 +7,12 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from tests.workflows.billing.factories import billing_demo
 from workflows.billing.generation import generate_bills, plan_lines, preview_run
 from workflows.billing.models import Bill, BillRun, FeeItem
-from workflows.community.models import Household, Resident, ResidentRole
+from workflows.community.models import Building, Household, Resident, ResidentRole
 from workflows.db import transaction
 
 
@@ -189,3 +190,33 @@ async def test_generated_rows_are_exactly_the_planned_lines_including_half_up_ro
     to_insert: list[int] = []
     await generate_bills(any_runtime.sessions, period="2027-01", batch_size=7, on_plan=to_insert.append)
     assert to_insert == [0]
+
+
+async def test_a_lines_building_and_community_are_its_households_and_follow_a_correction(any_runtime):
+    """bills (household_id, building_id, community_id) is one foreign key into households (id, building_id,
+    community_id), ON UPDATE CASCADE: a line naming another building than its household's is refused, and a
+    household corrected to another building carries its bills — parking lines too, whose household is the renter."""
+    demo = await billing_demo(any_runtime)
+    async with any_runtime.sessions() as session:
+        bill = await session.scalar(select(Bill).where(Bill.household_id == demo.household_id).limit(1))
+        other = await session.scalar(select(Building.id).where(Building.community_id == demo.community_id,
+                                                               Building.id != bill.building_id).limit(1))
+    with pytest.raises(IntegrityError):
+        async with transaction(any_runtime.sessions) as session:
+            await session.execute(update(Bill).where(Bill.id == bill.id).values(building_id=other))
+    with pytest.raises(IntegrityError):
+        async with transaction(any_runtime.sessions) as session:
+            await session.execute(update(Bill).where(Bill.id == bill.id)
+                                  .values(community_id=demo.other_community_id))
+    async with transaction(any_runtime.sessions) as session:
+        moved_to = Building(community_id=demo.community_id, name="99栋", sort_key=99)
+        session.add(moved_to)
+        await session.flush()
+        await session.execute(update(Household).where(Household.id == demo.household_id)
+                              .values(building_id=moved_to.id))
+    async with any_runtime.sessions() as session:
+        lines = (await session.execute(select(Bill.subject, Bill.building_id, Bill.community_id)
+                                       .where(Bill.household_id == demo.household_id))).all()
+    assert {building for _, building, _ in lines} == {moved_to.id}
+    assert {community for _, _, community in lines} == {demo.community_id}
+    assert any(subject.startswith("s") for subject, _, _ in lines)  # the renter's parking line moved as well
