@@ -8,13 +8,13 @@ the same run on the same database.
 
 The baseline is one statement computing the same rows and amounts (rounded half up once) into `bills_baseline`, a
 plain table made with `CREATE TABLE bills_baseline (LIKE bills INCLUDING ALL)`: the same columns, defaults, primary
-key, unique (fee item, subject, period) constraint and indexes as `bills`, but — LIKE never copies them — none of its
-foreign keys. The same statement into `bills` itself (every row checked against its three: the household with its
-building and community as one key, the fee item, the bill run) is timed too, as "keyed". Every measurement starts
-from an empty table (TRUNCATE) right after a CHECKPOINT, and commits (each baseline is one autocommitted statement;
-Linli commits per batch). Rounds alternate the order — odd rounds baseline, keyed, Linli; even rounds Linli,
-baseline, keyed — and each round checks that Linli's rows equal the baseline's field for field. Printed: each
-round's times and ratios, the medians, the load average before each round and after the last.
+key, unique (fee item, subject, period) constraint and indexes as `bills`, but — LIKE never copies them — none of
+its foreign keys. The same statement into `bills` itself (every row, its space_id NULL, checked against three: the
+household with its building and community as one key, the fee item, the bill run) is timed too, as "keyed". Every
+measurement starts from an empty table (TRUNCATE) right after a CHECKPOINT, and commits (each baseline is one
+autocommitted statement; Linli commits per batch). Rounds alternate the order — odd rounds baseline, keyed, Linli;
+even rounds Linli, baseline, keyed — and each round checks that Linli's rows equal the baseline's field for field.
+Printed: each round's times and ratios, the medians, the load average before each round and after the last.
 
 Targets (issue #19): Linli < 20 s and ≤ 3× the raw INSERT … SELECT. A temporary database is created and dropped.
 """

@@ -17,19 +17,15 @@ def _run(connection: Connection) -> None:
     if sqlite:
         # Batch mode rebuilds a table (copy, drop, rename); with foreign keys enforced, dropping a table that other
         # rows reference fails. The pragma only takes effect outside a transaction, so it is set before the
-        # migrations' transaction, and every key is checked once they are done.
+        # migrations' transaction, and every key is checked before it commits (the connection is closed after).
         connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         connection.commit()
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=sqlite,
                       compare_type=True)
     with context.begin_transaction():
         context.run_migrations()
-    if sqlite:
-        broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-        connection.exec_driver_sql("PRAGMA foreign_keys=ON")
-        connection.commit()
-        if broken:
-            raise RuntimeError(f"foreign keys broken after the migrations: {broken[:10]}")
+        if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()):
+            raise RuntimeError(f"foreign keys broken by the migrations (table, rowid, parent, key): {broken[:10]}")
 
 
 async def _run_async() -> None:

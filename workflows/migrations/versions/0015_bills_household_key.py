@@ -9,6 +9,7 @@ Revision ID: 0015_bills_household_key
 Revises: 0014_audit_actor_columns
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0015_bills_household_key"
@@ -19,7 +20,17 @@ depends_on = None
 HOUSEHOLD_KEY = ["household_id", "building_id", "community_id"]
 
 
+MISMATCHED = """SELECT b.id FROM bills b JOIN households h ON h.id = b.household_id
+WHERE b.building_id <> h.building_id OR b.community_id <> h.community_id ORDER BY b.id"""
+
+
 def upgrade() -> None:
+    # Checked before anything changes: SQLite's DDL is not transactional, and these lines are money records that a
+    # migration should not rewrite silently; someone decides which building and community each one belongs to.
+    mismatched = op.get_bind().execute(sa.text(MISMATCHED)).scalars().all()
+    if mismatched:
+        raise RuntimeError(f"{len(mismatched)} bill lines name another building or community than their household's "
+                           f"(bills.id {mismatched[:20]}); correct them, then upgrade again")
     with op.batch_alter_table("households") as batch:
         batch.create_unique_constraint("uq_households_id", ["id", "building_id", "community_id"])
     with op.batch_alter_table("bills") as batch:
