@@ -54,7 +54,9 @@ bench: $(STAMP)
 # leave-one-community-out, beside the two baselines (plain e5 nearest question; jieba BM25) in the same run.
 eval: $(STAMP)
 	$(BIN)/linli kb eval-communities
-	$(BIN)/python -m linli.eval_conversations bot/eval/conversations/dev.jsonl bot/eval/conversations/holdout.jsonl
+	$(BIN)/python -m linli.eval_conversations bot/eval/conversations/dev.jsonl bot/eval/conversations/holdout.jsonl \
+	  bot/eval/conversations/holdout2.jsonl bot/eval/conversations/dev3.jsonl \
+	  bot/eval/conversations/holdout3a.jsonl bot/eval/conversations/holdout3b.jsonl
 
 clean:
 	rm -rf $(VENV) var build

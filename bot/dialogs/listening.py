@@ -34,6 +34,9 @@ PHONE_AS_BEFORE = re.compile(r"(电话|号码|手机).{0,4}(就用|用我|还是
 STRONG_QUESTION = re.compile(r"多少|几点|怎么|哪里|在哪|吗|呢|[?？]|收不收|要不要钱|收费|要钱不|会不会|能不能|是不是真"
                              r"|是不是得|要不要[^\s]{0,4}$|多久|咋|是什么时候|啥时候|什么时候[啊呀呢吗]?$|了没(有)?$"
                              r"|啥意思|什么意思")
+# "哦不对不对 不是我家 是楼道里的": an earlier answer corrected (what the dialog's extract reads replaces it).
+CORRECTION = re.compile(r"^(哦|噢|啊|嗯|哎|唉)?[，,。\s]*(不对|错了|说错了|搞错了|弄错了|更正|改一下)"
+                        r"|不是(我家|家里|公共区域|楼道)")
 # An answer that says the owner cannot say: asked again with the example, never stored.
 CANNOT_SAY = re.compile(r"^(我)?(也)?(不知道|不清楚|说不清(楚)?|说不上来|不晓得|不懂|不会说|不好说|不确定)"
                         r"[啊呀哎诶吧呢]*$")
@@ -73,6 +76,10 @@ class Listening:
                 answer = await engine.host.answer_question(ctx, rest)
                 return f"{answer}\n\n{left}" if answer else f"{texts.NO_ANSWER_NOTED}{left}"
             return f"{left}{texts.ASK_AWAY}"
+        if CORRECTION.search(word) and dialog.extract is not None:
+            corrected = await self._corrected(conv, ctx, dialog, slot, text)
+            if corrected:
+                return f"{texts.CORRECTED}\n{await engine._prompt(conv, ctx, slot)}"
         questions = STRONG_QUESTION if slot.name == "description" else QUESTION_WORDS
         if (looks_like_question(word) or questions.search(word)) and not PHONE_AS_BEFORE.search(word):
             answer = await engine.host.answer_question(ctx, text)
@@ -86,6 +93,15 @@ class Listening:
             hint = texts.INVALID_EXAMPLE.format(example=slot.example) if slot.example else ""
             return await self._again(engine, conv, ctx, slot, f"{texts.CANNOT_SAY}{hint}")
         return NOT_HEARD
+
+    @staticmethod
+    async def _corrected(conv: Conversation, ctx: DialogContext, dialog: Dialog, slot: Slot, text: str) -> bool:
+        """Earlier answers the correction changes (never the asked step's own, never the description)."""
+        found = await dialog.extract(text, ctx) or {}
+        earlier = {s.name for s in dialog.slots[:conv.slot_index]} - {"description"}
+        changed = {k: v for k, v in found.items() if k in earlier and k in conv.values and conv.values[k] != v}
+        conv.values.update(changed)
+        return bool(changed)
 
     @staticmethod
     async def _again(engine: DialogEngine, conv: Conversation, ctx: DialogContext, slot: Slot, lead: str) -> str:

@@ -44,10 +44,12 @@ TRIGGER = re.compile(r"^(我要报修|我想报修|报修一下|报个修|紧急
 FILLER = re.compile(r"公共区域|公共|(俺|我|咱|我们)家里|家里|我家|俺家|咱家|家中|屋里|的|了|要|我|帮|一下|报修|维修"
                     r"|其他|类|区域|这边|那边"
                     r"|楼|层|[0-9一二两三四五六七八九十]"
-                    r"|毛病|问题|故障|情况|东西|事情|事儿|有点|有个"
+                    r"|毛病|问题|故障|情况|东西|事情|事儿|有点|有个|坏掉|坏|出问题|有问题|不好使"
                     r"|[^\u4e00-\u9fff]")
 THINGS = re.compile(r"电梯|燃气|煤气|天然气|下水|马桶|地漏|路灯|健身|道闸|灶|热水器|空调|水龙头|龙头|防盗|水管"
                     r"|开关|灯泡|电表|水表|灯|插座|门|窗|锁|水|电")
+GROUP_NAMES = ("门窗", "水电", "公共设施", "管道疏通", "其他")  # categories that name no particular thing
+BROKEN = re.compile(r"坏|出问题|有问题|不好使|不行了")
 HOME_ROOM = re.compile(r"厨房|卫生间|客厅|卧室|阳台|洗手间|厕所|浴室|书房|天花板|马桶|热水器|水龙头|燃气表|燃气灶|屋里")
 WHEN = re.compile(r"(今天|明天|后天|大后天|(下)?(周|星期|礼拜)[一二三四五六日天])?(上午|下午|晚上|中午|早上|傍晚)?"
                   r"([0-9]{1,2}|[一二两三四五六七八九十]{1,3})?[点:：]?(半|以后|之后|后)?")
@@ -92,6 +94,11 @@ def description_of(text: str) -> str:
     for _, category in CATEGORY_WORDS:
         rest = rest.replace(category, "")
     rest = THINGS.sub("", rest)  # "2单元楼道灯" names a place and a thing, not what is wrong
+    if not rest:  # "楼道灯坏了" says what is wrong with which thing; "门窗坏了", "家里东西坏了" name no thing
+        word = folded(body)
+        for group in GROUP_NAMES:
+            word = word.replace(group, "")
+        rest = "named" if THINGS.search(word) and BROKEN.search(word) else ""
     return body[:DESCRIPTION_LIMIT] if rest else ""
 
 

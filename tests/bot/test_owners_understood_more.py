@@ -142,3 +142,21 @@ async def test_anything_but_a_number_after_satisfied_leaves_the_question(owner: 
     reply = await owner.say(words)
     assert (await owner.conversation()).get("dialog") not in ("complaint_satisfied", "rate_repair")
     assert "单号" not in reply
+
+
+# --- a category word and 坏了 is no description; a correction replaces the earlier answer ----------------------
+@pytest.mark.parametrize(("words", "described"), [("我要报修 家里的 门窗坏了", False), ("家里东西坏了要报修", False),
+                                                  ("2号楼1单元3楼楼道灯坏了", True), ("3栋电梯坏了", True)])
+def test_only_a_named_thing_that_is_broken_is_a_description(words: str, described: bool):
+    from bot.dialogs.repair_extract import description_of
+    assert bool(description_of(words)) is described
+
+
+@pytest.mark.parametrize("correction", ["哦不对不对 不是我家 是楼道里的", "说错了，是楼道的灯", "不对 是3栋楼道里的"])
+async def test_a_correction_at_the_description_step_replaces_the_place(owner: Owner, correction: str):
+    await owner.bind_demo_flat()
+    assert "描述" in await owner.say("报修 家里 水电")
+    reply = await owner.say(correction)
+    conversation = await owner.conversation()
+    assert conversation["values"]["where"]["public"] is True and "改过来" in reply
+    assert "description" not in conversation["values"] and conversation["dialog"] == "repair"
