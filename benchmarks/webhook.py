@@ -1,12 +1,13 @@
 """Webhook benchmark: encrypted WeChat messages through the whole path, against a bare FastAPI echo, same run.
 
     .venv/bin/python benchmarks/webhook.py [--owners 300] [--concurrency 10 50] [--bot real|edge] [--production]
-                                           [--mix-owners 100]
+                                           [--mix-owners 100] [--echo fastapi|asgi]
 
 What it does (everything on 127.0.0.1, servers in subprocesses so the client does not steal their core):
 1. a temp SQLite database, migrated and seeded with the demo community (embedded defaults: in-process state store);
 2. `linli`'s real app under uvicorn (safe mode with a test EncodingAESKey), and a bare FastAPI endpoint that reads
-   the body and echoes the same XML back;
+   the body and echoes the same XML back (--echo asgi: a plain ASGI callable instead, without FastAPI's request
+   machinery, which Linli's /wechat skips too: the stricter baseline);
 3. for each concurrency level, a fresh set of owners (distinct openids) each walk the 绑定房屋 dialog: 绑定房屋
    (a dialog starts: state saved), then 1 (a dialog step: state loaded, choice parsed, state saved). "Known owners"
    sent 帮助 before the timed part (so the bot has read their bindings once, as for anyone who wrote in the last
@@ -67,6 +68,8 @@ def serve(kind: str, port: int) -> None:
         @app.post("/wechat")
         async def echo(request: Request) -> Response:
             return Response(await request.body(), media_type="application/xml")
+    elif kind == "asgi-echo":
+        app = asgi_echo
     else:
         from linli.app import create_app
         from workflows.settings import Settings
@@ -76,6 +79,22 @@ def serve(kind: str, port: int) -> None:
             app.state.wechat_intake.bot = EdgeResponder(app.state.runtime)
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning", access_log=False, loop="uvloop",
                 http="httptools")
+
+
+async def asgi_echo(scope: dict, receive, send) -> None:
+    """--echo asgi: the body back, straight on the ASGI interface."""
+    if scope["type"] != "http":
+        return
+    chunks = []
+    while True:
+        message = await receive()
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    body = b"".join(chunks)
+    await send({"type": "http.response.start", "status": 200,
+                "headers": [(b"content-type", b"application/xml"), (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
 
 
 class EdgeResponder:
@@ -343,13 +362,15 @@ def verdicts(rows: list[tuple[int, dict, dict]]) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--serve", choices=["app", "echo"])
+    parser.add_argument("--serve", choices=["app", "echo", "asgi-echo"])
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--owners", type=int, default=300, help="distinct owners per measurement")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[10, 50])
     parser.add_argument("--mix-owners", type=int, default=100, help="bound owners in the realistic mix (0: skip)")
     parser.add_argument("--bot", choices=["real", "edge"], default="real",
                         help="real: the product's Bot and dialogs; edge: the channel alone with a trivial bot")
+    parser.add_argument("--echo", choices=["fastapi", "asgi"], default="fastapi",
+                        help="the baseline: a FastAPI route (as in every figure in docs/wechat.md) or a plain ASGI app")
     parser.add_argument("--production", action="store_true",
                         help="PostgreSQL (a database created for the run, dropped after) and Redis instead of the "
                              "embedded SQLite and in-process state store")
@@ -365,7 +386,7 @@ def main() -> None:
         try:
             app = start_server("app", env)
             servers.append(app)
-            echo = start_server("echo", env)
+            echo = start_server("echo" if args.echo == "fastapi" else "asgi-echo", env)
             servers.append(echo)
             asyncio.run(drive(app[1], build_requests(20, FIRST + STEPS, "warm", app[1]), 5))
             asyncio.run(drive(echo[1], build_requests(20, FIRST + STEPS, "warm", echo[1]), 5))
@@ -380,7 +401,7 @@ def main() -> None:
                 drop_database(production, env)
     backends = "PostgreSQL + Redis" if args.production else "SQLite + in-process state store"
     print(f"\nwebhook benchmark ({args.bot} bot, {backends}), {args.owners} distinct owners per row, every message "
-          "signed and AES-encrypted; loopback; each server one uvicorn process (uvloop, httptools)")
+          f"signed and AES-encrypted; loopback; each server one uvicorn process (uvloop, httptools); echo: {args.echo}")
     print_rows(f"known owners (first message 帮助 sent before timing): {' -> '.join(STEPS)}", known)
     print_rows(f"first contact (new, unbound owners: profile built and cached): {' -> '.join(FIRST + STEPS)}", first)
     if mix:
