@@ -15,7 +15,8 @@ from bot.registry import DialogRegistry
 # The homophones pinyin input slips to in command words (报秀 → 报修, 保修 → 报修, 投述 → 投诉, 转人攻 → 转人工),
 # folded before comparing; a fold is confirmed, never assumed. (Traditional characters are folded by normalize.)
 _HOMOPHONES = str.maketrans("秀休保述宫攻", "修修报诉工工")
-_QUESTION = re.compile(r"怎么|怎样|如何|多少|几点|哪|谁|什么|多久|能不能|可不可以|要不要|是否|咋|啥|吗|呢|[?？]")
+_QUESTION = re.compile(r"怎么|怎样|如何|多少|多长|几点|哪|谁|什么|多久|能不能|可不可以|要不要|是否|咋|啥|吗|呢|[?？]"
+                       r"|收不收|[不没][?？]?$")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _SEPARATOR = re.compile(r"^[\s:：，,。.！!、]")
 _TOKENS = re.compile(r"[\s:：，,。.！!、;；]+")
@@ -29,7 +30,7 @@ class Command:
 
 
 def _fold(text: str) -> str:
-    return normalize(text).translate(_HOMOPHONES).lower()
+    return _pinyin(normalize(text).lower()).translate(_HOMOPHONES)
 
 
 def _typo(dialog: Dialog, text: str) -> Command:
@@ -42,9 +43,19 @@ def _one_off(word: str, trigger: str) -> bool:
 
 
 _LEAD_IN = re.compile(r"^(我想要|我想|我要|帮我|麻烦|请|我)(?=.)")
+_GREETING = re.compile(r"^(你好|您好|喂+|哈喽|在吗|那个)[啊呀哈，,。.!！\s]*(?=.)")
+# Pinyin typed for a character the phone did not offer ("tou诉", "bao修"): folded like a homophone, so confirmed.
+_PINYIN = {"tou": "投", "bao": "报", "xiu": "修", "su": "诉", "ren": "人", "gong": "工", "jiao": "缴", "fei": "费"}
+
+
+def _pinyin(word: str) -> str:
+    if not _CJK.search(word):
+        return word
+    return re.sub(r"[a-z]+", lambda m: _PINYIN.get(m.group(0), m.group(0)), word)
 
 
 def command_for(registry: DialogRegistry, text: str) -> Command | None:
+    text = _GREETING.sub("", text.strip())  # "你好 我要报个修 就是四号楼那个电梯…"
     raw = normalize(text).lower()
     word = _fold(text)
     if not word:
@@ -58,18 +69,22 @@ def command_for(registry: DialogRegistry, text: str) -> Command | None:
         return _typo(folded_exact, text)
     question = looks_like_question(word) or bool(_QUESTION.search(word))
     best: tuple[int, Dialog] | None = None
+    lead = _LEAD_IN.match(text.strip())
+    body = text.strip()[lead.end():] if lead and lead.group(0) != "我" else text.strip()  # "我要报个修…"
+    body_word = _fold(body)
     for trigger, dialog in triggers.items():
-        if dialog.extract is None or not word.startswith(trigger) or len(trigger) < 2:
+        if dialog.extract is None or not body_word.startswith(trigger) or len(trigger) < 2:
             continue
         if question or (dialog.excludes and re.search(dialog.excludes, word)):
             continue
-        rest = normalize(text)[len(trigger):]
-        if rest and not (_SEPARATOR.match(text.strip()[len(trigger):] or " ") or len(rest) >= 2):
+        rest = normalize(body)[len(trigger):]
+        if rest and not (_SEPARATOR.match(body[len(trigger):] or " ") or len(rest) >= 2):
             continue  # "报修单" is a word of its own, "报修 漏水" / "报修家里的" are commands
         if best is None or len(trigger) > best[0]:
             best = (len(trigger), dialog)
     if best is not None:
-        return Command(best[1], text)
+        spelled = normalize(body).lower().startswith(tuple(t for t, d in triggers.items() if d is best[1]))
+        return Command(best[1], text) if spelled else _typo(best[1], text)  # "报秀 我家水管漏了": confirmed
     if not question:  # "我家马桶漏水 报修 周末来人": a trigger standing as a word of its own in the message
         for token in _TOKENS.split(text.strip())[1:]:
             dialog = triggers.get(_fold(token))
@@ -79,12 +94,13 @@ def command_for(registry: DialogRegistry, text: str) -> Command | None:
     if question or len(word) > 8:
         return None
     bare = _LEAD_IN.sub("", word)
+    first = _LEAD_IN.sub("", _fold(_TOKENS.split(text.strip())[0]))  # "报秀 我家水管漏了": the near miss stands alone
     for trigger, dialog in triggers.items():
         head = bare[:len(trigger)]
         if head in triggers or (dialog.excludes and re.search(dialog.excludes, bare)):
             continue  # "维修基金" is no typo of 报修: 维修 is a word of its own
         if (len(trigger) >= 2 and _CJK.search(trigger) and not dialog.follow_up
                 and (dialog.in_help or dialog.examples) and _one_off(head, trigger)):
-            if len(bare) == len(trigger) or dialog.extract is not None:
+            if len(bare) == len(trigger) or (dialog.extract is not None and len(first) == len(trigger)):
                 return _typo(dialog, text)
     return None

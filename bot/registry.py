@@ -67,6 +67,9 @@ class DialogRegistry:
     def all(self) -> list[Dialog]:
         return list(self._by_name.values())
 
+    def for_emergencies(self) -> Dialog | None:
+        return next((d for d in self._by_name.values() if d.takes_emergencies), None)
+
     def claimants(self) -> list[Dialog]:
         """Dialogs that may take a bare reply to something Linli asked unprompted (Dialog.claims)."""
         return [dialog for dialog in self._by_name.values() if dialog.claims is not None]

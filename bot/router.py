@@ -22,10 +22,11 @@ from bot.commands import command_for
 from bot.context import DialogContext
 from bot.conversation import KEY as CONV_KEY
 from bot.conversation import Conversation, ConversationStore
+from bot.dialogs.emergency import is_emergency
 from bot.dialogs.engine import DialogEngine
 from bot.dialogs.listening import Listening
 from bot.dialogs.spec import FollowUp
-from bot.dialogs.words import is_emoji_only, normalize, parse_number
+from bot.dialogs.words import is_emoji_only, looks_like_question, normalize, parse_number
 from bot.handover import Handover
 from bot.messages import Inbound, Reply
 from bot.owner import load_profile
@@ -156,11 +157,21 @@ class Bot(Handover):
         for claimant in self.registry.claimants():  # a bare 1/2 to a question Linli sent on its own (a walk-in)
             if await claimant.claims(text, ctx):
                 return await self.engine.start(conv, ctx, claimant, text=text[:MAX_QUESTION])
+        word = normalize(text)
+        if len(word) <= 14 and texts.CHANGED_MIND.search(word) and not looks_like_question(word):
+            return texts.HANDOVER_DECLINED  # "报修。。算了没事了": nothing to start
+        if texts.HANDOVER_PHRASE.search(word) and not texts.ABOUT_THE_BOT.search(word) and len(word) <= 20:
+            person = self.registry.by_trigger("转人工")  # "好 找个人问问": asked for, whatever routing would guess
+            if person is not None:
+                return await self.engine.start(conv, ctx, person, text=text[:MAX_QUESTION])
+        emergency = self.registry.for_emergencies()
+        if emergency is not None and is_emergency(word) and not looks_like_question(word):
+            return await self.engine.start(conv, ctx, emergency, text=text[:MAX_QUESTION])  # 电梯里关着人 出不来
         command = command_for(self.registry, text)
         if command is not None:
             if command.typo:
                 return await self.start_follow_up(conv, ctx, FollowUp("", "did_you_mean", {
-                    "meant": command.dialog.name, "title": command.dialog.title}))
+                    "meant": command.dialog.name, "title": command.dialog.title, "said": command.text}))
             return await self.engine.start(conv, ctx, command.dialog, text=command.text[:MAX_QUESTION])
         prefix = texts.TOO_LONG_NOTE if len(text) > MAX_QUESTION else ""
         return prefix + await self._assistant(conv, ctx, text[:MAX_QUESTION])

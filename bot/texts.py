@@ -43,16 +43,29 @@ QUESTION_THEN_CONTINUE = "{answer}\n\n我们接着来：{prompt}"
 NO_ANSWER_THEN_CONTINUE = "这个问题我先记下，稍后可以回复“转人工”问客服。我们接着来：{prompt}"
 
 # Words the engine understands in every dialog (compared after normalising: no spaces, half-width).
+# "照片没有", "不用拍了", "没图": a skip in words beyond the list above.
+SKIP_PHRASE = re.compile(r"(照片|图片|相片|图)?(没有|没|无|不用|不需要|不拍|不发|拍不了|没法拍)"
+                         r"(照片|图片|相片|图|拍|发)?(了|啦|哈|吧|的)?")
+
+
+def is_skip(word: str) -> bool:
+    return word in SKIP_WORDS or bool(SKIP_PHRASE.fullmatch(word))
+
+
+CHANGED_MIND = re.compile(r"(算了|没事了|不用了)[啊吧哈呀。.!！~～]*$")
 CANCEL_WORDS = ("取消", "退出", "不办了", "算了", "不要了")
 CANCEL_PHRASE = re.compile(r"取消|不修了|不报了|不投诉了|不办了|不要了|不弄了")  # in a short message: "不修了 取消吧"
 HANDOVER_PHRASE = re.compile(r"转人工|人工客服|找人工|要人工|真人|活人|找客服"
                              r"|(找|叫|派|来)(个)?人.{0,3}(跟|和|给)我(说|讲|解释)|当面(说|讲)|(给|跟)我打(个)?电话"
-                             r"|找人说|跟人说")  # "我直接跟人说吧 转人工"
+                             r"|找人说|跟人说|(给我|帮我)?找个人(?!.{0,2}(修|来|上门|看))")  # "我直接跟人说吧 转人工"
+# "你是真人还是机器人": a question about the bot, not a request for a person.
+ABOUT_THE_BOT = re.compile(r"(你|您)(是|到底是)(不是)?(真人|机器人|人工|人)|是不是(真人|机器人)|真人还是机器")
 BACK_WORDS = ("返回", "上一步", "返回上一步")
 HANDOVER_WORDS = ("转人工", "人工", "人工客服", "找客服", "客服")
 SKIP_WORDS = ("跳过", "不需要", "没有", "无", "不用", "不用了", "没照片", "没有照片", "无照片", "不拍了", "没拍",
               "不发了", "没", "没图", "没有图片", "没图片", "没有图", "无图", "不发", "不用发", "不用拍", "没拍照",
-              "没有相片", "没相片", "不用了谢谢", "不需要照片", "不用照片", "没有照片了")
+              "没有相片", "没相片", "不用了谢谢", "不需要照片", "不用照片", "没有照片了", "不用拍了", "不拍", "拍不了",
+              "没法拍", "不方便拍", "没拍照片", "没图了", "不发照片", "不发图", "没有图了", "跳过吧", "不用了吧")
 # "没有照片 电话就用我绑定的": an optional step skipped and the next one answered in the same message.
 SKIP_THEN_MORE = re.compile(r"^\s*(没有照片|没照片|没有图片|没图片|照片没有|照片没拍|不拍了|没拍|不用拍|拍不了"
                             r"|跳过|没有|不用了|不用)\s*[，,。.、;；!！\s]\s*(?P<rest>\S.*)$", re.S)

@@ -129,7 +129,8 @@ class DialogEngine:
             if word in texts.CANCEL_WORDS or (len(word) <= 8 and texts.CANCEL_PHRASE.search(word)):
                 conv.end_dialog()
                 return texts.CANCELLED.format(title=dialog.title)
-            if word in texts.HANDOVER_WORDS or texts.HANDOVER_PHRASE.search(word):
+            if word in texts.HANDOVER_WORDS or (texts.HANDOVER_PHRASE.search(word)
+                                                and not texts.ABOUT_THE_BOT.search(word)):
                 conv.end_dialog()
                 return await self.host.escalate(ctx, EscalationReason.ASKED_FOR_PERSON, f"[{dialog.title}] {text}")
             if word in texts.BACK_WORDS:
@@ -172,7 +173,7 @@ class DialogEngine:
         if kind == "voice" and "voice" not in slot.accepts and text:
             kind = "text"  # WeChat's recognition of a voice message reads as typed text
         finishing = kind == "text" and ((slot.repeatable and word in texts.DONE_WORDS)
-                                        or (slot.optional and word in texts.SKIP_WORDS))
+                                        or (slot.optional and texts.is_skip(word)))
         if kind not in slot.accepts and not finishing:
             if slot.exit_on_mismatch:
                 conv.end_dialog()
@@ -191,7 +192,7 @@ class DialogEngine:
                 if heard is not NOT_HEARD:
                     return heard
             return await self._collect(conv, ctx, dialog, slot, index, text, word)
-        if slot.optional and kind == "text" and word in texts.SKIP_WORDS:
+        if slot.optional and kind == "text" and texts.is_skip(word):
             conv.values[slot.name] = None
             return await self._accepted(conv, ctx, dialog, index)
         if kind == "text" and self.listener is not None:
@@ -220,7 +221,7 @@ class DialogEngine:
                        text: str, word: str) -> str | None:
         """A repeatable slot (photos): every message adds one value until 好了/完成/没有了."""
         items = conv.values.setdefault(slot.name, [])
-        finished = word in texts.DONE_WORDS or (slot.optional and word in texts.SKIP_WORDS)
+        finished = word in texts.DONE_WORDS or (slot.optional and texts.is_skip(word))
         if ctx.inbound.msg_type == "text" and finished:
             if items or slot.optional:
                 return await self._accepted(conv, ctx, dialog, index)
@@ -322,6 +323,9 @@ class DialogEngine:
         if conv.history:
             index = conv.history.pop()
             conv.values.pop(dialog.slots[index].name, None)
+            for later in range(index + 1, len(dialog.slots)):  # filled on its own from that answer (a skipped step)
+                if later not in conv.history:
+                    conv.values.pop(dialog.slots[later].name, None)
             conv.slot_index = index
         conv.stage, conv.invalid_count, conv.edit_return = "slot", 0, False
         return await self._ask(conv, ctx, dialog.slots[conv.slot_index])

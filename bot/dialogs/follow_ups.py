@@ -16,7 +16,7 @@ YES = ("1", "是", "是的", "好", "好的", "要", "需要", "确认", "确定
 NO = ("2", "否", "不", "不用", "不要", "不用了", "不需要", "算了", "没事", "不是")
 _NO = re.compile(r"^(不|别|没事|算了|否|2$)")
 _YES = re.compile(r"^(是|对|嗯|好|要|行|可以|需要|确认|确定|转|麻烦|帮我|1$)")
-_QUESTION = re.compile(r"多少|几点|电话|怎么|哪|什么|吗|呢|[?？]")
+_QUESTION = re.compile(r"多少|几点|电话|怎么|哪|什么|吗|呢|[?？]|咋|啥|想问|问一下")
 # "好的谢谢", "行 谢谢了", "知道了": a thank-you closes the matter; it is no yes to a person or a dialog.
 _ASKS = re.compile(r"转|人工|麻烦|帮我|需要|要的")  # "麻烦转一下 谢谢" does ask
 _THANKS = re.compile(r"谢|知道了|明白了|懂了|晓得了|没事了|解决了|问题不大|拜拜|再见")
@@ -79,7 +79,8 @@ async def start_meant(ctx: DialogContext) -> str | FollowUp:
     if not ctx.values["yes"]:
         return texts.HANDOVER_DECLINED
     rest = _YES_LEAD.sub("", ctx.inbound.content or "").strip()
-    return FollowUp("", ctx.values["meant"], said=rest if len(normalize(rest)) >= 2 else "")
+    said = rest if len(normalize(rest)) >= 2 else ctx.values.get("said", "")  # "报秀 我家水管漏了" → 是的
+    return FollowUp("", ctx.values["meant"], said=said)
 
 
 async def meant_or_not(ctx: DialogContext) -> list[Choice]:

@@ -15,25 +15,21 @@ from bot import texts
 from bot.commands import command_for
 from bot.context import DialogContext
 from bot.conversation import Conversation
+from bot.dialogs.emergency import is_emergency
 from bot.dialogs.engine import NOT_HEARD, REROUTE, DialogEngine
 from bot.dialogs.spec import Dialog, FollowUp, Invalid, Slot
 from bot.dialogs.words import looks_like_question, normalize
 
 CHANGE_OF_TOPIC = re.compile(r"^(算了|先不报|先不修|先不投诉|不报了|不修了|不弄了|回头再说|换个话题)"
                              r"|先问(个|一下|问)?别的|问(个|点)别的")
-EMERGENCY = re.compile(r"(?<![不没])着火|起火|火灾|冒烟|烟很大|困人|被困|困在|困住|关在电梯|卡在电梯|煤气味|燃气味"
-                       r"|漏气|水漫|漫出来|漫了|淹了|喷水|爆管|水管爆|管子爆|触电|漏电|有人晕倒|救命|到处都是水|满地(都)?是水"
-                       r"|电梯.{0,8}(关住|关在里|出不来)|有人.{0,6}(关住|出不来)"
-                       r"|(燃气|煤气|天然气).{0,4}漏|臭鸡蛋|往外(流|冒|涌|喷|淌)|(插座|电箱|电闸|电线).{0,6}(进水|渗水|漏水|冒水|出水|有水|冒火|火花|烧焦)"
-                       r"|(进水|渗水|漏水|冒水|有水|水从|水顺着).{0,6}(插座|电箱|电闸|电线)")
 QUESTION_WORDS = re.compile(r"多少|几点|电话|怎么|哪里|在哪|什么时候|啥时候|吗|呢|[?？]|收不收|要不要|是不是|能不能"
-                            r"|会不会|了没(有)?$|有没有|是否|收费|要钱|不$|啥意思|什么意思")
+                            r"|会不会|了没(有)?$|有没有|是否|收费|要钱|不$|啥意思|什么意思|是.{1,10}还是")
 # "电话就用我绑定的那个", "电话还是原来的": an answer about the phone, not a question about it.
 PHONE_AS_BEFORE = re.compile(r"(电话|号码|手机).{0,4}(就用|用我|还是|不变|没变|一样|照旧|同上|绑定|原来|不用改)")
 # At the description step "电话打不通的门禁" or "什么时候都漏" describe; these only ask.
 STRONG_QUESTION = re.compile(r"多少|几点|怎么|哪里|在哪|吗|呢|[?？]|收不收|要不要钱|收费|要钱不|会不会|能不能|是不是真"
                              r"|是不是得|要不要[^\s]{0,4}$|多久|咋|是什么时候|啥时候|什么时候[啊呀呢吗]?$|了没(有)?$"
-                             r"|啥意思|什么意思")
+                             r"|啥意思|什么意思|叫啥|叫什么|是谁|是不是(必须|得|要|可以|能)|是.{1,10}还是")
 # "哦不对不对 不是我家 是楼道里的": an earlier answer corrected (what the dialog's extract reads replaces it).
 CORRECTION = re.compile(r"^(哦|噢|啊|嗯|哎|唉)?[，,。\s]*(不对|错了|说错了|搞错了|弄错了|更正|改一下)"
                         r"|不是(我家|家里|公共区域|楼道)")
@@ -48,7 +44,7 @@ class Listening:
         if not slot.free_text:
             return NOT_HEARD
         word = normalize(text)
-        if EMERGENCY.search(word):
+        if is_emergency(word):
             conv.values["urgent"] = True
             note = await ctx.host.emergency_note(ctx) if ctx.host else texts.EMERGENCY
             if slot.name == "description":  # the emergency is the description: kept, and the report is urgent
@@ -87,7 +83,7 @@ class Listening:
             if answer:
                 return texts.QUESTION_THEN_CONTINUE.format(answer=answer, prompt=prompt)
             return texts.NO_ANSWER_THEN_CONTINUE.format(prompt=prompt)
-        if word in texts.SKIP_WORDS and not slot.optional:
+        if texts.is_skip(word) and not slot.optional:
             return await self._again(engine, conv, ctx, slot, texts.CANNOT_SKIP)
         if CANNOT_SAY.match(word) and not slot.repeatable:
             hint = texts.INVALID_EXAMPLE.format(example=slot.example) if slot.example else ""

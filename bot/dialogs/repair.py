@@ -160,8 +160,8 @@ def no_visit_time(ctx: DialogContext) -> bool:
 
 
 def following(ctx: DialogContext) -> bool:
-    """The owner chose to follow the open ticket: what they add (description, photos) goes to it at once; no visit
-    time, phone or confirmation is asked."""
+    """The owner chose to follow the open ticket: what they said goes to it (the description is asked only when they
+    have said nothing yet); no photos, visit time, phone or confirmation is asked."""
     return isinstance(ctx.values.get("duplicate"), dict)
 
 
@@ -197,7 +197,8 @@ async def duplicate_prompt(ctx: DialogContext) -> str:
 async def duplicate_choices(ctx: DialogContext) -> list[Choice]:
     dup = ctx.facts["duplicate"]
     return [Choice({"add": dup["id"]}, t.REPAIR_DUPLICATE_ADD.format(number=dup["number"]),
-                   ("补充", "追加", "跟进", "关注", "是", "好", "就是这个", "一样")),
+                   ("补充", "追加", "跟进", "关注", "是", "好", "就是这个", "一样", "等着", "那我等着", "等吧",
+                    "那就等")),
             Choice("new", t.REPAIR_DUPLICATE_NEW, ("新建", "仍然新建", "不是", "不一样"))]
 
 
@@ -225,10 +226,18 @@ _SAME_PHONE_ASIDE = re.compile(r"[，,。;；\s]*(电话|号码|手机|联系方
                                r"(绑定|原来|之前|默认|注册|这个|一样|不变|照旧|不用改|还是)[^，,。;；\s]{0,6}$")
 
 
+# With the known phone on screen, an answer with no digits that points at it ("用我手机号", "电话就打我这个") keeps it.
+_POINTS_AT_IT = re.compile(r"用|打|就|这个|我|本人|原|绑|默认|一样|对|是|好|行|可以|嗯|确认|没问题|ok|OK|Ok")
+_KEEPS = re.compile(r"不用改|不改|不变|没变|不用换|不换|不用变")
+_WANTS_ANOTHER = re.compile(r"不(用|要|对|是|行)|别|换|新|另|改成|其他")
+
+
 async def parse_contact(text: str, ctx: DialogContext) -> str:
-    """A phone number, or "号码不用改 / 就这个 / 确认" for the one the bot already knows."""
-    phone = _resident_phone(ctx)
-    if phone and _SAME_PHONE.search(folded(text)):
+    """A phone number, or "号码不用改 / 就这个 / 用我手机号 / 确认" for the one the bot already knows."""
+    phone, word = _resident_phone(ctx), folded(text)
+    another = _WANTS_ANOTHER.search(word) and not _KEEPS.search(word)  # "不用这个 换一个", not "号码不用改"
+    pointed = _SAME_PHONE.search(word) or _POINTS_AT_IT.search(word)
+    if phone and pointed and not another and not re.search(r"\d", word):
         return phone
     return await parse_phone(text, ctx)
 
@@ -273,7 +282,7 @@ async def submit_repair(ctx: DialogContext) -> str:
     async with transaction(ctx.runtime.sessions) as session:
         receipt = await file_repair(
             session, community_id=_community_id(ctx), openid=ctx.openid, category=values["category"],
-            description=values.get("description", ""), household_id=where.get("household_id"),
+            description=values.get("description") or "", household_id=where.get("household_id"),
             resident_id=next((h.resident_id for h in ctx.owner.households
                               if h.household_id == where.get("household_id")), None),
             public_area=bool(where.get("public")), place=show_where(where), latitude=where.get("lat"),
@@ -309,7 +318,8 @@ REPAIR = Dialog(
     description="报修：家里或公共区域的东西坏了（水电、门窗、电梯、管道堵塞等），请师傅上门",
     examples=examples_of("repair"),
     keywords=r"坏了|漏水|漏了|渗水|堵了|堵住|不亮|跳闸|打不开|关不上|维修|修一下|报修|不出水|冒烟|掉了|裂了|滴水|返臭"
-             r"|夹人|夹到|关不严|打不着|碎了|困人|关住|出不来|不制冷|不制热|不转|没电|没水",
+             r"|夹人|夹到|关不严|打不着|碎了|困人|关住|出不来|不制冷|不制热|不转|没电|没水|不走了|不动了|罢工|坐不了"
+             r"|显示故障|刷不开|刷不了|失灵|不好使|反味|返味|冒臭|反臭",
     excludes=r"维修基金|维修资金|报修(电话|流程|怎么|要|收费|多久)|维修(费|电话)|保修期|质保|保修卡"
              r"|[把将].{0,2}(路|过道|通道|楼道|楼梯|门口|出口|车位).{0,2}[堵挡占]",
     slots=(
@@ -329,12 +339,12 @@ REPAIR = Dialog(
              example=t.REPAIR_DESCRIPTION_EXAMPLE, free_text=True),
         Slot("photos", t.REPAIR_PHOTOS, parse=store_photo, repeatable=True, optional=True, label="照片",
              accepts=frozenset({"image", "text"}), display=lambda v: f"{len(v or [])} 张",
-             free_text=True),
+             free_text=True, skip_if=following),
         Slot("when", t.REPAIR_WHEN, parse=parse_visit, optional=True, label="上门时间", display=show_window,
              example=t.REPAIR_WHEN_EXAMPLE, skip_if=no_visit_time_or_following, free_text=True),
         Slot("phone", phone_prompt, choices=phone_choices, parse=parse_contact, label="联系电话",
              example="13800001234", skip_if=following, default=known_phone),
     ),
     confirm=summary, confirm_unless=following, submit=submit_repair, extract=extract_repair, preface=urgent_preface,
-    extra_values=("urgent",),
+    extra_values=("urgent",), takes_emergencies=True,
 )

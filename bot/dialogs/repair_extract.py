@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from bot.context import DialogContext
+from bot.dialogs.emergency import is_urgent as urgent
 from bot.dialogs.parsers import DESCRIPTION_LIMIT, clean, folded
 from bot.dialogs.when import PastWindow, parse_window
 from bot.dialogs.words import is_emoji_only, looks_like_question
@@ -18,24 +19,20 @@ FACILITY_CATEGORY = {"电梯": "电梯", "大门": "公共设施", "路灯": "�
                      "单元门": "门窗", "信箱": "公共设施", "垃圾站": "公共设施"}
 CATEGORY_WORDS = (("电梯", "电梯"), ("燃气", "燃气"), ("煤气", "燃气"), ("天然气", "燃气"), ("堵", "管道疏通"),
                   ("下水", "管道疏通"), ("马桶", "管道疏通"), ("地漏", "管道疏通"), ("路灯", "公共设施"),
-                  ("健身", "公共设施"), ("道闸", "公共设施"), ("喷泉", "水电"), ("黑了", "水电"),
+                  ("健身", "公共设施"), ("道闸", "公共设施"), ("栏杆", "公共设施"), ("抬杆", "公共设施"),
+                  ("杆子", "公共设施"), ("喷泉", "水电"), ("黑了", "水电"),
                   ("太暗", "水电"), ("水", "水电"), ("电", "水电"), ("灯", "水电"),
                   ("插座", "水电"), ("跳闸", "水电"), ("门", "门窗"), ("窗", "门窗"), ("锁", "门窗"))
-HOME = re.compile(r"我家|家里|家中|屋里|我们家|自己家|俺家|咱家|入户门|防盗门"
+HOME = re.compile(r"我家|家里|家中|屋里|我们家|自己家|俺家|咱家|入户门"
                   r"|室内|卧室|厨房|卫生间|客厅|阳台|洗手间|厕所|浴室|书房|主卧|次卧"
                   r"|马桶|热水器|天花板|吊顶|暖气|空调|水龙头|我屋|燃气表|燃气灶")
 PUBLIC = re.compile(r"公共区域|公共|电梯|楼道|走廊|大堂|车库|地库|大门|门禁|单元门|路灯|花园|垃圾站|楼梯间|小区门"
                     r"|正门|侧门|伸缩门|[东南西北]门"
                     r"|道闸|健身"
-                    r"|消防|声控灯|楼梯灯|过道|草坪|广场|信箱|快递柜"
-                    r"|活动室|会所|天台|楼顶|屋顶|大厅|门厅|停车场|游乐场|儿童乐园|凉亭|水泵房|配电房|泳池|游泳池")
+                    r"|消防门|消防通道|消防|声控灯|楼梯灯|过道|草坪|广场|信箱|快递柜"
+                    r"|活动室|会所|天台|楼顶|屋顶|大厅|门厅|停车场|游乐场|儿童乐园|凉亭|水泵房|配电房|泳池|游泳池|楼梯|消防门|防盗门")
 # "我家大门锁坏了" is the flat's own front door (入户门), not the community's gate.
 HOME_DOOR = re.compile(r"(我|俺|咱|我们|自己)家(的)?大门|家里(的)?大门|家(的)?门口?的?大门")
-URGENT = re.compile(r"赶紧|赶快|快点|快来|尽快|马上|立刻|紧急|急死|很急|(?<![不没])着急|急急|水漫|漫出来|漫了|淹了|淹水"
-                    r"|喷水|冒烟"
-                    r"|(燃气|煤气|天然气).{0,4}漏|臭鸡蛋"
-                    r"|(?<![不没])着火|起火|火灾|困人|被困|困在|困住|关在|爆了|爆管|跑水|到处都是水|煤气味|燃气味"
-                    r"|(?<!没有)(?<![没不])漏气|触电|漏电")
 PLACE_HINT = re.compile(r"[0-9一二三四五六七八九十]+(号楼|栋|幢|单元|号|室|层|楼)"
                         r"|楼|栋|幢|单元|室|层|门|梯|楼道|过道|通道|走道|库|园|站"
                         r"|场|口|廊|厅|房|区|路|墙|顶|窗|池|亭|边|旁|前面|后面|下面|里|厨|卫|阳台|车位|大堂|花坛")
@@ -50,7 +47,8 @@ THINGS = re.compile(r"电梯|燃气|煤气|天然气|下水|马桶|地漏|路灯
                     r"|开关|灯泡|电表|水表|灯|插座|门|窗|锁|水|电")
 GROUP_NAMES = ("门窗", "水电", "公共设施", "管道疏通", "其他")  # categories that name no particular thing
 BROKEN = re.compile(r"坏|出问题|有问题|不好使|不行了")
-HOME_ROOM = re.compile(r"厨房|卫生间|客厅|卧室|阳台|洗手间|厕所|浴室|书房|天花板|马桶|热水器|水龙头|燃气表|燃气灶|屋里")
+HOME_ROOM = re.compile(r"(我|俺|咱|自己)家(里|的)?.{0,2}(防盗门|门)|入户门"
+                       r"|厨房|卫生间|客厅|卧室|阳台|洗手间|厕所|浴室|书房|天花板|马桶|热水器|水龙头|燃气表|燃气灶|屋里")
 WHEN = re.compile(r"(今天|明天|后天|大后天|(下)?(周|星期|礼拜)[一二三四五六日天])?(上午|下午|晚上|中午|早上|傍晚)?"
                   r"([0-9]{1,2}|[一二两三四五六七八九十]{1,3})?[点:：]?(半|以后|之后|后)?")
 
@@ -63,7 +61,7 @@ def looks_like_place(text: str) -> bool:
 
 
 def is_urgent(text: str) -> bool:
-    return bool(URGENT.search(folded(text)))
+    return urgent(folded(text))
 
 
 def public_place(text: str) -> str:
@@ -74,10 +72,16 @@ def public_place(text: str) -> str:
     head = (f"{building}号楼" if building else "") + (f"{unit}单元" if unit else "")
     if not spots:
         return head
-    start, end = spots[0].start(), spots[-1].end()
+    start, end = spots[0].start(), spots[0].end()
+    later: list[str] = []
+    for spot in spots[1:]:  # "中心花园的路灯"; not "电梯按钮全不亮电梯": what lies between may be the neighbour's words
+        if spot.start() - end <= 2 and not later:
+            end = spot.end()
+        elif spot.group(0) not in word[start:end] and spot.group(0) not in later:
+            later.append(spot.group(0))  # "2号楼大门 门禁坏了" → 2号楼大门、门禁
     while start > 0 and re.match(r"[\u4e00-\u9fff]", word[start - 1]) and word[start - 1] not in "修报我要在的楼栋元":
         start -= 1  # 中心花园, 小区大门, 地下车库
-    return head + word[start:end]
+    return "、".join([head + word[start:end], *later])
 
 
 def only_building(text: str) -> bool:

@@ -121,6 +121,7 @@ class Dialog:
     supersedes: tuple[str, ...] = ()  # when its keywords match, these dialogs' keywords do not count
     explicit_only: bool = False  # without its keywords it is an unlikely reading
     confirm_typo: bool = True  # a typo of a trigger is confirmed first; False where a wrong start costs nothing
+    takes_emergencies: bool = False  # a whole message that is an emergency (电梯里关着人) starts it (报修)
     # A follow-up the bot itself prompts (FAQ feedback, a hand-over offer): no 取消/返回 manners, anything that is
     # not an answer leaves it quietly and is routed afresh, it expires silently.
     follow_up: bool = False

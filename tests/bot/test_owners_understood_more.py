@@ -160,3 +160,66 @@ async def test_a_correction_at_the_description_step_replaces_the_place(owner: Ow
     conversation = await owner.conversation()
     assert conversation["values"]["where"]["public"] is True and "改过来" in reply
     assert "description" not in conversation["values"] and conversation["dialog"] == "repair"
+
+
+# --- from the third holdout, after its untouched read --------------------------------------------------------
+@pytest.mark.parametrize("words", ["用我手机号", "电话就打我这个", "ok"])
+async def test_the_phone_step_keeps_the_known_phone_in_loose_words(owner: Owner, words: str):
+    await owner.bind_demo_flat()
+    for line in ("报修", "2", "3栋2单元电梯", "电梯门关不上", "没有照片"):
+        await owner.say(line)
+    reply = await owner.say(words)
+    conversation = await owner.conversation()
+    assert conversation["stage"] == "confirm" and conversation["values"]["phone"] == "13800001234", reply
+
+
+async def test_another_phone_is_not_taken_for_the_known_one(owner: Owner):
+    await owner.bind_demo_flat()
+    for line in ("报修", "2", "3栋2单元电梯", "电梯门关不上", "没有照片"):
+        await owner.say(line)
+    assert "手机号" in await owner.say("不用这个 换一个")
+
+
+@pytest.mark.parametrize("words", ["急！！4号楼电梯里关着人 出不来", "四栋电梯里有人困住了 快来人啊",
+                                   "厨房水漫到客厅了"])
+async def test_an_emergency_as_a_whole_message_starts_an_urgent_repair(owner: Owner, words: str):
+    await owner.bind_demo_flat()
+    reply = await owner.say(words)
+    conversation = await owner.conversation()
+    assert conversation["dialog"] == "repair" and conversation["values"]["urgent"] is True and "紧急" in reply
+
+
+@pytest.mark.parametrize("words", ["照片没有", "不用拍了", "没图"])
+async def test_photos_are_skipped_in_loose_words(owner: Owner, words: str):
+    await owner.bind_demo_flat()
+    for line in ("报修", "2", "3栋2单元电梯", "电梯门关不上"):
+        await owner.say(line)
+    await owner.say(words)
+    assert (await owner.conversation())["values"]["photos"] == []
+
+
+async def test_asking_whether_the_bot_is_a_person_mid_dialog_hands_nothing_over(owner: Owner, runtime):
+    await owner.bind_demo_flat()
+    await owner.say("报修")
+    await owner.say("你是真人还是机器人啊")
+    assert (await owner.conversation())["dialog"] == "repair" and await escalations(runtime, owner.openid) == []
+
+
+async def test_back_to_the_place_and_then_public_asks_the_building(owner: Owner):
+    await owner.bind_demo_flat()
+    await owner.say("报修")
+    await owner.say("家里")
+    await owner.say("返回")
+    assert "哪栋楼" in await owner.say("公共区域")
+
+
+@pytest.mark.parametrize("words", ["我家客厅灯坏了", "家里厨房灯不亮了"])
+async def test_a_sentence_is_no_typo_of_a_two_character_command(owner: Owner, words: str):
+    await owner.bind_demo_flat()
+    assert "您是要" not in await owner.say(words)
+
+
+def test_the_place_shown_to_a_neighbour_holds_no_words_between_the_places():
+    from bot.dialogs.repair_extract import public_place
+    assert public_place("3号楼1单元电梯 按钮全不亮 电梯不动") == "3号楼1单元电梯"
+    assert public_place("二栋一楼大门关不上 门禁坏了") == "2号楼大门、门禁"

@@ -1,0 +1,27 @@
+"""What an emergency reads like, in one place: fire, gas, flooding, someone trapped, electricity and water together.
+The listener (bot/dialogs/listening.py) answers it at any free-text step, the repair extract marks the report urgent,
+and the router starts the repair with the emergency answer when a whole message is one."""
+
+from __future__ import annotations
+
+import re
+
+EMERGENCY = re.compile(
+    r"(?<![不没])着火|起火|火灾|冒烟|烟很大|困人|被困|困在|困住|困里|关在电梯|卡在电梯|煤气味|燃气味|(?<!没有)(?<![没不])漏气"
+    r"|水漫|漫出来|漫了|漫到|漫进|淹了|喷水|爆管|水管爆|管子爆|触电|漏电|有人晕倒|救命|到处都是水|满地(都)?是水"
+    r"|地上(全|都)是水|流了一地|哗哗(地|的)?(往下|往外)?(流|淌|冒)|往下(流|淌)水"
+    r"|电梯.{0,8}(关住|关在里|关着人|出不来)|有人.{0,6}(关住|关着|出不来)|关着人"
+    r"|(燃气|煤气|天然气).{0,4}漏|臭鸡蛋|往外(流|冒|涌|喷|淌)"
+    r"|(插座|电箱|电闸|电线).{0,6}(进水|渗水|漏水|冒水|出水|有水|冒火|火花|烧焦)"
+    r"|(进水|渗水|漏水|冒水|有水|水从|水顺着).{0,6}(插座|电箱|电闸|电线)")
+# Hurry without danger: the report is urgent, no emergency answer.
+HURRY = re.compile(r"赶紧|赶快|快点|快来|尽快|马上|立刻|紧急|急死|很急|(?<![不没])着急|急急|急[!！]|淹水|爆了|跑水"
+                   r"|关在")
+
+
+def is_emergency(word: str) -> bool:
+    return bool(EMERGENCY.search(word))
+
+
+def is_urgent(word: str) -> bool:
+    return bool(EMERGENCY.search(word) or HURRY.search(word))
