@@ -337,7 +337,7 @@ class DialogEngine:
 
     async def _confirming(self, conv: Conversation, ctx: DialogContext, dialog: Dialog, text: str,
                           word: str) -> str:
-        if word in texts.CONFIRM_YES_WORDS:
+        if word in texts.CONFIRM_YES_WORDS or texts.CONFIRM_YES_PHRASE.fullmatch(word):
             return await self._submit(conv, ctx, dialog)
         if word in texts.CONFIRM_EDIT_WORDS:
             editable = self._editable(conv, dialog)
