@@ -9,6 +9,9 @@ On PostgreSQL `generate_bills` leaves the common line — an area or fixed item 
 household none of whose owners moved in after the span began or ever moved out — to SQL: it never loads those
 households, it numbers them into batches and writes each batch, all such items at once, with one INSERT … SELECT.
 Only the other households (`_owner_dates`), parking spaces and meter readings are planned line by line in Python.
+
+The line type and the pricing of one item's lines are in generation_lines.py; the SQL that writes lines (the
+INSERT … SELECT of the common lines, their batch numbering, the COPY of planned lines) in generation_sql.py.
 """
 
 from __future__ import annotations
@@ -17,30 +20,37 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from functools import lru_cache
-from typing import NamedTuple, TypeVar
+from typing import TypeVar
 
-from sqlalchemy import Integer, and_, any_, case, func, literal, or_, select, text, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from workflows.billing.generation_lines import UNPAID, Line, _clip, _line, _Payer, _per_household
+from workflows.billing.generation_lines import FullSpan as FullSpan
+from workflows.billing.generation_sql import (
+    _COMMON_INSERT,
+    _common_batches,
+    _common_parameters,
+    _existing,
+    _insert_batch,
+)
+from workflows.billing.generation_sql import COLUMNS as COLUMNS
 from workflows.billing.models import (
     Bill,
     BillRun,
-    BillStatus,
     FeeItem,
     FeeKind,
     MeterReading,
     ParkingSpace,
 )
-from workflows.billing.pricing import Span, covered_days, due_date, line_amount, service_span
+from workflows.billing.pricing import Span, covered_days, line_amount, service_span
 from workflows.clock import utcnow
 from workflows.community.models import Community, Household, Resident, ResidentRole
 from workflows.db import transaction
 
 GENERATED_KINDS = (FeeKind.AREA, FeeKind.FIXED, FeeKind.PARKING, FeeKind.METERED)
 BATCH_SIZE = 30_000  # bill lines per transaction: 10 for 100,000 households × 3 items
-UNPAID = BillStatus.UNPAID.value
 _Row = TypeVar("_Row")
 
 
@@ -55,14 +65,6 @@ class RunPreview:
     existing_lines: int = 0
     by_item: dict[str, list[int]] = field(default_factory=dict)
 
-
-@dataclass(frozen=True)
-class _Payer:
-    household_id: int
-    building_id: int
-    area_m2: Decimal
-    since: date | None  # the owners' earliest move-in (入住)
-    until: date | None  # the last owner's move-out, when every owner has moved out
 
 
 def _moved_owners(community_id: int, since: date):  # noqa: ANN202 (a SQLAlchemy select)
@@ -97,102 +99,6 @@ async def _households(session: AsyncSession, community_id: int,
             return []
         query = query.where(Household.id.in_(sorted(only)))
     return list((await session.execute(query)).all())
-
-
-class Line(NamedTuple):
-    """A planned bill line, its fields in the order of COLUMNS (run_id and created_at are added on insert)."""
-
-    community_id: int
-    building_id: int
-    household_id: int
-    space_id: int | None
-    fee_item_id: int
-    subject: str
-    period: str
-    service_start: date
-    service_end: date
-    quantity: Decimal
-    unit_price: Decimal
-    amount_fen: int
-    late_fee_fen: int
-    due_date: date
-    status: str
-    description: str
-
-
-@lru_cache(maxsize=256)
-def _item_constants(name: str, due_day: int, period: str, span: Span) -> tuple[date, str]:
-    """What every line of one item in one run shares: its due date and the description's start."""
-    return due_date(period, due_day), f"{name} {span.start:%Y-%m}" + (f"～{span.end:%Y-%m}" if span.months > 1 else "")
-
-
-def _line(item: FeeItem, payer: _Payer, period: str, span: Span, quantity: Decimal, amount: int, *,
-          subject: str, space_id: int | None = None, start: date | None = None, end: date | None = None,
-          note: str = "") -> Line:
-    due, description = _item_constants(item.name, item.due_day, period, span)
-    return Line(item.community_id, payer.building_id, payer.household_id, space_id, item.id, subject, period,
-                start or span.start, end or span.end, quantity, item.unit_price, amount, 0, due, UNPAID,
-                description + note)
-
-
-@dataclass(frozen=True)
-class FullSpan:
-    """The lines of one area/fixed item for the households paying its whole span, unprorated — the common case
-    (a run of 100,000 households has 300,000 of them). `expand` makes them Lines; on PostgreSQL generate_bills
-    plans only the households with moved owners this way and leaves the others to SQL (`_COMMON_INSERT`, the same
-    amount rule)."""
-
-    item: FeeItem
-    period: str
-    span: Span
-    payers: list[_Payer]
-
-    def expand(self) -> list[Line]:
-        item, span, price, one = self.item, self.span, self.item.unit_price, Decimal("1")
-        due, description = _item_constants(item.name, item.due_day, self.period, span)
-        by_area, amounts = item.kind == FeeKind.AREA, {}
-        lines = []
-        for payer in self.payers:
-            quantity = payer.area_m2 if by_area else one
-            amount = amounts.get(quantity)
-            if amount is None:
-                amount = amounts[quantity] = line_amount(quantity, price, span, span.days)
-            lines.append(Line(item.community_id, payer.building_id, payer.household_id, None, item.id,
-                              f"h{payer.household_id}", self.period, span.start, span.end, quantity, price, amount,
-                              0, due, UNPAID, description))
-        return lines
-
-
-def _per_household(item: FeeItem, payers: list[_Payer], period: str, span: Span) -> tuple[FullSpan, list[Line]]:
-    """物业费 by area and fixed charges: the households paying the full span (no proration), and the lines of the
-    others, prorated by move-in/out and the item's effective dates."""
-    in_force = (item.effective_from, item.effective_to)
-    by_area, one = item.kind == FeeKind.AREA, Decimal("1")
-    full_item = covered_days(span, in_force) == span.days
-    full, prorated = [], []
-    for payer in payers:
-        quantity = payer.area_m2 if by_area else one
-        if quantity <= 0:
-            continue
-        if full_item and (payer.since is None or payer.since <= span.start) and (
-                payer.until is None or payer.until >= span.end):
-            full.append(payer)
-            continue
-        days = covered_days(span, in_force, (payer.since, payer.until))
-        if days:
-            start, end = _clip(span, in_force, (payer.since, payer.until))
-            prorated.append(_line(item, payer, period, span, quantity, line_amount(quantity, item.unit_price, span,
-                                                                                   days),
-                                  subject=f"h{payer.household_id}", start=start, end=end))
-    return FullSpan(item, period, span, full), prorated
-
-
-def _clip(span: Span, *windows: tuple[date | None, date | None]) -> tuple[date, date]:
-    start, end = span.start, span.end
-    for since, until in windows:
-        start = max(start, since) if since else start
-        end = min(end, until) if until else end
-    return start, end
 
 
 async def _metered_usage(session: AsyncSession, item: FeeItem, label: str) -> dict[int, tuple[Decimal, Decimal]]:
@@ -282,18 +188,6 @@ async def _plan(session: AsyncSession, *, community_id: int, period: str, set_ba
     return _Plan(lines, common, sorted(dates))
 
 
-async def _existing(session: AsyncSession, community_id: int, period: str,
-                    plan: _Plan | None = None) -> set[tuple[int, str]]:
-    """(fee item, subject) of the lines already there; with a plan, only those Python plans (not the common lines
-    SQL writes: a rerun of 100,000 households need not read 300,000 keys)."""
-    query = select(Bill.fee_item_id, Bill.subject).where(Bill.community_id == community_id, Bill.period == period)
-    if plan is not None and plan.common:
-        query = query.where(or_(Bill.fee_item_id.not_in([item.id for item, _ in plan.common]),
-                                Bill.household_id == any_(literal(plan.moved, postgresql.ARRAY(Integer)))))
-    rows = await session.execute(query)
-    return {(fee_item_id, subject) for fee_item_id, subject in rows.all()}
-
-
 async def preview_run(session: AsyncSession, *, community_id: int, period: str,
                       names: dict[int, str] | None = None) -> RunPreview:
     """What generate_bills would add now, without writing anything."""
@@ -312,89 +206,6 @@ async def preview_run(session: AsyncSession, *, community_id: int, period: str,
         totals[0] += 1
         totals[1] += line.amount_fen
     return preview
-
-
-COLUMNS = ("community_id", "building_id", "household_id", "space_id", "fee_item_id", "subject", "period",
-           "service_start", "service_end", "quantity", "unit_price", "amount_fen", "late_fee_fen", "due_date",
-           "status", "description", "run_id", "created_at")
-
-
-async def _insert_batch(session: AsyncSession, lines: list[Line], run_id: int | None) -> None:
-    """Insert lines, skipping any (fee item, subject, period) already there. PostgreSQL: COPY into a temporary
-    table, then one INSERT … SELECT … ON CONFLICT DO NOTHING (the COPY protocol is what makes 300,000 lines take
-    seconds); SQLite: a multi-row INSERT … ON CONFLICT DO NOTHING."""
-    now = utcnow()
-    records = [(*line, run_id, now) for line in lines]
-    if session.bind.dialect.name != "postgresql":
-        await session.execute(sqlite.insert(Bill.__table__).on_conflict_do_nothing(
-            index_elements=["fee_item_id", "subject", "period"]), [dict(zip(COLUMNS, r, strict=True)) for r in records])
-        return
-    await session.execute(select(1))  # opens the transaction the raw connection then works in
-    driver = (await (await session.connection()).get_raw_connection()).driver_connection
-    columns = ", ".join(COLUMNS)
-    await driver.execute(f"CREATE TEMP TABLE IF NOT EXISTS incoming_bills ON COMMIT DELETE ROWS AS "
-                         f"SELECT {columns} FROM bills WITH NO DATA")
-    await driver.copy_records_to_table("incoming_bills", columns=list(COLUMNS), records=records)
-    await driver.execute(f"INSERT INTO bills ({columns}) SELECT {columns} FROM incoming_bills "
-                         f"ON CONFLICT (fee_item_id, subject, period) DO NOTHING")
-    await driver.execute("DELETE FROM incoming_bills")
-
-
-# The common lines (see _Plan) in SQL: every household of the community not in :moved gets each common item whose
-# quantity (`_QUANTITY`: the area for an area item, 1 otherwise) is positive. `_COMMON_BATCHES` numbers those
-# households (with {missing}: only those still missing a line) into batches of :per_batch and gives each batch's
-# first and last id and its lines; `_COMMON_INSERT` writes the lines of one batch's id range, the amount rule of
-# pricing.line_amount for a full span: quantity × price × months exactly in numeric, rounded once to fen —
-# PostgreSQL's round(numeric) rounds half away from zero, which is half up for these positive amounts.
-# tests/workflows/billing/test_generation.py checks the rows against plan_lines.
-_QUANTITY = "CASE WHEN i.by_area THEN h.area_m2 ELSE 1 END"
-_COMMON_HOUSEHOLDS = """h.community_id = :community_id AND h.id NOT IN (SELECT unnest(CAST(:moved AS integer[])))"""
-_MISSING = """
-    AND NOT EXISTS (SELECT 1 FROM bills b WHERE b.fee_item_id = i.item_id AND b.subject = 'h' || h.id
-                                            AND b.period = :period)"""
-_COMMON_BATCHES = f"""
-SELECT min(id), max(id), CAST(sum(lines) AS integer) FROM (
-    SELECT h.id, l.lines, (row_number() OVER (ORDER BY h.id) - 1) / :per_batch AS batch
-    FROM households h
-    CROSS JOIN LATERAL (
-        SELECT count(*) AS lines FROM unnest(CAST(:item_ids AS integer[]), CAST(:by_area AS boolean[]))
-             AS i(item_id, by_area)
-        WHERE {_QUANTITY} > 0{{missing}}) l
-    WHERE {_COMMON_HOUSEHOLDS} AND l.lines > 0) numbered
-GROUP BY batch ORDER BY batch"""
-_COMMON_INSERT = text(f"""
-INSERT INTO bills ({", ".join(COLUMNS)})
-SELECT h.community_id, h.building_id, h.id, NULL, i.item_id, 'h' || h.id, :period, i.service_start, i.service_end,
-       q.quantity, i.unit_price, CAST(round(q.quantity * i.unit_price * i.months * 100) AS bigint), 0, i.due_date,
-       :status, i.description, :run_id, :now
-FROM households h
-CROSS JOIN unnest(CAST(:item_ids AS integer[]), CAST(:starts AS date[]), CAST(:ends AS date[]),
-                  CAST(:prices AS numeric[]), CAST(:months AS integer[]), CAST(:dues AS date[]),
-                  CAST(:descriptions AS text[]), CAST(:by_area AS boolean[]))
-     AS i(item_id, service_start, service_end, unit_price, months, due_date, description, by_area)
-CROSS JOIN LATERAL (SELECT {_QUANTITY} AS quantity) q
-WHERE {_COMMON_HOUSEHOLDS} AND h.id BETWEEN :first AND :last AND q.quantity > 0
-ON CONFLICT (fee_item_id, subject, period) DO NOTHING""")
-
-
-def _common_parameters(community_id: int, period: str, plan: _Plan) -> dict[str, object]:
-    items = [(item, span, *_item_constants(item.name, item.due_day, period, span)) for item, span in plan.common]
-    return {"community_id": community_id, "period": period, "moved": plan.moved,
-            "item_ids": [item.id for item, *_ in items], "starts": [span.start for _, span, *_ in items],
-            "ends": [span.end for _, span, *_ in items], "prices": [item.unit_price for item, *_ in items],
-            "months": [span.months for _, span, *_ in items], "dues": [due for *_, due, _ in items],
-            "descriptions": [description for *_, description in items],
-            "by_area": [item.kind == FeeKind.AREA for item, *_ in items]}
-
-
-async def _common_batches(session: AsyncSession, parameters: dict[str, object], per_batch: int,
-                          only_missing: bool) -> list[tuple[int, int, int]]:
-    """(first household id, last household id, lines) of each batch of the common lines; with `only_missing`
-    (a run continued or racing another) only households still missing one of their lines are counted."""
-    if not parameters["item_ids"]:
-        return []
-    query = text(_COMMON_BATCHES.format(missing=_MISSING if only_missing else ""))
-    return [tuple(row) for row in (await session.execute(query, {**parameters, "per_batch": per_batch})).all()]
 
 
 async def _start_run(sessions: async_sessionmaker[AsyncSession], community_id: int, period: str,

@@ -2,7 +2,8 @@
 bill runs (账期生成) and bill lines (账单).
 
 Money is integer fen (分); unit prices and rates are Decimal. How amounts are computed and rounded is in
-workflows/billing/pricing.py; only workflows/billing/service.py and generation.py write these rows.
+workflows/billing/pricing.py; only workflows/billing/service.py and generation.py
+(with generation_sql.py) write these rows.
 """
 
 from __future__ import annotations
