@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-import webhook as bench  # noqa: E402  (benchmarks/webhook.py: database, server, signed requests, HTTP client)
+import webhook as bench  # noqa: E402  (benchmarks/webhook.py + webhook_servers.py: database, server, requests, client)
 
 TARGET_P99_MS = 100.0
 
