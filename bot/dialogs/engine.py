@@ -3,7 +3,7 @@
 取消/退出 cancels, 返回 goes back one slot, 转人工 hands over to a person, numbered choices work ("1", "１",
 "第一个", a label, an alias), invalid input is explained with the slot's example, a question in the middle is answered
 and the slot asked again, 跳过 skips optional slots, repeatable slots collect messages until 好了, a confirmation
-step lets the owner change one slot, and three invalid answers in a row offer a person.
+step lets the owner change one slot (bot/dialogs/confirmation.py), and three invalid answers in a row offer a person.
 
 Expiry (dialog_idle_minutes) is checked by the router before the engine sees the message. The engine keeps all its
 state in the Conversation (plain JSON) and reaches outside only through its Host (the Bot): hand-over and FAQ answers.
@@ -11,18 +11,16 @@ state in the Conversation (plain JSON) and reaches outside only through its Host
 
 from __future__ import annotations
 
-import logging
 import time
 from typing import Any, Protocol
 
 from bot import texts
 from bot.context import DialogContext
 from bot.conversation import Conversation
+from bot.dialogs.confirmation import ConfirmationSteps
 from bot.dialogs.spec import Abort, Dialog, FollowUp, Invalid, Slot, SlotValues
-from bot.dialogs.words import looks_like_question, match_choice, normalize, numbered, parse_number
+from bot.dialogs.words import looks_like_question, match_choice, normalize, numbered
 from workflows.escalations.models import EscalationReason
-
-log = logging.getLogger("linli.bot.engine")
 
 MAX_INVALID = 3
 
@@ -51,7 +49,7 @@ class Listener(Protocol):
                    text: str) -> Any: ...
 
 
-class DialogEngine:
+class DialogEngine(ConfirmationSteps):
     def __init__(self, registry: Registry, host: Host, listener: Listener | None = None) -> None:
         self.registry = registry
         self.host = host
@@ -330,63 +328,6 @@ class DialogEngine:
         conv.stage, conv.invalid_count, conv.edit_return = "slot", 0, False
         return await self._ask(conv, ctx, dialog.slots[conv.slot_index])
 
-    # --- confirmation and submit ---------------------------------------------------------------------------
-    def _editable(self, conv: Conversation, dialog: Dialog) -> list[tuple[int, Slot]]:
-        return [(i, s) for i, s in enumerate(dialog.slots)
-                if s.name in conv.values and (s.skip_if is None or i in conv.history or s.default is not None)]
-
-    async def _confirming(self, conv: Conversation, ctx: DialogContext, dialog: Dialog, text: str,
-                          word: str) -> str:
-        if word in texts.CONFIRM_YES_WORDS or texts.CONFIRM_YES_PHRASE.fullmatch(word):
-            return await self._submit(conv, ctx, dialog)
-        if word in texts.CONFIRM_EDIT_WORDS:
-            editable = self._editable(conv, dialog)
-            if not editable:
-                return texts.CONFIRM_AGAIN
-            conv.stage = "edit"
-            return f"{texts.EDIT_WHICH}\n{self._edit_list(conv, editable)}"
-        if looks_like_question(text):
-            answer = await self.host.answer_question(ctx, text)
-            if answer:
-                return f"{answer}\n\n{texts.CONFIRM_AGAIN}"
-        return texts.CONFIRM_AGAIN
-
-    def _edit_list(self, conv: Conversation, editable: list[tuple[int, Slot]]) -> str:
-        lines = []
-        for _, slot in editable:
-            value = conv.values.get(slot.name)
-            shown = slot.display(value) if slot.display else _plain(value)
-            lines.append(f"{slot.label or slot.name}：{shown}")
-        return numbered(lines)
-
-    async def _editing(self, conv: Conversation, ctx: DialogContext, dialog: Dialog, word: str) -> str:
-        editable = self._editable(conv, dialog)
-        number = parse_number(word)
-        if number is None or not 1 <= number <= len(editable):
-            return f"{texts.EDIT_WHICH}\n{self._edit_list(conv, editable)}"
-        index, slot = editable[number - 1]
-        conv.slot_index, conv.stage, conv.edit_return, conv.invalid_count = index, "slot", True, 0
-        if slot.repeatable:
-            conv.values.pop(slot.name, None)
-        return await self._ask(conv, ctx, slot)
-
-    async def _submit(self, conv: Conversation, ctx: DialogContext, dialog: Dialog) -> str:
-        try:
-            reply = await dialog.submit(ctx)
-        except (Abort, Invalid) as exc:
-            reply = str(exc)
-        except Exception:  # noqa: BLE001 - the owner gets an honest answer; the error goes to the log
-            log.exception("submit of dialog %s failed for %s", dialog.name, ctx.openid)
-            reply = texts.SUBMIT_FAILED
-        conv.end_dialog()
-        if isinstance(reply, FollowUp):
-            follow = self.registry.get(reply.dialog)
-            if follow is None:
-                return reply.text
-            prompt = await self.start(conv, ctx, follow, values=reply.values, text=reply.said)
-            return f"{reply.text}\n\n{prompt}" if reply.text else prompt
-        return reply
-
     async def _parse(self, slot: Slot, ctx: DialogContext, text: str, shown: list[list[Any]]) -> Any:
         if shown:
             found, value = match_choice(text, shown, loose=slot.parse is None)
@@ -399,11 +340,3 @@ class DialogEngine:
         if not text.strip():
             raise Invalid(texts.EMPTY_ANSWER)
         return text.strip()[:2000]
-
-
-def _plain(value: Any) -> str:
-    if value is None:
-        return texts.EMPTY_VALUE
-    if isinstance(value, list):
-        return texts.COUNT_VALUE.format(count=len(value))
-    return str(value)
