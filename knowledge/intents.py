@@ -182,7 +182,8 @@ class OfflineIntentClassifier:
         if small_talk_reply(text) is not None:  # "谢谢啊", "好的知道了": no dialog; the answerer replies kindly
             return IntentGuess(intent=faq_name, confidence=1.0)
         fitted = self.prepare(intents)
-        matched, is_question, is_request = signalled = signals(normalize(truncate(text)), fitted.specs)
+        word = normalize(truncate(text))
+        matched, is_question, is_request = signalled = signals(word, fitted.specs)
         nearest, scores = self._scores(text, fitted, signalled)
         ranked = sorted(scores.items(), key=lambda item: -item[1])
         best, best_score = ranked[0]
@@ -200,7 +201,7 @@ class OfflineIntentClassifier:
             # nearest examples' reading when its words are there, else the FAQ (a wrong start costs the owner more).
             best = nearest_best if nearest_best in matched else FAQ
             spec = next((s for s in intents if s.name == best), None)
-        if best != FAQ and spec is not None and _asks_no_dialog(normalize(truncate(text)), is_question, is_request,
+        if best != FAQ and spec is not None and _asks_no_dialog(word, is_question, is_request,
                                                                  lookup=spec.lookup and best in matched):
             best = FAQ
         if best == FAQ or confidence < MIN_CONFIDENCE:

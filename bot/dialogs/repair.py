@@ -219,15 +219,14 @@ async def phone_choices(ctx: DialogContext) -> list[Choice]:
     return [Choice(phone, t.REPAIR_PHONE_USE.format(phone=masked(phone)), t.REPAIR_PHONE_SAME)] if phone else []
 
 
-_SAME_PHONE = re.compile(r"不用改|不改|就这个|用这个|就用|不变|没变|还是这个|原来的|对的|没错|可以|用我的|我的|绑定的"
-                         r"|默认|照旧|一样|同上|不用换|不换|^(确认|是的?|好的?|对|行|嗯+|1)$")
 # "明天上午都在家 电话就打我绑定的那个": the visit time with the phone said in passing.
 _SAME_PHONE_ASIDE = re.compile(r"[，,。;；\s]*(电话|号码|手机|联系方式)[^，,。;；\s]{0,4}"
                                r"(绑定|原来|之前|默认|注册|这个|一样|不变|照旧|不用改|还是)[^，,。;；\s]{0,6}$")
 
 
 # With the known phone on screen, an answer with no digits that points at it ("用我手机号", "电话就打我这个") keeps it.
-_POINTS_AT_IT = re.compile(r"用|打|就|这个|我|本人|原|绑|默认|一样|对|是|好|行|可以|嗯|确认|没问题|ok|OK|Ok")
+_POINTS_AT_IT = re.compile(r"用|打|就|这个|我|本人|原|绑|默认|一样|对|是|好|行|可以|嗯|确认|没问题|ok|OK|Ok"
+                           r"|不改|不变|没变|没错|照旧|同上|不换")
 _KEEPS = re.compile(r"不用改|不改|不变|没变|不用换|不换|不用变")
 _WANTS_ANOTHER = re.compile(r"不(用|要|对|是|行)|别|换|新|另|改成|其他")
 
@@ -236,8 +235,7 @@ async def parse_contact(text: str, ctx: DialogContext) -> str:
     """A phone number, or "号码不用改 / 就这个 / 用我手机号 / 确认" for the one the bot already knows."""
     phone, word = _resident_phone(ctx), folded(text)
     another = _WANTS_ANOTHER.search(word) and not _KEEPS.search(word)  # "不用这个 换一个", not "号码不用改"
-    pointed = _SAME_PHONE.search(word) or _POINTS_AT_IT.search(word)
-    if phone and pointed and not another and not re.search(r"\d", word):
+    if phone and _POINTS_AT_IT.search(word) and not another and not re.search(r"\d", word):
         return phone
     return await parse_phone(text, ctx)
 
