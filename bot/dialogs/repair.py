@@ -1,7 +1,7 @@
 """报修: where (one of the owner's households, or a public area in words or as a WeChat location) → for a public
 area the building, then the place in it → category → (only when an open ticket like it exists, checked as soon as
 category and place are known) follow it or still create → description → photos → preferred time (home repairs that
-are not urgent) → contact phone → confirm → one service call: workflows.repairs.intake.file_repair. The opening
+are not urgent) → contact phone (asked only when none is known) → confirm → one service call: workflows.repairs.intake.file_repair. The opening
 message, and every answer at the place and category steps, fill what they already say (repair_extract.py)."""
 
 from __future__ import annotations
@@ -173,6 +173,12 @@ async def known_phone(ctx: DialogContext) -> str:
     return _resident_phone(ctx)
 
 
+def following_or_phone_known(ctx: DialogContext) -> bool:
+    """The phone step is asked only when the bot knows no phone for the owner; the known one is shown in the
+    confirmation, where 修改 changes it."""
+    return following(ctx) or bool(_resident_phone(ctx))
+
+
 def no_open_ticket_like(ctx: DialogContext) -> bool:
     return not ctx.facts.get("duplicate")
 
@@ -341,7 +347,7 @@ REPAIR = Dialog(
         Slot("when", t.REPAIR_WHEN, parse=parse_visit, optional=True, label="上门时间", display=show_window,
              example=t.REPAIR_WHEN_EXAMPLE, skip_if=no_visit_time_or_following, free_text=True),
         Slot("phone", phone_prompt, choices=phone_choices, parse=parse_contact, label="联系电话",
-             example="13800001234", skip_if=following, default=known_phone),
+             example="13800001234", skip_if=following_or_phone_known, default=known_phone),
     ),
     confirm=summary, confirm_unless=following, submit=submit_repair, extract=extract_repair, preface=urgent_preface,
     extra_values=("urgent",), takes_emergencies=True,
