@@ -1,8 +1,9 @@
 """报修: where (one of the owner's households, or a public area in words or as a WeChat location) → for a public
 area the building, then the place in it → category → (only when an open ticket like it exists, checked as soon as
 category and place are known) follow it or still create → description → photos → preferred time (home repairs that
-are not urgent) → contact phone (asked only when none is known) → confirm → one service call: workflows.repairs.intake.file_repair. The opening
-message, and every answer at the place and category steps, fill what they already say (repair_extract.py)."""
+are not urgent) → contact phone (asked only when none is known) → confirm → one service call:
+workflows.repairs.intake.file_repair. The opening message, and every answer at the place and category steps, fill
+what they already say (repair_extract.py)."""
 
 from __future__ import annotations
 
