@@ -7,6 +7,7 @@ The FAQ assistant outside this package is replaced by a tiny in-test assistant w
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +109,13 @@ class Owner:
         data = await self.conversation()
         data["updated_at"] -= seconds
         await self.bot.runtime.state.set(CONV_KEY.format(openid=self.openid), json.dumps(data))
+
+    async def change(self, label: str) -> str:
+        """At a confirmation: 修改, then the item with this label (联系电话, 上门时间…); returns its question."""
+        listing = await self.say("修改")
+        found = re.search(rf"^(\d+)\. {re.escape(label)}：", listing, re.M)
+        assert found, listing
+        return await self.say(found.group(1))
 
     async def bind_demo_flat(self) -> str:
         for line in ("绑定房屋", "1", "1", "1单元101", "张伟"):

@@ -163,21 +163,30 @@ async def test_a_correction_at_the_description_step_replaces_the_place(owner: Ow
 
 
 # --- from the third holdout, after its untouched read --------------------------------------------------------
+# The known phone is asked no more (it is in the summary); the phone step is reached through 修改 at the confirmation.
 @pytest.mark.parametrize("words", ["用我手机号", "电话就打我这个", "ok"])
 async def test_the_phone_step_keeps_the_known_phone_in_loose_words(owner: Owner, words: str):
     await owner.bind_demo_flat()
-    for line in ("报修", "2", "3栋2单元电梯", "电梯门关不上", "没有照片"):
+    for line in ("报修", "2", "3栋2单元电梯", "电梯门关不上"):
         await owner.say(line)
+    assert "联系电话：13800001234" in await owner.say("没有照片")
+    assert "138****1234" in await owner.change("联系电话")
     reply = await owner.say(words)
     conversation = await owner.conversation()
     assert conversation["stage"] == "confirm" and conversation["values"]["phone"] == "13800001234", reply
 
 
-async def test_another_phone_is_not_taken_for_the_known_one(owner: Owner):
+async def test_another_phone_is_not_taken_for_the_known_one(owner: Owner, runtime):
     await owner.bind_demo_flat()
     for line in ("报修", "2", "3栋2单元电梯", "电梯门关不上", "没有照片"):
         await owner.say(line)
+    assert "138****1234" in await owner.change("联系电话")
     assert "手机号" in await owner.say("不用这个 换一个")
+    assert (await owner.conversation())["stage"] == "slot"  # still at the phone step, not back at the summary
+    assert "联系电话：13912345678" in await owner.say("13912345678")
+    assert "BX-" in await owner.say("1")
+    [ticket] = await tickets(runtime)
+    assert ticket.contact_phone == "13912345678"
 
 
 @pytest.mark.parametrize("words", ["急！！4号楼电梯里关着人 出不来", "四栋电梯里有人困住了 快来人啊",

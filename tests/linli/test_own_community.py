@@ -96,8 +96,10 @@ async def test_a_company_starts_its_own_community_and_an_owner_binds_and_reports
         for line in ("1", "1单元101", "刘洋"):
             await owner.say(line)
         assert "绑定成功" in await owner.say("2468")
-        for line in ("报修", "1", "1", "卫生间水管漏水", "跳过", "随时", "1"):
+        for line in ("报修", "1", "1", "卫生间水管漏水", "跳过"):
             await owner.say(line)
+        summary = await owner.say("随时")  # 刘洋's phone is on the roster: not asked, shown
+        assert "联系电话：13900002468" in summary, summary
         submitted = await owner.say("1")
         assert "已提交报修" in submitted, submitted
         answer = await Owner(bot, "o-hexie-new").say("垃圾几点收？")
@@ -108,5 +110,6 @@ async def test_a_company_starts_its_own_community_and_an_owner_binds_and_reports
         [ticket] = list(await session.scalars(select(RepairTicket)))
         community = await session.scalar(select(Community))
     assert ticket.community_id == community.id and ticket.number in submitted
+    assert ticket.contact_phone == "13900002468"
     assert (community.phone, community.working_hours, community.radius_m) == ("021-66660000", "08:30-17:30", 400)
     await runtime.close()

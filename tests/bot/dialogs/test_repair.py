@@ -6,6 +6,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
+from bot.dialogs import repair_texts
 from bot.messages import Inbound
 from bot.services import MediaUnavailable
 from tests.bot.owners import Owner
@@ -18,15 +19,17 @@ async def tickets(runtime) -> list[RepairTicket]:
 
 
 async def report_leak(owner: Owner, *, description: str = "厨房水龙头一直滴水") -> str:
-    """报修 → my flat → 水电 → description → one photo → 明天上午 → my phone; returns the last reply."""
+    """报修 → my flat → 水电 → description → one photo → 明天上午; the bound owner's phone is known, so no phone step:
+    returns the summary."""
     assert "1栋1单元101" in await owner.say("报修")
     assert "水电" in await owner.say("1")
     assert "描述" in await owner.say("1")
     assert "照片" in await owner.say(description)
     assert "收到第 1 个" in await owner.send("image", media_id="m1", pic_url="http://127.0.0.1/p.jpg")
     assert "什么时候" in await owner.say("好了")
-    assert "138****1234" in await owner.say("明天上午")
-    return await owner.say("1")
+    summary = await owner.say("明天上午")
+    assert "请确认报修信息" in summary and "联系电话：13800001234" in summary
+    return summary
 
 
 async def test_owner_reports_a_leak_and_gets_a_sayable_number(owner: Owner, runtime) -> None:
@@ -69,11 +72,45 @@ async def test_the_owner_may_still_create_a_new_ticket_and_it_is_counted(owner: 
     assert "描述" in await owner.say("2")  # 仍然新建
     await owner.say("卫生间也在滴水")
     await owner.say("好了")
-    await owner.say("明天上午")
-    await owner.say("1")
+    assert "请确认报修信息" in await owner.say("明天上午")
     assert "已提交报修" in await owner.say("1")
     first, second = await tickets(runtime)
     assert second.duplicate_of_id == first.id
+
+
+async def test_a_bound_owner_with_a_known_phone_is_never_asked_for_one(owner: Owner, runtime) -> None:
+    await owner.bind_demo_flat()
+    replies = [await owner.say(line) for line in ("报修", "1", "1", "厨房水龙头一直滴水", "跳过", "明天上午")]
+    assert not any(repair_texts.REPAIR_PHONE in reply or "手机号" in reply for reply in replies)
+    assert "请确认报修信息" in replies[-1] and "联系电话：13800001234" in replies[-1]
+    assert "已提交报修" in await owner.say("1")
+    [ticket] = await tickets(runtime)
+    assert ticket.contact_phone == "13800001234"
+
+
+async def test_the_phone_changed_at_the_confirmation_is_the_one_filed(owner: Owner, runtime) -> None:
+    await owner.bind_demo_flat()
+    await report_leak(owner)
+    asked = await owner.change("联系电话")  # 修改 → 联系电话: the phone step, the known one offered
+    assert repair_texts.REPAIR_PHONE in asked and "1. 用 138****1234" in asked
+    summary = await owner.say("139 1234 5678")
+    assert "请确认报修信息" in summary and "联系电话：13912345678" in summary and "照片：1 张" in summary
+    assert "已提交报修" in await owner.say("1")
+    [ticket] = await tickets(runtime)
+    assert (ticket.contact_phone, ticket.photos) == ("13912345678", ["photos/1.jpg"])
+
+
+async def test_an_owner_with_no_known_phone_is_asked_for_one(bot, runtime) -> None:
+    stranger = Owner(bot, openid="chat-not-bound")  # not bound: no phone known, only a public area to choose
+    for line in ("报修", "1", "3栋2单元电梯", "电梯门关不上"):
+        await stranger.say(line)
+    asked = await stranger.say("没有照片")
+    assert repair_texts.REPAIR_PHONE_ASK in asked and "请确认" not in asked
+    assert "手机号" in await stranger.say("不用了")
+    assert "联系电话：13912345678" in await stranger.say("13912345678")
+    assert "已提交报修" in await stranger.say("1")
+    [ticket] = await tickets(runtime)
+    assert ticket.contact_phone == "13912345678" and ticket.public_area
 
 
 async def test_a_5000_character_description_is_kept_short_and_the_owner_is_told(owner: Owner, runtime) -> None:
@@ -106,8 +143,7 @@ async def test_a_photo_that_fails_to_download_is_told_and_the_dialog_goes_on(own
     reply = await owner.send("image", media_id="gone")
     assert "这张照片没有收到" in reply
     assert "什么时候" in await owner.say("好了")
-    await owner.say("随时")
-    assert "照片：0 张" in await owner.say("1")
+    assert "照片：0 张" in await owner.say("随时")
     assert "已提交报修" in await owner.say("1")
     [ticket] = await tickets(runtime)
     assert ticket.photos == []
@@ -121,12 +157,12 @@ async def test_a_location_outside_the_community_is_explained(owner: Owner, runti
     assert "不在小区范围内" in reply and "阳光花园" in reply and "公里" in reply and "." not in reply.split("约")[1][:4]
     assert "哪一类" in await owner.location(31.2210, 121.5442)  # inside: accepted
     assert "描述" in await owner.say("公共设施")
-    for line in ("路灯不亮", "跳过"):  # a public area asks no visit time
-        await owner.say(line)
-    assert "请确认" in await owner.say("1")
+    await owner.say("路灯不亮")
+    assert "请确认" in await owner.say("跳过")  # a public area asks no visit time, and the phone is known
     await owner.say("1")
     [ticket] = await tickets(runtime)
     assert ticket.public_area and ticket.latitude == 31.2210 and ticket.household_id is None
+    assert ticket.contact_phone == "13800001234"
 
 
 async def test_a_time_window_in_the_past_is_explained(owner: Owner) -> None:
@@ -134,7 +170,8 @@ async def test_a_time_window_in_the_past_is_explained(owner: Owner) -> None:
     for line in ("报修", "1", "1", "水管漏水", "跳过"):
         await owner.say(line)
     assert "已经过去了" in await owner.say("昨天下午")
-    assert "联系电话" in await owner.say("明天下午") or "138****1234" in await owner.say("明天下午")
+    summary = await owner.say("明天下午")
+    assert "请确认报修信息" in summary and "联系电话：13800001234" in summary
 
 
 async def test_the_same_confirmation_delivered_twice_creates_one_ticket(owner: Owner, runtime) -> None:
@@ -156,7 +193,8 @@ async def test_a_voice_message_describes_the_problem_with_its_recognition(owner:
     for line in ("报修", "1", "1"):
         await owner.say(line)
     assert "照片" in await owner.send("voice", media_id="v1", content="卫生间的水管一直在漏水")
-    for line in ("跳过", "随时", "1", "1"):
-        await owner.say(line)
+    await owner.say("跳过")
+    assert "请确认报修信息" in await owner.say("随时")
+    assert "已提交报修" in await owner.say("1")
     [ticket] = await tickets(runtime)
     assert ticket.description == "卫生间的水管一直在漏水" and ticket.priority.value == "urgent"

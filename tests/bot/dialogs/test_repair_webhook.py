@@ -37,7 +37,7 @@ async def test_a_public_area_repair_reported_over_the_webhook_is_stored_once(wse
                 replies.append(await send(client, inner_xml(OWNER, content=line)))
             replies.append(await send(client, inner_xml(OWNER, "location", Location_X="31.2209", Location_Y="121.5441",
                                                         Scale="16", Label="上海市浦东新区阳光路88号")))
-            for line in ("公共设施", "3栋门口路灯不亮", "跳过", "1"):
+            for line in ("公共设施", "3栋门口路灯不亮", "跳过"):  # the bound owner's phone is known: not asked
                 replies.append(await send(client, inner_xml(OWNER, content=line)))
             confirm = inner_xml(OWNER, content="1", msg_id="7000000000000000001")
             replies.append(await send(client, confirm))
@@ -52,6 +52,8 @@ async def test_a_public_area_repair_reported_over_the_webhook_is_stored_once(wse
     assert "微信位置" in replies[7]
     assert "哪一类" in replies[8]
     assert "描述" in replies[9]
-    assert "请确认报修信息" in replies[12] and "阳光路88号" in replies[12]  # a public area asks no visit time
-    assert "已提交报修，单号 BX-" in replies[13]
+    assert "请确认报修信息" in replies[11] and "阳光路88号" in replies[11]  # a public area asks no visit time
+    assert "联系电话：13800001234" in replies[11]
+    assert "已提交报修，单号 BX-" in replies[12]
     assert len(tickets) == 1 and tickets[0].public_area and tickets[0].latitude == 31.2209
+    assert tickets[0].contact_phone == "13800001234"
