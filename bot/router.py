@@ -157,6 +157,8 @@ class Bot(Handover):
         for claimant in self.registry.claimants():  # a bare 1/2 to a question Linli sent on its own (a walk-in)
             if await claimant.claims(text, ctx):
                 return await self.engine.start(conv, ctx, claimant, text=text[:MAX_QUESTION])
+        if len(normalize(rest := texts.WRONG_LEAD.sub("", text))) >= 2:
+            text = rest
         word = normalize(text)
         if len(word) <= 14 and texts.CHANGED_MIND.search(word) and not looks_like_question(word):
             return texts.HANDOVER_DECLINED  # "报修。。算了没事了": nothing to start

@@ -17,7 +17,7 @@ _ACK = (r"嗯+|恩+|哦+|噢+|喔+|好+的?|好吧|好滴|好嘞|好哒|行+|行
         r"|了解|对+|是的|没事了?|算了|没问题|原来如此|这样啊|不用了?|不需要了?|(问题)?(已经)?解决了|已经好了")
 _LAUGH = r"哈+|呵+|嘿+|嘻+|6{2,}|👍+|😊+|🙏+"
 _FILLER = (r"你|您|你们|了|啦|呀|啊|呢|吧|小邻|师傅|的|们|大家|非常|太|很|真|都|那|那就|先|这样|小伙子|小姑娘|姑娘|小哥"
-           r"|小妹|同志")
+           r"|小妹|同志|小?机器人|小助手")
 _GREETING = re.compile(r"你好|您好|在吗|在不在|哈喽|hello|hi|嗨")  # a greeting asks for the menu (the help dialog)
 _UNITS = re.compile(rf"(?:{_THANKS}|{_BYE}|{_ACK}|{_LAUGH}|{_FILLER}|[\s,，。.!！~～、?？…]+)+")
 _KINDS = [(re.compile(_THANKS), messages.SMALL_TALK_THANKS), (re.compile(_BYE), messages.SMALL_TALK_BYE)]

@@ -22,7 +22,8 @@ async def category_choices(ctx: DialogContext) -> list[Choice]:
     return [Choice(name, name) for name in COMPLAINT_CATEGORIES]
 
 
-CATEGORY_WORDS = (("噪音", r"噪音|吵|蹦迪|装修声|砸墙|音乐|广场舞|拖椅子|咣咣"), ("宠物", r"宠物|狗|猫|遛狗|狗屎"),
+CATEGORY_WORDS = (("噪音", r"噪音|噪声|吵|蹦迪|装修声|砸墙|音乐|广场舞|拖椅子|咣咣|电钻|打钻|冲击钻|跳绳|咚咚"),
+                  ("宠物", r"宠物|狗|猫|遛狗|狗屎"),
                   ("停车", r"停车|车位|乱停|占道|堵在|挡路|白车|车子|车停|把车"),
                   ("环境卫生", r"卫生|垃圾|脏|臭|清洁|打扫|没人扫|保洁|油烟|烧烤|异味|气味|熏|烟头"),
                   ("服务态度", r"态度|服务态度|不耐烦|说话很冲|骂人"),
@@ -121,7 +122,7 @@ COMPLAINT = Dialog(
              r"|路堵|堵路|挡路|堵着|堆(了|着|放|满)?.{0,4}(东西|杂物|纸箱|箱子|垃圾)|臭烘烘|脏乱|管管|管一管|说说他"
              r"|[把将].{0,2}(路|过道|通道|楼道|楼梯|门口|出口|车位).{0,2}[堵挡占]",
     excludes=r"投诉(电话|流程|怎么|要|多久|渠道|热线|箱)|不是投诉|白投诉|投诉(了|过)?.{0,6}(有没有人|有人管|没人管|有用)"
-             r"|表扬",
+             r"|表扬|(他|她|老头子|老伴|邻居|楼上|楼下|对门|隔壁).{0,8}说(要|想)?(去)?(物业)?投诉",
     slots=(
         Slot("category", t.COMPLAINT_CATEGORY, choices=category_choices, parse=parse_category, label="类型",
              example="噪音", free_text=True),
@@ -131,7 +132,7 @@ COMPLAINT = Dialog(
              label="被投诉人", example="王师傅"),
         Slot("photos", t.COMPLAINT_PHOTOS, parse=store_photo, repeatable=True, optional=True, label="照片",
              accepts=frozenset({"image", "text"}), display=lambda v: f"{len(v or [])} 张",
-             free_text=True),
+             free_text=True, text_adds_to="description"),
         Slot("anonymous", t.COMPLAINT_ANONYMOUS, choices=anonymous_choices, label="匿名",
              skip_if=anonymity_not_mentioned, default=not_anonymous, display=lambda v: "是" if v else "否"),
     ),

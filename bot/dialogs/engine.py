@@ -224,6 +224,11 @@ class DialogEngine(ConfirmationSteps):
             if items or slot.optional:
                 return await self._accepted(conv, ctx, dialog, index)
             return texts.REPEAT_NEED_ONE
+        if ctx.inbound.msg_type == "text" and slot.text_adds_to and len(word) >= 4 \
+                and conv.values.get(slot.text_adds_to) and not texts.ABOUT_THE_MEDIA.search(word):
+            added = f"{conv.values[slot.text_adds_to]}；{text.strip()}"
+            conv.values[slot.text_adds_to] = added[:2000]
+            return f"{texts.ADDED_TO_DESCRIPTION}\n{await self._prompt(conv, ctx, slot)}"
         try:
             items.append(await self._parse(slot, ctx, text, conv.choices))
         except Invalid as exc:

@@ -16,10 +16,11 @@ YES = ("1", "是", "是的", "好", "好的", "要", "需要", "确认", "确定
 NO = ("2", "否", "不", "不用", "不要", "不用了", "不需要", "算了", "没事", "不是")
 _NO = re.compile(r"^(不|别|没事|算了|否|2$)")
 _YES = re.compile(r"^(是|对|嗯|好|要|行|可以|需要|确认|确定|转|麻烦|帮我|1$)")
-_QUESTION = re.compile(r"多少|几点|电话|怎么|哪|什么|吗|呢|[?？]|咋|啥|想问|问一下")
+_LEAD = re.compile(r"^((那你就|那你|那就|你就|那|就)[\s，,]*)+")  # "那你帮我问问": the yes after a filler
+_QUESTION = re.compile(r"多少|几点|电话|怎么|哪|什么|吗|呢|[?？]|咋|啥|想问|(?<!帮我)(?<!帮忙)问一下")
 # "好的谢谢", "行 谢谢了", "知道了": a thank-you closes the matter; it is no yes to a person or a dialog.
 _ASKS = re.compile(r"转|人工|麻烦|帮我|需要|要的")  # "麻烦转一下 谢谢" does ask
-_THANKS = re.compile(r"谢|知道了|明白了|懂了|晓得了|没事了|解决了|问题不大|拜拜|再见")
+_THANKS = re.compile(r"谢|知道了|明白了|懂了|晓得了|没事了|解决了|问题不大|拜拜|再见|先这样|就这样")
 
 
 async def yes_no(ctx: DialogContext) -> list[Choice]:
@@ -28,7 +29,7 @@ async def yes_no(ctx: DialogContext) -> list[Choice]:
 
 async def parse_yes_no(text: str, ctx: DialogContext) -> bool:
     """"对对 是报修", "嗯嗯", "不用 我自己去问": an answer; "算了 那物业电话多少" is a new question, not an answer."""
-    word = normalize(text)
+    word = _LEAD.sub("", normalize(text)) or normalize(text)
     if _QUESTION.search(word) and len(word) > 3:
         raise Invalid("")
     if _NO.match(word) or (_THANKS.search(word) and not _ASKS.search(word)):
@@ -79,8 +80,19 @@ async def start_meant(ctx: DialogContext) -> str | FollowUp:
     if not ctx.values["yes"]:
         return texts.HANDOVER_DECLINED
     rest = _YES_LEAD.sub("", ctx.inbound.content or "").strip()
-    said = rest if len(normalize(rest)) >= 2 else ctx.values.get("said", "")  # "报秀 我家水管漏了" → 是的
+    meant = ctx.registry.get(ctx.values["meant"]) if ctx.registry is not None else None
+    names = {ctx.values.get("title", ""), *(meant.triggers if meant is not None else ())}
+    # "报秀 我家水管漏了" → 是的 / 对 报修: the first message is what the owner meant
+    said = rest if len(normalize(rest)) >= 2 and normalize(rest) not in names else ctx.values.get("said", "")
     return FollowUp("", ctx.values["meant"], said=said)
+
+
+async def parse_meant(text: str, ctx: DialogContext) -> bool:
+    """"不是 打错了 我想看公告": a no that says what was meant is routed afresh (Invalid), not just declined."""
+    meant = await parse_yes_no(text, ctx)
+    if not meant and len(normalize(texts.WRONG_LEAD.sub("", text))) >= 3 and texts.WRONG_LEAD.match(text):
+        raise Invalid("")
+    return meant
 
 
 async def meant_or_not(ctx: DialogContext) -> list[Choice]:
@@ -91,8 +103,8 @@ async def did_you_mean(ctx: DialogContext) -> str:
     return texts.DID_YOU_MEAN_ASK.format(title=ctx.values.get("title", ""))
 
 
-def _yes_no_slot(name: str, prompt, choices=yes_no) -> Slot:  # noqa: ANN001 - text or async prompt
-    return Slot(name, prompt, choices=choices, parse=parse_yes_no)
+def _yes_no_slot(name: str, prompt, choices=yes_no, parse=parse_yes_no) -> Slot:  # noqa: ANN001 - text or prompt
+    return Slot(name, prompt, choices=choices, parse=parse)
 
 
 FAQ_FEEDBACK = Dialog(name="faq_feedback", title="回答反馈", follow_up=True, in_help=False,
@@ -102,5 +114,5 @@ FAQ_CHOICES = Dialog(name="faq_choices", title="选择问题", follow_up=True, i
 HANDOVER_OFFER = Dialog(name="handover_offer", title="转人工", follow_up=True, in_help=False,
                         slots=(_yes_no_slot("yes", texts.OFFER_PERSON),), submit=hand_over_or_not)
 DID_YOU_MEAN = Dialog(name="did_you_mean", title="确认", follow_up=True, in_help=False,
-                      slots=(_yes_no_slot("yes", did_you_mean, meant_or_not),), submit=start_meant)
+                      slots=(_yes_no_slot("yes", did_you_mean, meant_or_not, parse_meant),), submit=start_meant)
 FOLLOW_UPS = [FAQ_FEEDBACK, FAQ_CHOICES, HANDOVER_OFFER, DID_YOU_MEAN]

@@ -23,13 +23,18 @@ from bot.dialogs.words import looks_like_question, normalize
 CHANGE_OF_TOPIC = re.compile(r"^(算了|先不报|先不修|先不投诉|不报了|不修了|不弄了|回头再说|换个话题)"
                              r"|先问(个|一下|问)?别的|问(个|点)别的")
 QUESTION_WORDS = re.compile(r"多少|几点|电话|怎么|哪里|在哪|什么时候|啥时候|吗|呢|[?？]|收不收|要不要|是不是|能不能"
-                            r"|会不会|了没(有)?$|有没有|是否|收费|要钱|不$|啥意思|什么意思|是.{1,10}还是")
+                            r"|会不会|了没(有)?$|有没有|是否|收费|要钱|不$|啥意思|什么意思|是.{1,10}还是"
+                            r"|^(话说|对了|顺便问)")
+# "中午休息不 我想下午过去": a clause that ends in 不 asks (read on the text as typed, spaces kept).
+CLAUSE_ASKS = re.compile(r"(?<=[\u4e00-\u9fff])(?<![也都还并就])不(?=[\s，,。!！])")
 # "电话就用我绑定的那个", "电话还是原来的": an answer about the phone, not a question about it.
 PHONE_AS_BEFORE = re.compile(r"(电话|号码|手机).{0,4}(就用|用我|还是|不变|没变|一样|照旧|同上|绑定|原来|不用改)")
 # At the description step "电话打不通的门禁" or "什么时候都漏" describe; these only ask.
-STRONG_QUESTION = re.compile(r"多少|几点|怎么|哪里|在哪|吗|呢|[?？]|收不收|要不要钱|收费|要钱不|会不会|能不能|是不是真"
+STRONG_QUESTION = re.compile(r"多少|几点|怎么|哪里|在哪|吗|呢|(?<![?？])[?？](?![?？])|收不收|要不要钱|收费|[要收]钱[不吗没]|会不会|能不能"
+                             r"|是不是真"
                              r"|是不是得|要不要[^\s]{0,4}$|多久|咋|是什么时候|啥时候|什么时候[啊呀呢吗]?$|了没(有)?$"
-                             r"|啥意思|什么意思|叫啥|叫什么|是谁|是不是(必须|得|要|可以|能)|是.{1,10}还是")
+                             r"|啥意思|什么意思|叫啥|叫什么|是谁|是不是(必须|得|要|可以|能)|是.{1,10}还是"
+                             r"|^(话说|对了|顺便问)|(还有|有没有|能|可以|行).{0,6}不$")
 # "哦不对不对 不是我家 是楼道里的": an earlier answer corrected (what the dialog's extract reads replaces it).
 CORRECTION = re.compile(r"^(哦|噢|啊|嗯|哎|唉)?[，,。\s]*(不对|错了|说错了|搞错了|弄错了|更正|改一下)"
                         r"|不是(我家|家里|公共区域|楼道)")
@@ -77,7 +82,8 @@ class Listening:
             if corrected:
                 return f"{texts.CORRECTED}\n{await engine._prompt(conv, ctx, slot)}"
         questions = STRONG_QUESTION if slot.name == "description" else QUESTION_WORDS
-        if (looks_like_question(word) or questions.search(word)) and not PHONE_AS_BEFORE.search(word):
+        asks = looks_like_question(word) or questions.search(word) or CLAUSE_ASKS.search(text)
+        if asks and not PHONE_AS_BEFORE.search(word):
             answer = await engine.host.answer_question(ctx, text)
             prompt = await engine._prompt(conv, ctx, slot)
             if answer:

@@ -218,7 +218,7 @@ def _resident_phone(ctx: DialogContext) -> str:
 
 
 async def phone_prompt(ctx: DialogContext) -> str:
-    return t.REPAIR_PHONE if _resident_phone(ctx) else f"{t.REPAIR_PHONE}{t.REPAIR_PHONE_ASK}"
+    return t.REPAIR_PHONE + (t.REPAIR_PHONE_OR_NEW if _resident_phone(ctx) else t.REPAIR_PHONE_ASK)
 
 
 async def phone_choices(ctx: DialogContext) -> list[Choice]:
@@ -324,8 +324,9 @@ REPAIR = Dialog(
     examples=examples_of("repair"),
     keywords=r"坏了|漏水|漏了|渗水|堵了|堵住|不亮|跳闸|打不开|关不上|维修|修一下|报修|不出水|冒烟|掉了|裂了|滴水|返臭"
              r"|夹人|夹到|关不严|打不着|碎了|困人|关住|出不来|不制冷|不制热|不转|没电|没水|不走了|不动了|罢工|坐不了"
-             r"|显示故障|刷不开|刷不了|失灵|不好使|反味|返味|冒臭|反臭",
+             r"|显示故障|刷不开|刷不了|失灵|不好使|反味|返味|冒臭|反臭|没反应|一直响|异响|响个不停|锁不上|锁不了|不热了|卡住了",
     excludes=r"维修基金|维修资金|报修(电话|流程|怎么|要|收费|多久)|维修(费|电话)|保修期|质保|保修卡"
+             r"|管报修|报修(来)?的(那个|那位)?(师傅|小伙子|小哥|老师傅|工人)"
              r"|[把将].{0,2}(路|过道|通道|楼道|楼梯|门口|出口|车位).{0,2}[堵挡占]",
     slots=(
         Slot("where", t.REPAIR_WHERE, choices=where_choices, parse=parse_where, label="地点",
@@ -344,7 +345,7 @@ REPAIR = Dialog(
              example=t.REPAIR_DESCRIPTION_EXAMPLE, free_text=True),
         Slot("photos", t.REPAIR_PHOTOS, parse=store_photo, repeatable=True, optional=True, label="照片",
              accepts=frozenset({"image", "text"}), display=lambda v: f"{len(v or [])} 张",
-             free_text=True, skip_if=following),
+             free_text=True, skip_if=following, text_adds_to="description"),
         Slot("when", t.REPAIR_WHEN, parse=parse_visit, optional=True, label="上门时间", display=show_window,
              example=t.REPAIR_WHEN_EXAMPLE, skip_if=no_visit_time_or_following, free_text=True),
         Slot("phone", phone_prompt, choices=phone_choices, parse=parse_contact, label="联系电话",

@@ -34,6 +34,7 @@ REPAIR_PHONE = "师傅上门前会打电话联系您。"
 REPAIR_PHONE_USE = "用 {phone}"
 REPAIR_PHONE_SAME = ("好", "可以", "是", "对", "不用改", "号码不用改", "就这个", "用这个", "不变")
 REPAIR_PHONE_ASK = "请输入联系电话。"
+REPAIR_PHONE_OR_NEW = "换号码请直接输入新号码。"
 REPAIR_PHONE_INVALID = "请输入 11 位手机号，或带区号的座机号。"
 REPAIR_DUPLICATE = ("这个地方已经有人报修了，正在处理：\n单号 {number}\n类别：{category}\n地点：{place}\n"
                     "状态：{status}\n"

@@ -91,6 +91,9 @@ class Slot:
     # routed as a fresh message, instead of being explained as invalid.
     exit_on_mismatch: bool = False
     free_text: bool = False  # a free-text step: questions, a change of topic and emergencies are looked at first
+    # A media step where words are no answer: a sentence sent here adds to this earlier slot ("锁芯拧不动" while the
+    # photos are asked is more of the description), and the step is asked again.
+    text_adds_to: str = ""
 
 
 @dataclass(frozen=True)

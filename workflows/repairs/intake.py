@@ -29,9 +29,10 @@ UNIT = re.compile(r"([0-9]+|[一二两三四五六七八九十]+)单元")
 _CAPITALS = str.maketrans("壹贰叁肆伍陆柒捌玖拾", "一二三四五六七八九十")
 # Facilities of a public area, the words owners use for each; the first that matches names the facility.
 FACILITIES = (
-    ("电梯", r"电梯|轿厢"),
+    ("电梯", r"电梯|轿厢|升降梯|直梯|客梯"),
     ("垃圾站", r"垃圾站|垃圾房|垃圾桶|垃圾箱"),
     ("车库", r"车库|地库|卷帘门"),
+    ("单元门", r"楼门|楼下的?大门|单元的?大门"),  # 5栋1单元楼下大门 is the unit's door, not the community's gate
     ("大门", r"大门|小区门|正门|侧门|后门|[东南西北]门|伸缩门|道闸|栏杆|岗亭|抬杆|杆子"),
     ("路灯", r"路灯|草坪灯|庭院灯"),
     ("大堂", r"大堂|大厅|门厅"),

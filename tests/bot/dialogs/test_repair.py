@@ -93,6 +93,7 @@ async def test_the_phone_changed_at_the_confirmation_is_the_one_filed(owner: Own
     await report_leak(owner)
     asked = await owner.change("联系电话")  # 修改 → 联系电话: the phone step, the known one offered
     assert repair_texts.REPAIR_PHONE in asked and "1. 用 138****1234" in asked
+    assert repair_texts.REPAIR_PHONE_OR_NEW in asked  # a new number may simply be typed
     summary = await owner.say("139 1234 5678")
     assert "请确认报修信息" in summary and "联系电话：13912345678" in summary and "照片：1 张" in summary
     assert "已提交报修" in await owner.say("1")
