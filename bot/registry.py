@@ -85,7 +85,7 @@ def intent_spec(dialog: Dialog) -> IntentSpec:
     return IntentSpec(name=dialog.name, description=dialog.description or dialog.title,
                       examples=list(dict.fromkeys([*dialog.examples, *dialog.triggers])), slots=slots,
                       keywords=dialog.keywords, excludes=dialog.excludes, lookup=dialog.lookup,
-                      supersedes=dialog.supersedes, explicit_only=dialog.explicit_only)
+                      supersedes=dialog.supersedes, explicit_only=dialog.explicit_only, decisive=dialog.decisive)
 
 
 def default_dialogs() -> list[Dialog]:

@@ -46,6 +46,9 @@ class IntentSpec:
     supersedes: tuple[str, ...] = ()  # when this intent's keywords match, these intents' keywords do not count
     explicit_only: bool = False  # without its keywords this intent is an unlikely reading (starting a payment)
     excludes: str = ""  # a regular expression: when it matches, this intent's keywords do not count ("维修基金")
+    # A regular expression whose match decides for this intent when the message is no question (or also a request)
+    # and no other intent's keywords are there: "单杠松了 晃得厉害" names a thing and what is wrong with it.
+    decisive: str = ""
 
 
 @dataclass
@@ -64,9 +67,11 @@ REQUEST_FORM = re.compile(r"^(我要|我想|我来|给我|请派|把)|帮我|帮
                           r"|(来|派)个?人.{0,3}看|派人|(过来|上门|来)看看"
                           r"|^[交缴付续充报修]一下|(能不能|能否|可不可以|可以).{0,6}(说说|管管|管一下|处理一下|上门|修一下|帮我)")
 # Messages that hold a dialog's word but ask for no dialog: a question about a rule or a fee ("养狗有啥规定没"),
-# a request for a phone number ("把报修电话发我"), an instruction to the bot ("别再给我推活动了"), a question about a
-# staff member ("管家是谁"). They go to the FAQ answer (which offers a person when it has none).
-RULE_QUESTION = re.compile(r"规定|规矩|收费|要钱|收钱|费用|多少钱|标准|流程|手续|需要.{0,4}登记|要.{0,4}登记"
+# a request for a phone number ("把报修电话发我"), an instruction or a no-need to the bot ("别再给我推活动了",
+# "不用报修了"), a question about a staff member ("管家是谁"). They go to the FAQ answer (which offers a person when it
+# has none).
+RULE_QUESTION = re.compile(r"规定|规矩|收费|要钱|收钱|交钱|给钱|花钱|掏钱|费用|多少钱|标准|流程|手续"
+                           r"|需要.{0,4}登记|要.{0,4}登记"
                            r"|允许|让不让|有没有.{0,4}(规定|要求|限制)|找谁|该找|归谁管|谁管|(找|是)(你们|物业).{0,6}还是")
 CONTACT_REQUEST = re.compile(r"(电话|号码|联系方式|手机号)\S{0,3}(发|给|告诉)(我|一下)"
                              r"|(发|给|告诉)我.{0,8}(电话|号码|联系方式)"
@@ -77,7 +82,8 @@ INSTRUCTION = re.compile(r"^(你们?)?(别|不要|不用|甭)(再)?(给我)?(推
                          r"|(就|只)是(问问|问一下|想问)|随便问问|别一.{0,6}就"
                          r"|(跟|替|给|向).{0,8}(师傅|保安|保洁|管家|阿姨).{0,4}(说声|说一声|带个话|转达)?(谢谢|感谢)"
                          r"|(替|帮|代)我(谢谢|感谢|夸夸|表扬)|表扬(一下)?(你们|那个|师傅|保安|保洁|管家)|夸夸|锦旗|感谢信"
-                         r"|以后我(一|只要)?(说|发|打)")
+                         r"|以后我(一|只要)?(说|发|打)|以后(你|您)(回|别|不要|少|能不能)"
+                         r"|(不用|不需要|不必)(再)?(报修|修了|来了|上门)|自己(能|会)?(弄|修|搞)(好|得好)")
 PERSON_QUESTION = re.compile(r"(师傅|保安|保洁|阿姨|经理|管家|客服|前台|物业的人|工作人员).{0,3}"
                              r"(是谁|叫什么|叫啥|姓什么|姓啥|在哪|几点|什么时候(上班|在)|电话)")
 # "你们的师傅是外包的还是物业自己的人", "王师傅今天上班没有": about the staff, whatever its form.
@@ -136,7 +142,7 @@ class OfflineIntentClassifier:
     def prepare(self, intents: list[IntentSpec]) -> _Fitted:
         """Embed the specs' examples (read back from Chroma when kept) and fit the regression, once per set."""
         specs = self._candidates(intents)
-        key = hashlib.sha256(repr([(s.name, tuple(s.examples), s.keywords, s.excludes, s.supersedes)
+        key = hashlib.sha256(repr([(s.name, tuple(s.examples), s.keywords, s.excludes, s.supersedes, s.decisive)
                                    for s in specs]).encode()).hexdigest()
         with self._lock:
             fitted = self._fitted.get(key)
@@ -208,9 +214,25 @@ class OfflineIntentClassifier:
         if best != FAQ and spec is not None and _asks_no_dialog(word, is_question, is_request,
                                                                  lookup=spec.lookup and best in matched):
             best = FAQ
+        decided = _decisive(word, fitted.specs, matched, is_question, is_request)
+        if decided is not None:
+            best, confidence = decided.name, max(confidence, 0.75)
+            spec = next((s for s in intents if s.name == best), None)
         if best == FAQ or confidence < MIN_CONFIDENCE:
             return IntentGuess(intent=faq_name, confidence=confidence if best == FAQ else 1 - confidence)
         return IntentGuess(intent=best, confidence=confidence, slots=extract_slots(text, spec))
+
+
+def _decisive(text: str, specs: list[IntentSpec], matched: set[str], is_question: bool,
+              is_request: bool) -> IntentSpec | None:
+    """The one intent whose decisive words the message holds, when nothing else speaks against it."""
+    if is_question and not is_request:
+        return None
+    found = [s for s in specs if s.decisive and re.search(s.decisive, text)
+             and not (s.excludes and re.search(s.excludes, text))]
+    if len(found) != 1 or matched - {found[0].name} or _asks_no_dialog(text, is_question, is_request, lookup=False):
+        return None
+    return found[0]
 
 
 def _asks_no_dialog(text: str, is_question: bool, is_request: bool, *, lookup: bool) -> bool:

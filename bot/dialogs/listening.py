@@ -30,7 +30,8 @@ CLAUSE_ASKS = re.compile(r"(?<=[\u4e00-\u9fff])(?<![也都还并就])不(?=[\s�
 # "电话就用我绑定的那个", "电话还是原来的": an answer about the phone, not a question about it.
 PHONE_AS_BEFORE = re.compile(r"(电话|号码|手机).{0,4}(就用|用我|还是|不变|没变|一样|照旧|同上|绑定|原来|不用改)")
 # At the description step "电话打不通的门禁" or "什么时候都漏" describe; these only ask.
-STRONG_QUESTION = re.compile(r"多少|几点|怎么|哪里|在哪|吗|呢|(?<![?？])[?？](?![?？])|收不收|要不要钱|收费|[要收]钱[不吗没]|会不会|能不能"
+STRONG_QUESTION = re.compile(r"多少|几点|怎么|哪里|在哪|吗|呢|(?<![?？])[?？](?![?？])|收不收|要不要钱|收费"
+                             r"|[要收]钱[不吗没]|会不会|能不能"
                              r"|是不是真"
                              r"|是不是得|要不要[^\s]{0,4}$|多久|咋|是什么时候|啥时候|什么时候[啊呀呢吗]?$|了没(有)?$"
                              r"|啥意思|什么意思|叫啥|叫什么|是谁|是不是(必须|得|要|可以|能)|是.{1,10}还是"

@@ -110,6 +110,8 @@ async def parse_building(text: str, ctx: DialogContext) -> SlotValues:
     if ctx.inbound.msg_type == "location":
         value = await _location_value(ctx)
         return SlotValues(building=value["text"], where=value)
+    if re.fullmatch(r"[1-9][0-9]?|[一二三四五六七八九十]{1,3}", folded(text)):
+        text = f"{folded(text)}号楼"  # a bare number answers "是哪栋楼？"
     found = read_repair(text, ctx, await _names(ctx))
     place = public_place(text)
     if not place and not looks_like_place(text):
@@ -317,6 +319,14 @@ async def urgent_preface(ctx: DialogContext) -> str:
     return await ctx.host.emergency_note(ctx)
 
 
+# A thing of a home or a building named with what is wrong with it ("电梯门关一半就弹开", "单杠松了 晃得厉害").
+_THINGS = (r"电梯|轿厢|升降梯|门禁|单元门|楼门|铁门|卷帘门|道闸|栏杆|杆子|路灯|楼道灯|声控灯|灯|健身器材|单杠|秋千|滑梯"
+           r"|水管|暖气|马桶|水龙头|龙头|插座|开关|窗户?|门|锁|信箱|快递柜|对讲|门铃|井盖|下水道?|地漏|空调|热水器|扶手")
+_WRONG = (r"坏|不动|不走|不转|报警|滴滴|弹开|松了|松动|晃|卡(住|起|了)|关不|合不|打不|抬不|锁不|刷不|开不|漏|渗|堵"
+          r"|不亮|不热|不出|停在|停喺|唔郁|失灵|没反应|不灵|异响|断了|掉了|裂|碎|歪了|脱落")
+DECISIVE = rf"({_THINGS}).{{0,10}}({_WRONG})"
+
+
 REPAIR = Dialog(
     name="repair", title="报修", menu_key="REPAIR",
     triggers=("报修", "我要报修", "维修", "报修服务", "报个修", "报修一下", "帮我报修"),
@@ -326,8 +336,9 @@ REPAIR = Dialog(
              r"|夹人|夹到|关不严|打不着|碎了|困人|关住|出不来|不制冷|不制热|不转|没电|没水|不走了|不动了|罢工|坐不了"
              r"|显示故障|刷不开|刷不了|失灵|不好使|反味|返味|冒臭|反臭|没反应|一直响|异响|响个不停|锁不上|锁不了|不热了|卡住了",
     excludes=r"维修基金|维修资金|报修(电话|流程|怎么|要|收费|多久)|维修(费|电话)|保修期|质保|保修卡"
-             r"|管报修|报修(来)?的(那个|那位)?(师傅|小伙子|小哥|老师傅|工人)"
+             r"|管报修|报修(来)?的(那个|那位)?(师傅|小伙子|小哥|老师傅|工人)|(不用|不要|不需要|不必|别)(再)?(报修|修了)"
              r"|[把将].{0,2}(路|过道|通道|楼道|楼梯|门口|出口|车位).{0,2}[堵挡占]",
+    decisive=DECISIVE,
     slots=(
         Slot("where", t.REPAIR_WHERE, choices=where_choices, parse=parse_where, label="地点",
              accepts=frozenset({"text", "location"}), display=show_where, example=t.REPAIR_PLACE_EXAMPLE,

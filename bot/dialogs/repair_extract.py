@@ -27,7 +27,8 @@ CATEGORY_WORDS = (("电梯", "电梯"), ("轿厢", "电梯"), ("升降梯", "电
 HOME = re.compile(r"我家|家里|家中|屋里|我们家|自己家|俺家|咱家|入户门"
                   r"|室内|卧室|厨房|卫生间|客厅|阳台|洗手间|厕所|浴室|书房|主卧|次卧"
                   r"|马桶|热水器|天花板|吊顶|暖气|空调|水龙头|我屋|燃气表|燃气灶")
-PUBLIC = re.compile(r"公共区域|公共|电梯|楼道|走廊|大堂|车库|地库|大门|门禁|单元门|路灯|花园|垃圾站|楼梯间|小区门|升降梯|直梯|楼门"
+PUBLIC = re.compile(r"公共区域|公共|电梯|楼道|走廊|大堂|车库|地库|大门|门禁|单元门|路灯|花园|垃圾站|楼梯间|小区门"
+                    r"|升降梯|直梯|楼门"
                     r"|正门|侧门|伸缩门|[东南西北]门"
                     r"|道闸|健身"
                     r"|消防门|消防通道|消防|声控灯|楼梯灯|过道|草坪|广场|信箱|快递柜"
@@ -48,7 +49,7 @@ THINGS = re.compile(r"电梯|燃气|煤气|天然气|下水|马桶|地漏|路灯
                     r"|开关|灯泡|电表|水表|灯|插座|门|窗|锁|水|电")
 GROUP_NAMES = ("门窗", "水电", "公共设施", "管道疏通", "其他")  # categories that name no particular thing
 BROKEN = re.compile(r"坏|出问题|有问题|不好使|不行了")
-HOME_ROOM = re.compile(r"(我|俺|咱|自己)家(里|的)?.{0,2}(防盗门|门)|入户门"
+HOME_ROOM = re.compile(r"(我|俺|咱|自己)家(里|的)?.{0,2}(防盗门|门(?!口)|水管|管子|暖气|插座)|入户门"
                        r"|厨房|卫生间|客厅|卧室|阳台|洗手间|厕所|浴室|书房|天花板|马桶|热水器|水龙头|燃气表|燃气灶|屋里")
 WHEN = re.compile(r"(今天|明天|后天|大后天|(下)?(周|星期|礼拜)[一二三四五六日天])?(上午|下午|晚上|中午|早上|傍晚)?"
                   r"([0-9]{1,2}|[一二两三四五六七八九十]{1,3})?[点:：]?(半|以后|之后|后)?")
@@ -65,9 +66,25 @@ def is_urgent(text: str) -> bool:
     return urgent(folded(text))
 
 
+# "3栋电梯坏了 不对不对 是4栋的": the owner corrects themselves within one message.
+SELF_CORRECTION = re.compile(r"[\s，,。]*(不对|说错了|搞错了|打错了|写错了|错了)([\s，,。]*(不对|错了))*"
+                             r"[\s，,。]*(是)?")
+
+
+def corrected(text: str) -> str:
+    """The message with the building and unit named before a self-correction dropped (what follows replaces them)."""
+    found = list(SELF_CORRECTION.finditer(text))
+    if not found or found[-1].start() == 0:
+        return text
+    before, after = text[:found[-1].start()], text[found[-1].end():]
+    if not building_of(after) and not unit_of(after):
+        return text
+    return f"{UNIT.sub('', BUILDING.sub('', before))} {after}".strip()
+
+
 def public_place(text: str) -> str:
     """"3栋2单元电梯又坏了" → "3号楼2单元电梯"; "中心花园的路灯不亮了" → "中心花园的路灯"; "" when nothing is named."""
-    word = folded(text)
+    word = folded(corrected(text))
     building, unit = building_of(word), unit_of(word)
     spots = [m for m in PUBLIC.finditer(word) if not m.group(0).startswith("公共")]
     head = (f"{building}号楼" if building else "") + (f"{unit}单元" if unit else "")
@@ -135,7 +152,7 @@ def category_of(text: str, names: list[str]) -> str | None:
 
 def read_repair(text: str, ctx: DialogContext, names: list[str]) -> dict[str, Any]:
     """Every slot the text fills: where, category, description, when, urgent."""
-    word = HOME_DOOR.sub("入户门", folded(text))
+    word = HOME_DOOR.sub("入户门", folded(corrected(text)))
     found: dict[str, Any] = {}
     if is_urgent(word):
         found["urgent"] = True

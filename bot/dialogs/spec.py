@@ -120,6 +120,9 @@ class Dialog:
     examples: tuple[str, ...] = ()
     keywords: str = ""
     excludes: str = ""  # words that look like its keywords but are something else ("维修基金" is no repair)
+    # Evidence enough on its own: a thing named with what is wrong with it ("电梯门关一半就弹开"), when the message is
+    # no question and no other dialog's keywords are there.
+    decisive: str = ""
     lookup: bool = False  # asking about it is asking for it (我的报修怎么样了？)
     supersedes: tuple[str, ...] = ()  # when its keywords match, these dialogs' keywords do not count
     explicit_only: bool = False  # without its keywords it is an unlikely reading

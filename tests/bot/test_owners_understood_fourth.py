@@ -124,3 +124,52 @@ async def test_a_no_thanks_after_an_answer_closes_the_matter(owner: Owner, runti
 @pytest.mark.parametrize("text", ["电梯卡住了 里面还关着个老太太 快点", "电梯停了，里头困着两个人"])
 def test_someone_shut_in_is_an_emergency(text: str):
     assert is_emergency(normalize(text))
+
+
+# --- fifth round (from the blind holdout5 conversations) ------------------------------------------------------
+@pytest.mark.parametrize(("text", "building"), [("1栋 不对 是3栋", "3"), ("3栋电梯坏了 不对不对 是4栋的", "4"),
+                                                ("2栋 不对 是3栋2单元楼道窗户坏了", "3")])
+def test_a_building_corrected_within_the_message_is_the_last_one(text: str, building: str):
+    from bot.dialogs.repair_extract import public_place
+    from workflows.repairs.intake import building_of
+    assert building_of(public_place(text)) == building
+
+
+@pytest.mark.parametrize("number", ["2", "２", "五"])
+async def test_a_bare_number_answers_the_building_step(owner: Owner, number: str):
+    await owner.bind_demo_flat()
+    await owner.say("报修")
+    await owner.say("公共区域")
+    reply = await owner.say(number)
+    assert "的哪里" in reply  # the place in that building is asked next
+    assert (await owner.conversation())["values"]["where"]["text"].endswith("号楼")
+
+
+@pytest.mark.parametrize("text", ["我家水管爆了 水都流到楼道里了 快来人啊", "俺家水管漏了 楼道里都是水"])
+def test_my_own_pipe_leaking_into_the_corridor_is_a_home_repair(text: str):
+    from bot.dialogs.repair_extract import HOME_ROOM
+    assert HOME_ROOM.search(normalize(text))
+
+
+@pytest.mark.parametrize("text", ["燃气灶打不着火 不是漏气 就是点不着", "灶台点不着 没有漏气"])
+def test_a_gas_stove_that_will_not_light_is_no_emergency(text: str):
+    assert not is_emergency(normalize(text))
+
+
+@pytest.mark.parametrize("text", ["俺家暖气片漏水了 贼拉急 地板都泡了", "卫生间地上都泡了"])
+def test_a_soaked_floor_is_an_emergency(text: str):
+    assert is_emergency(normalize(text))
+
+
+@pytest.mark.parametrize("words", ["不想打字了 有没有人工", "能不能让工作人员直接打电话给她", "你们给我打个电话吧"])
+def test_asking_for_a_call_or_a_person_is_a_hand_over_request(words: str):
+    from bot import texts
+    assert texts.HANDOVER_PHRASE.search(normalize(words))
+
+
+@pytest.mark.parametrize("words", ["行 那我回头教她", "好吧 我再想想"])
+async def test_a_later_myself_declines_the_offer_of_a_person(owner: Owner, runtime, words: str):
+    await owner.bind_demo_flat()
+    assert "转人工" in await owner.say("小区业委会什么时候换届")
+    await owner.say(words)
+    assert not await escalations(runtime)
