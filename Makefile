@@ -54,9 +54,9 @@ bench: $(STAMP)
 # leave-one-community-out, beside the two baselines (plain e5 nearest question; jieba BM25) in the same run.
 eval: $(STAMP)
 	$(BIN)/linli kb eval-communities
-	$(BIN)/python -m linli.eval_conversations bot/eval/conversations/dev.jsonl bot/eval/conversations/holdout.jsonl \
-	  bot/eval/conversations/holdout2.jsonl bot/eval/conversations/dev3.jsonl \
-	  bot/eval/conversations/holdout3a.jsonl bot/eval/conversations/holdout3b.jsonl
+	$(BIN)/python -m linli.eval_conversations $(addprefix bot/eval/conversations/,dev.jsonl holdout.jsonl \
+	  holdout2.jsonl dev3.jsonl holdout3a.jsonl holdout3b.jsonl holdout4a.jsonl holdout4b.jsonl holdout5a.jsonl \
+	  holdout5b.jsonl holdout6a.jsonl holdout6b.jsonl)
 
 clean:
 	rm -rf $(VENV) var build

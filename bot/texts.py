@@ -22,8 +22,11 @@ EMPTY_ANSWER = "请回复内容。"
 SKIP_HINT = "（不需要可回复“跳过”）"
 REPEAT_HINT = "发完请回复“好了”。"
 ADDED_TO_DESCRIPTION = "好的，已补充到问题描述里。"
-# At the photos step, words about the photos themselves ("不会发图", "拍不了") are no more of the description.
-ABOUT_THE_MEDIA = re.compile(r"照片|相片|图片|发图|拍|发不|不会发|传不|没有了|没了|好了|完成|就这些|就这样")
+# At the photos step, a sentence that says what is wrong ("锁芯拧不动") is more of the description; words about the
+# photos themselves ("不会发图", "拍不了"), a hesitation ("那我再想想吧") or a not-knowing are not.
+PROBLEM_CUE = re.compile(r"坏|不|没|漏|堵|响|松|卡|断|裂|掉|脏|臭|吵|停|闪|晃|烂|破|滴|歪|锈|冒|渗|夹|脱")
+NO_MORE_DESCRIPTION = re.compile(r"照片|相片|图片|发图|拍|发不|不会发|传不|没有了|没了|好了|完成|就这些|就这样"
+                                 r"|想想|再说|算了|不知道|不清楚|不懂|不会弄|不用|不要|等等|稍等")
 REPEAT_RECEIVED = "收到第 {count} 个。还有吗？发完请回复“好了”。"
 REPEAT_NEED_ONE = "还没有收到内容，请先发送，或回复“取消”。"
 OFFER_HANDOVER = "好像一直没对上，真不好意思。回复 1 转人工客服，回复 2 继续填写。"
@@ -59,14 +62,15 @@ def is_skip(word: str) -> bool:
 _TAKE_BACK = r"(不是的?|不对|打错了|弄错了|搞错了|说错了|错了)"
 WRONG_LEAD = re.compile(rf"^{_TAKE_BACK}([\s，,。!！]*{_TAKE_BACK})*[\s，,。!！]+")
 CHANGED_MIND = re.compile(r"(算了|没事了|不用了)[啊吧哈呀。.!！~～]*$"
-                          r"|^(不用了?|不要了?|算了|没事了?)[\s，,。!！]*(我)?(自己|回头|改天|下次|晚点|过会)")
+                          r"|^(不用|不要|算了|没事)(了|转|转了|麻烦了?)?[\s，,。!！]*(我)?(自己|回头|改天|下次|晚点|过会)")
 CANCEL_WORDS = ("取消", "退出", "不办了", "算了", "不要了")
 CANCEL_PHRASE = re.compile(r"取消|不修了|不报了|不投诉了|不办了|不要了|不弄了")  # in a short message: "不修了 取消吧"
 HANDOVER_PHRASE = re.compile(r"转人工|人工客服|找人工|要人工|真人|活人|找客服"
                              r"|(找|叫|派|来)(个)?人.{0,3}(跟|和|给)我(说|讲|解释)|当面(说|讲)|(给|跟)我打(个)?电话"
                              r"|找人说|跟人说|(给我|帮我)?找个人(?!.{0,2}(修|来|上门|看))"
                              r"|转(给|到)?(你们)?(经理|领导|负责人|主管)|(有没有|有)人工|打电话给(我|她|他)"
-                             r"|(给|跟)(我|她|他)(们)?打(个)?电话")  # "我直接跟人说吧 转人工"
+                             r"|(给|跟)(我|她|他)(们)?(打|回)(个)?电话"
+                             r"|(叫|找)个?人(来)?(问问|问一下|聊|说)")  # "我直接跟人说吧 转人工"
 # "你是真人还是机器人": a question about the bot, not a request for a person.
 ABOUT_THE_BOT = re.compile(r"(你|您)(是|到底是)(不是)?(真人|机器人|人工|人)|是不是(真人|机器人)|真人还是机器")
 BACK_WORDS = ("返回", "上一步", "返回上一步")

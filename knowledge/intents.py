@@ -81,7 +81,7 @@ INSTRUCTION = re.compile(r"^(你们?)?(别|不要|不用|甭)(再)?(给我)?(推
                          r"|帮我记(一下|着|住)|记得提醒|到时候提醒|下(回|次).{0,4}(报修|投诉)的时候"
                          r"|(就|只)是(问问|问一下|想问)|随便问问|别一.{0,6}就"
                          r"|(跟|替|给|向).{0,8}(师傅|保安|保洁|管家|阿姨).{0,4}(说声|说一声|带个话|转达)?(谢谢|感谢)"
-                         r"|(替|帮|代)我(谢谢|感谢|夸夸|表扬)|表扬(一下)?(你们|那个|师傅|保安|保洁|管家)|夸夸|锦旗|感谢信"
+                         r"|(替|帮|代)我(谢谢|感谢|夸夸|表扬)|表扬(一下)?(你们|那个|师傅|保安|保洁|管家)|夸夸|锦旗|感谢信|修得(很|挺|真|特别)?(快|好|及时)"
                          r"|以后我(一|只要)?(说|发|打)|以后(你|您)(回|别|不要|少|能不能)"
                          r"|(不用|不需要|不必)(再)?(报修|修了|来了|上门)|自己(能|会)?(弄|修|搞)(好|得好)")
 PERSON_QUESTION = re.compile(r"(师傅|保安|保洁|阿姨|经理|管家|客服|前台|物业的人|工作人员).{0,3}"
@@ -237,10 +237,12 @@ def _decisive(text: str, specs: list[IntentSpec], matched: set[str], is_question
 
 def _asks_no_dialog(text: str, is_question: bool, is_request: bool, *, lookup: bool) -> bool:
     """A rule or fee question, a request for a number, an instruction to the bot or a question about staff."""
+    if INSTRUCTION.search(text):  # "以后别给我推送公告了": whatever dialog it names
+        return True
     if lookup:  # "我的报修进度怎么样了": asking about it is asking for it
         return False
     return bool((is_question and not is_request and RULE_QUESTION.search(text)) or CONTACT_REQUEST.search(text)
-                or INSTRUCTION.search(text) or (is_question and PERSON_QUESTION.search(text))
+                or (is_question and PERSON_QUESTION.search(text))
                 or STAFF_QUESTION.search(text))
 
 

@@ -22,7 +22,8 @@ async def category_choices(ctx: DialogContext) -> list[Choice]:
     return [Choice(name, name) for name in COMPLAINT_CATEGORIES]
 
 
-CATEGORY_WORDS = (("噪音", r"噪音|噪声|吵|蹦迪|装修声|砸墙|音乐|广场舞|拖椅子|咣咣|电钻|打钻|冲击钻|跳绳|咚咚"),
+CATEGORY_WORDS = (("噪音", r"噪音|噪声|吵|蹦迪|装修声|砸墙|音乐|广场舞|拖椅子|咣咣|电钻|打钻|冲击钻|跳绳|咚咚|唱歌"
+                            r"|K歌|ktv|KTV|音响"),
                   ("宠物", r"宠物|狗|猫|遛狗|狗屎"),
                   ("停车", r"停车|车位|乱停|占道|堵在|挡路|白车|车子|车停|把车"),
                   ("环境卫生", r"卫生|垃圾|脏|臭|清洁|打扫|没人扫|保洁|油烟|烧烤|异味|气味|熏|烟头"),

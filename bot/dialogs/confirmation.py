@@ -24,9 +24,10 @@ class ConfirmationSteps:
 
     async def _confirming(self, conv: Conversation, ctx: DialogContext, dialog: Dialog, text: str,
                           word: str) -> str:
-        if word in texts.CONFIRM_YES_WORDS or texts.CONFIRM_YES_PHRASE.fullmatch(word):
+        number = parse_number(word)  # "选1", "第一个"
+        if word in texts.CONFIRM_YES_WORDS or texts.CONFIRM_YES_PHRASE.fullmatch(word) or number == 1:
             return await self._submit(conv, ctx, dialog)
-        if word in texts.CONFIRM_EDIT_WORDS:
+        if word in texts.CONFIRM_EDIT_WORDS or number == 2:
             editable = self._editable(conv, dialog)
             if not editable:
                 return texts.CONFIRM_AGAIN

@@ -24,7 +24,7 @@ CHANGE_OF_TOPIC = re.compile(r"^(算了|先不报|先不修|先不投诉|不报�
                              r"|先问(个|一下|问)?别的|问(个|点)别的")
 QUESTION_WORDS = re.compile(r"多少|几点|电话|怎么|哪里|在哪|什么时候|啥时候|吗|呢|[?？]|收不收|要不要|是不是|能不能"
                             r"|会不会|了没(有)?$|有没有|是否|收费|要钱|不$|啥意思|什么意思|是.{1,10}还是"
-                            r"|^(话说|对了|顺便问)")
+                            r"|^(话说|对了|顺便问)|找谁|问谁")
 # "中午休息不 我想下午过去": a clause that ends in 不 asks (read on the text as typed, spaces kept).
 CLAUSE_ASKS = re.compile(r"(?<=[\u4e00-\u9fff])(?<![也都还并就])不(?=[\s，,。!！])")
 # "电话就用我绑定的那个", "电话还是原来的": an answer about the phone, not a question about it.

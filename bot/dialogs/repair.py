@@ -22,7 +22,7 @@ from bot.dialogs.parsers import (
     parse_when,
     store_photo,
 )
-from bot.dialogs.repair_extract import looks_like_place, only_building, public_place, read_repair
+from bot.dialogs.repair_extract import HOME, PUBLIC, looks_like_place, only_building, public_place, read_repair
 from bot.dialogs.spec import Choice, Dialog, Invalid, Slot, SlotValues, examples_of
 from bot.dialogs.when import show_window, window_bounds
 from workflows.community.service import get_community
@@ -100,6 +100,8 @@ async def parse_where(text: str, ctx: DialogContext) -> dict[str, Any] | SlotVal
     found = read_repair(text, ctx, await _names(ctx))
     if "where" in found:
         return _with("where", found["where"], found, ctx)
+    if not ctx.owner.households and HOME.search(folded(text)) and not PUBLIC.search(folded(text)):
+        raise Invalid(t.REPAIR_HOME_UNBOUND)  # "家里" from an owner with no home bound is no public place
     if not looks_like_place(text):
         raise Invalid(t.REPAIR_WHERE_INVALID)
     return _with("where", {"public": True, "text": clean(text)[:100]}, found, ctx)
@@ -320,10 +322,11 @@ async def urgent_preface(ctx: DialogContext) -> str:
 
 
 # A thing of a home or a building named with what is wrong with it ("电梯门关一半就弹开", "单杠松了 晃得厉害").
-_THINGS = (r"电梯|轿厢|升降梯|门禁|单元门|楼门|铁门|卷帘门|道闸|栏杆|杆子|路灯|楼道灯|声控灯|灯|健身器材|单杠|秋千|滑梯"
+_THINGS = (r"电梯|轿厢|升降梯|直梯|客梯|门禁|单元门|楼门|铁门|卷帘门|道闸|栏杆|杆子|路灯|楼道灯|声控灯|灯"
+           r"|健身器材|单杠|秋千|滑梯"
            r"|水管|暖气|马桶|水龙头|龙头|插座|开关|窗户?|门|锁|信箱|快递柜|对讲|门铃|井盖|下水道?|地漏|空调|热水器|扶手")
 _WRONG = (r"坏|不动|不走|不转|报警|滴滴|弹开|松了|松动|晃|卡(住|起|了)|关不|合不|打不|抬不|锁不|刷不|开不|漏|渗|堵"
-          r"|不亮|不热|不出|停在|停喺|唔郁|失灵|没反应|不灵|异响|断了|掉了|裂|碎|歪了|脱落")
+          r"|不亮|不热|不出|停在|停喺|唔郁|失灵|没反应|不灵|异响|怪声|响声|夹|断了|掉了|裂|碎|歪了|脱落")
 DECISIVE = rf"({_THINGS}).{{0,10}}({_WRONG})"
 
 

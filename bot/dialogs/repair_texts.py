@@ -10,6 +10,8 @@ REPAIR_BUILDING_EXAMPLE = "3号楼"
 REPAIR_BUILDING_INVALID = "请回复楼号，或说一下地点。"
 REPAIR_CATEGORY_INVALID = "请回复序号选择类别。"
 REPAIR_PLACE_EXAMPLE = "5栋2单元楼道"
+REPAIR_HOME_UNBOUND = ("家里的报修需要先绑定房屋：回复“绑定房屋”，一分钟就好。"
+                       "公共区域的问题可以直接说地点（例如：3号楼电梯）。")
 REPAIR_WHERE_INVALID = "请回复序号，或说一下具体地点（例如：3号楼电梯、5栋2单元楼道）。"
 REPAIR_WECHAT_LOCATION = "微信位置"
 REPAIR_PUBLIC_AREA = "公共区域"

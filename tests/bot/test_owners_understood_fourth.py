@@ -173,3 +173,43 @@ async def test_a_later_myself_declines_the_offer_of_a_person(owner: Owner, runti
     assert "转人工" in await owner.say("小区业委会什么时候换届")
     await owner.say(words)
     assert not await escalations(runtime)
+
+
+# --- sixth round (from the blind holdout6 conversations) ------------------------------------------------------
+@pytest.mark.parametrize("words", ["选1", "第一个", "①"])
+async def test_a_numbered_yes_at_the_confirmation_submits(owner: Owner, runtime, words: str):
+    await owner.bind_demo_flat()
+    await owner.say("家里门锁坏了 报修")
+    await owner.say("没照片")
+    assert "请确认" in await owner.say("随时")
+    assert "BX-" in await owner.say(words)
+    assert len(await tickets(runtime)) == 1
+
+
+@pytest.mark.parametrize("words", ["那我再想想吧", "我也不知道咋说"])
+async def test_a_hesitation_at_the_photos_step_is_no_description(owner: Owner, words: str):
+    await owner.bind_demo_flat()
+    await owner.say("家里门锁坏了 报修")
+    assert "补充" not in await owner.say(words)
+    assert words not in (await owner.conversation())["values"]["description"]
+
+
+@pytest.mark.parametrize("words", ["家里", "我家厨房"])
+async def test_an_unbound_owner_s_home_is_no_public_place(runtime, words: str):
+    owner = Owner(make_bot(runtime, assistant=TinyAssistant()), openid="chat-unbound")
+    await owner.say("报修")
+    reply = await owner.say(words)
+    assert "绑定房屋" in reply and "where" not in (await owner.conversation())["values"]
+
+
+@pytest.mark.parametrize(("text", "category"), [("我家卧室窗户关不上 电话就打我这个", "门窗"),
+                                                ("卫生间马桶一直漏水", "水电"), ("马桶冲不下去了", "管道疏通")])
+def test_the_category_is_read_from_the_thing_and_its_trouble(text: str, category: str):
+    from bot.dialogs.repair_extract import category_of
+    assert category_of(text, ["水电", "门窗", "电梯", "公共设施", "管道疏通", "燃气", "其他"]) == category
+
+
+@pytest.mark.parametrize("words", ["能不能让物业的人给我回个电话", "你们能帮我叫个人问问不"])
+def test_asking_for_a_call_back_is_a_hand_over_request(words: str):
+    from bot import texts
+    assert texts.HANDOVER_PHRASE.search(normalize(words))
