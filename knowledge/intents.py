@@ -132,6 +132,7 @@ class OfflineIntentClassifier:
         self.embedder = embedder
         self.store = store  # the examples' vectors are kept in Chroma too
         self._fitted: dict[str, _Fitted] = {}
+        self._by_ids: dict[tuple[int, ...], tuple[list[IntentSpec], _Fitted]] = {}  # keeps the specs, so ids stay
         self._lock = threading.Lock()
 
     @staticmethod
@@ -142,6 +143,10 @@ class OfflineIntentClassifier:
     def prepare(self, intents: list[IntentSpec]) -> _Fitted:
         """Embed the specs' examples (read back from Chroma when kept) and fit the regression, once per set."""
         specs = self._candidates(intents)
+        ids = tuple(map(id, intents))
+        known = self._by_ids.get(ids)  # the same spec objects as last time: no need to hash 1,000+ examples again
+        if known is not None:
+            return known[1]
         key = hashlib.sha256(repr([(s.name, tuple(s.examples), s.keywords, s.excludes, s.supersedes, s.decisive)
                                    for s in specs]).encode()).hexdigest()
         with self._lock:
@@ -151,6 +156,9 @@ class OfflineIntentClassifier:
                 matrix = ExampleVectors("intents", texts, self.embedder, store=self.store).matrix()
                 fitted = _Fitted(specs, dict(zip(texts, matrix, strict=True)))
                 self._fitted[key] = fitted
+            if len(self._by_ids) >= 32:  # callers that build a new list each time: keep the map small
+                self._by_ids.clear()
+            self._by_ids[ids] = (list(intents), fitted)
             return fitted
 
     def _scores(self, text: str, fitted: _Fitted, signalled: tuple[set[str], bool, bool]

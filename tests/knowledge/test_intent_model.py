@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from knowledge.embeddings import normalised
-from knowledge.intent_model import SoftmaxIntents
+from knowledge.intent_model import SoftmaxIntents, features_of
 
 
 def clusters(seed: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -40,3 +40,15 @@ def test_log_probabilities_sum_to_one_and_the_signal_counts() -> None:
     assert abs(sum(np.exp(list(plain.values()))) - 1) < 1e-9
     assert max(plain, key=plain.get) == "a"
     assert flagged["b"] > plain["b"]  # the signal that came with "b" in training raises "b"
+
+
+def test_the_fast_log_probabilities_equal_scikit_learn_s():
+    rng = np.random.default_rng(7)
+    embeddings = rng.normal(size=(60, 8))
+    signals = rng.integers(0, 2, size=(60, 3)).astype(float)
+    labels = [("a", "b", "c")[i % 3] for i in range(60)]
+    model = SoftmaxIntents.fit(embeddings, signals, labels)
+    row_e, row_s = embeddings[5], signals[5]
+    fast = model.log_probabilities(row_e, row_s)
+    slow = model.model.predict_log_proba(features_of(row_e[None, :], row_s[None, :]))[0]
+    assert np.allclose([fast[label] for label in model.labels], slow)
