@@ -27,6 +27,11 @@ ADDED_TO_DESCRIPTION = "好的，已补充到问题描述里。"
 PROBLEM_CUE = re.compile(r"坏|不|没|漏|堵|响|松|卡|断|裂|掉|脏|臭|吵|停|闪|晃|烂|破|滴|歪|锈|冒|渗|夹|脱")
 NO_MORE_DESCRIPTION = re.compile(r"照片|相片|图片|发图|拍|发不|不会发|传不|没有了|没了|好了|完成|就这些|就这样"
                                  r"|想想|再说|算了|不知道|不清楚|不懂|不会弄|不用|不要|等等|稍等")
+
+
+def says_what_is_wrong(word: str) -> bool:
+    """A sentence (normalised) that is more of a description: a problem cue, none of the words that are not."""
+    return len(word) >= 4 and bool(PROBLEM_CUE.search(word)) and not NO_MORE_DESCRIPTION.search(word)
 REPEAT_RECEIVED = "收到第 {count} 个。还有吗？发完请回复“好了”。"
 REPEAT_NEED_ONE = "还没有收到内容，请先发送，或回复“取消”。"
 OFFER_HANDOVER = "好像一直没对上，真不好意思。回复 1 转人工客服，回复 2 继续填写。"

@@ -224,9 +224,8 @@ class DialogEngine(ConfirmationSteps):
             if items or slot.optional:
                 return await self._accepted(conv, ctx, dialog, index)
             return texts.REPEAT_NEED_ONE
-        if ctx.inbound.msg_type == "text" and slot.text_adds_to and len(word) >= 4 \
-                and conv.values.get(slot.text_adds_to) and texts.PROBLEM_CUE.search(word) \
-                and not texts.NO_MORE_DESCRIPTION.search(word) and not looks_like_question(word):
+        if ctx.inbound.msg_type == "text" and slot.text_adds_to and conv.values.get(slot.text_adds_to) \
+                and texts.says_what_is_wrong(word) and not looks_like_question(word):
             added = f"{conv.values[slot.text_adds_to]}；{text.strip()}"
             conv.values[slot.text_adds_to] = added[:2000]
             return f"{texts.ADDED_TO_DESCRIPTION}\n{await self._prompt(conv, ctx, slot)}"

@@ -90,7 +90,8 @@ async def start_meant(ctx: DialogContext) -> str | FollowUp:
 async def parse_meant(text: str, ctx: DialogContext) -> bool:
     """"不是 打错了 我想看公告": a no that says what was meant is routed afresh (Invalid), not just declined."""
     meant = await parse_yes_no(text, ctx)
-    if not meant and len(normalize(texts.WRONG_LEAD.sub("", text))) >= 3 and texts.WRONG_LEAD.match(text):
+    rest = texts.WRONG_LEAD.sub("", text)
+    if not meant and rest != text and len(normalize(rest)) >= 3:
         raise Invalid("")
     return meant
 
