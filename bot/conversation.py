@@ -16,6 +16,7 @@ from workflows.statestore import StateStore
 KEY = "conv:{openid}"
 TTL_S = 7 * 24 * 3600  # a forgotten conversation disappears; dialogs expire much earlier (dialog_idle_minutes)
 DRAFT_KEEP_S = 600  # a dialog left for another topic is kept this long
+TOPIC_KEEP_S = 600  # a question the FAQ answered is what a follow-on within this long is about
 _DIALOG_FIELDS = ("dialog", "slot_index", "values", "facts", "stage", "history", "submission_key")
 
 
@@ -34,6 +35,8 @@ class Conversation:
     submission_key: str = ""  # one per dialog run: a submit delivered twice finds what the first one made
     parked: dict[str, Any] | None = None  # a draft left for another topic: the dialog fields + "at"
     unknown_count: int = 0  # FAQ "unknown" answers in a row
+    topic: str = ""  # the last question the FAQ answered, for a follow-on ("那手机上能交不") within TOPIC_KEEP_S
+    topic_at: float = 0.0
     updated_at: float = 0.0  # unix seconds of the last message
 
     @property

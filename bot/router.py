@@ -21,7 +21,7 @@ from bot import directory, texts
 from bot.commands import command_for
 from bot.context import DialogContext
 from bot.conversation import KEY as CONV_KEY
-from bot.conversation import Conversation, ConversationStore
+from bot.conversation import TOPIC_KEEP_S, Conversation, ConversationStore
 from bot.dialogs.emergency import is_emergency
 from bot.dialogs.engine import DialogEngine
 from bot.dialogs.listening import Listening
@@ -214,9 +214,17 @@ class Bot(Handover):
                                                prefill=dict(getattr(guess, "slots", None) or {}))
         try:
             answer = await assistant.answer(community_id=await self.faq_community(ctx), question=question)
+            if getattr(answer, "kind", "") == "unknown" and (topic := _topic_of(conv, question)):
+                # "物业费能去哪交" … "那手机上能交不": the follow-on read with the question it follows
+                again = await assistant.answer(community_id=await self.faq_community(ctx),
+                                               question=f"{topic} {question}")
+                if getattr(again, "kind", "") == "answer":
+                    answer, question = again, f"{topic} {question}"
         except Exception:  # noqa: BLE001
             log.exception("FAQ answer failed")
             answer = None
+        if getattr(answer, "kind", "") == "answer":
+            conv.topic, conv.topic_at = question[:MAX_QUESTION], time.time()
         return await self.start_follow_up(conv, ctx, await self.presented(ctx, answer, question))
 
     async def presented(self, ctx: DialogContext, answer: Any, question: str) -> str | FollowUp:
@@ -305,12 +313,29 @@ class Bot(Handover):
 # rules around it, not the answer; the owner gets the rules and the offer of a person who can look it up.
 NEEDS_PERSON = re.compile(r"(是|归)谁|谁(家|买|干|弄|堆|放|停|占)|哪(家|户)(的|买|堆|停|占)"
                           r"|多扣|扣错|扣多|多收|收错|少算|算错|对不上|明年|去年|前年|上个月|上月|监控|录像"
-                          r"|谁的责任|谁负责|(要|得|该)赔|赔多少|赔偿")
+                          r"|谁的责任|谁负责|(要|得|该)赔|赔多少|赔偿"
+                          r"|(租约|合同|车位|租期).{0,6}到期|我家.{0,10}(能不能|可不可以|可以吗|行不行)"
+                          r"|(隔壁|楼上|楼下|对门|对面).{0,6}(那户|那家|邻居|人家).{0,12}(是不是|有没有|到底)")
 # A shop's opening hours or another community's fees are not the property's to answer, however close an FAQ entry
 # about our own gates or fees looks: the honest "not sure" and the offer of a person.
 OUTSIDE_REMIT = re.compile(r"(隔壁|别的|其他|旁边的?)小区|(那家|这家).{0,8}(几点|开门|关门|营业|好吃|价格)"
-                           r"|(面馆|饭馆|饭店|餐馆|超市|药店|菜市场|便利店|理发店).{0,6}(几点|开门|关门|营业)")
+                           r"|(面馆|饭馆|饭店|餐馆|超市|药店|菜市场|便利店|理发店).{0,6}(几点|开门|关门|营业)"
+                           # city and public services, outside trades: not the property's rules either
+                           r"|养老金|退休金|社保|医保|户口|落户|(市|区|街道|政府|国家).{0,8}(补贴|政策)|老旧小区改造"
+                           r"|(社区)?医院|诊所|学校|幼儿园|开锁(师傅|公司)|有线电视|房产证.{0,4}(加名|过户|更名)|加名字")
 QUESTION = re.compile(r"怎么|怎样|如何|多少|几点|哪|谁|什么|多久|能不能|可不可以|要不要|是否|咋|啥|吗|呢|[?？]|不$")
+
+
+# "那手机上能交不", "那线下去哪交", "要是租户呢": a short question that goes on from the last one.
+FOLLOW_ON = re.compile(r"^(那|那么|那要是|那如果|要是|如果|还有)(?!个)")
+
+
+def _topic_of(conv: Conversation, question: str) -> str:
+    """The question a short follow-on goes on from ("" when it stands on its own or the last one is old)."""
+    word = normalize(question)
+    if not conv.topic or time.time() - conv.topic_at > TOPIC_KEEP_S or len(word) > 15 or not FOLLOW_ON.match(word):
+        return ""
+    return conv.topic
 
 
 def _not_for(dialog: Any, text: str) -> bool:

@@ -62,9 +62,10 @@ class IntentGuess:
 # A how-to question is for the FAQ ("物业费怎么交"); a request names what the owner wants done ("我想交物业费").
 QUESTION_FORM = re.compile(r"怎么|怎样|如何|多少|几点|(?<!好)几[类个种次天号]|哪(?!天.{0,4}(都|也)(行|可以))"
                            r"|谁(?!都|也)|什么时候(?!.{0,2}都)|几时|多久|能不能|可不可以|是.{1,10}还是"
-                           r"|可以.{0,8}吗|是不是|要不要|是否|咋|啥|吗[?？]?$|[么不没][?？]?$|没有[?？]?$|[?？]$")
-REQUEST_FORM = re.compile(r"^(我要|我想|我来|给我|请派|把)|帮我|帮忙|请帮|麻烦|了$|了[,，。!！]|一下[吧呗]?[。!！]?$"
-                          r"|(来|派)个?人.{0,3}看|派人|(过来|上门|来)看看"
+                           r"|可以.{0,8}吗|是不是|要不要|是否|咋|啥|吗[?？]?$|[么不没][?？]?$|没有[?？]?$|[?？]$"
+                           r"|会不会|真的假的|有什么用|(小区|附近)里?有没有|有没有|行不行|干嘛|干啥")
+REQUEST_FORM = re.compile(r"^(我要|我想(?!问|知道|了解|咨询|请教)|我来|给我|请派|把)|帮我|帮忙|请帮|麻烦|了$|了[,，。!！]|一下[吧呗]?[。!！]?$"
+                          r"|(来|派)个?人.{0,3}看|派人|(过来|上门|来)看看|让我报|报一下"
                           r"|^[交缴付续充报修]一下|(能不能|能否|可不可以|可以).{0,6}(说说|管管|管一下|处理一下|上门|修一下|帮我)")
 # Messages that hold a dialog's word but ask for no dialog: a question about a rule or a fee ("养狗有啥规定没"),
 # a request for a phone number ("把报修电话发我"), an instruction or a no-need to the bot ("别再给我推活动了",
@@ -72,7 +73,11 @@ REQUEST_FORM = re.compile(r"^(我要|我想|我来|给我|请派|把)|帮我|帮
 # has none).
 RULE_QUESTION = re.compile(r"规定|规矩|收费|要钱|收钱|交钱|给钱|花钱|掏钱|费用|多少钱|标准|流程|手续"
                            r"|需要.{0,4}登记|要.{0,4}登记"
-                           r"|允许|让不让|有没有.{0,4}(规定|要求|限制)|找谁|该找|归谁管|谁管|(找|是)(你们|物业).{0,6}还是")
+                           r"|允许|让不让|有没有.{0,4}(规定|要求|限制)|找谁|该找|归谁管|谁管|(找|是)(你们|物业).{0,6}还是"
+                           # how a flow goes or what it brings ("投诉一般多久有回复", "绑定房屋是不是必须业主本人")
+                           r"|多久|几天|一般(要|都|会|怎么)|会不会|必须|有啥用|有什么用|有用吗|真的假的"
+                           r"|(小区|附近)里?有没有"  # what the community offers ("小区有没有地方")
+                           r"|(干嘛|干啥|干什么|做什么|有什么)用|不绑")
 CONTACT_REQUEST = re.compile(r"(电话|号码|联系方式|手机号)\S{0,3}(发|给|告诉)(我|一下)"
                              r"|(发|给|告诉)我.{0,8}(电话|号码|联系方式)"
                              r"|(报修|投诉|物业|客服|值班|管家|保安|前台)的?(电话|热线|号码)(是)?(多少|几)")
@@ -83,13 +88,21 @@ INSTRUCTION = re.compile(r"^(你们?)?(别|不要|不用|甭)(再)?(给我)?(推
                          r"|(跟|替|给|向).{0,8}(师傅|保安|保洁|管家|阿姨).{0,4}(说声|说一声|带个话|转达)?(谢谢|感谢)"
                          r"|(替|帮|代)我(谢谢|感谢|夸夸|表扬)|表扬(一下)?(你们|那个|师傅|保安|保洁|管家)|夸夸|锦旗|感谢信|修得(很|挺|真|特别)?(快|好|及时)"
                          r"|以后我(一|只要)?(说|发|打)|以后(你|您)(回|别|不要|少|能不能)"
-                         r"|(不用|不需要|不必)(再)?(报修|修了|来了|上门)|自己(能|会)?(弄|修|搞)(好|得好)")
+                         r"|(不用|不需要|不必)(再)?(报修|修了|来了|上门)|自己(能|会)?(弄|修|搞)(好|得好)"
+                         r"|以后.{0,10}(早点|提前|早些)|别(当天|临时).{0,6}(才|再)?(说|通知|发)")
 PERSON_QUESTION = re.compile(r"(师傅|保安|保洁|阿姨|经理|管家|客服|前台|物业的人|工作人员).{0,3}"
                              r"(是谁|叫什么|叫啥|姓什么|姓啥|在哪|几点|什么时候(上班|在)|电话)")
 # "你们的师傅是外包的还是物业自己的人", "王师傅今天上班没有": about the staff, whatever its form.
+# "我家隔壁那户到底有没有人住啊": about one neighbour's household, for a person to look into, not a complaint to file.
+NEIGHBOUR_QUESTION = re.compile(r"(隔壁|楼上|楼下|对门|对面)(那户|那家|邻居|人家|单元那家).{0,10}"
+                                r"(到底|是不是|有没有人|住没住|干什么|做什么|是谁)")
 STAFF_QUESTION = re.compile(r"(师傅|保安|保洁|管家|工作人员)(是|都是)(外包|哪|谁|自己|正式|物业)"
                             r"|(师傅|保安|保洁|经理|管家|客服|前台)\S{0,4}(上班|在班|值班|在不在|在没在)")
 _FAQ_SPEC = IntentSpec(name=FAQ, description="询问小区的规定、收费标准、办事方法等常见问题", examples=FAQ_EXAMPLES)
+
+
+# "卷帘门卡起了 车子开不出去 啥子情况哦", "电梯又坏了 怎么回事": exasperation, not a question.
+RHETORICAL = re.compile(r"(啥子?|什么|咋|怎么)(情况|回事|鬼|玩意)[啊呀哦嘛呢吗]*|搞(啥|什么)(呢|嘛)?|像话吗|还让不让人活")
 
 
 def signals(text: str, intents: list[IntentSpec]) -> tuple[set[str], bool, bool]:
@@ -100,7 +113,7 @@ def signals(text: str, intents: list[IntentSpec]) -> tuple[set[str], bool, bool]
     for spec in intents:
         if spec.name in matched:
             matched -= set(spec.supersedes)
-    return matched, bool(QUESTION_FORM.search(text)), bool(REQUEST_FORM.search(text))
+    return matched, bool(QUESTION_FORM.search(RHETORICAL.sub("", text))), bool(REQUEST_FORM.search(text))
 
 
 def signal_row(matched: set[str], is_question: bool, is_request: bool, names: list[str]) -> np.ndarray:
@@ -250,7 +263,7 @@ def _asks_no_dialog(text: str, is_question: bool, is_request: bool, *, lookup: b
     if lookup:  # "我的报修进度怎么样了": asking about it is asking for it
         return False
     return bool((is_question and not is_request and RULE_QUESTION.search(text)) or CONTACT_REQUEST.search(text)
-                or (is_question and PERSON_QUESTION.search(text))
+                or (is_question and (PERSON_QUESTION.search(text) or NEIGHBOUR_QUESTION.search(text)))
                 or STAFF_QUESTION.search(text))
 
 

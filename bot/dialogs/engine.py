@@ -19,7 +19,7 @@ from bot.context import DialogContext
 from bot.conversation import Conversation
 from bot.dialogs.confirmation import ConfirmationSteps
 from bot.dialogs.spec import Abort, Dialog, FollowUp, Invalid, Slot, SlotValues
-from bot.dialogs.words import looks_like_question, match_choice, normalize, numbered
+from bot.dialogs.words import asks_something, looks_like_question, match_choice, normalize, numbered
 from workflows.escalations.models import EscalationReason
 
 MAX_INVALID = 3
@@ -151,11 +151,21 @@ class DialogEngine(ConfirmationSteps):
             conv.end_dialog()
             return str(exc)
 
+    @staticmethod
+    def _acknowledged(conv: Conversation, dialog: Dialog) -> str:
+        """"好的谢谢" at a step: the owner is done for now; what was filled is kept for ten minutes."""
+        filled = any(conv.values.get(slot.name) is not None for slot in dialog.slots)
+        conv.park(time.time())
+        return (texts.ACK_DRAFT_KEPT if filled else texts.ACK_LEFT).format(title=dialog.title)
+
     async def _follow_up(self, conv: Conversation, ctx: DialogContext, dialog: Dialog, text: str) -> str | None:
         """A question the bot itself asked (有帮助吗, which of these, 要转人工吗): an answer, or routed afresh."""
         slot = dialog.slots[min(conv.slot_index, len(dialog.slots) - 1)]
         if ctx.inbound.msg_type not in ("text", "voice"):
             conv.end_dialog()
+            return REROUTE
+        if slot.parse is None and texts.HANDOVER_PHRASE.search(normalize(text)):
+            conv.end_dialog()  # "好的转吧" to 有帮助吗: a person is asked for, not a rating
             return REROUTE
         try:
             self._store(conv, slot, await self._parse(slot, ctx, text, conv.choices))
@@ -172,6 +182,9 @@ class DialogEngine(ConfirmationSteps):
             kind = "text"  # WeChat's recognition of a voice message reads as typed text
         finishing = kind == "text" and ((slot.repeatable and word in texts.DONE_WORDS)
                                         or (slot.optional and texts.is_skip(word)))
+        if kind == "text" and not finishing and texts.ACKNOWLEDGED.fullmatch(word) \
+                and not match_choice(text, conv.choices)[0]:
+            return self._acknowledged(conv, dialog)
         if kind not in slot.accepts and not finishing:
             if slot.exit_on_mismatch:
                 conv.end_dialog()
@@ -259,7 +272,7 @@ class DialogEngine(ConfirmationSteps):
                     return texts.QUESTION_THEN_CONTINUE.format(answer=info, prompt=await self._prompt(conv, ctx, slot))
                 conv.end_dialog()  # the owner started something else: let the router start it
                 return REROUTE
-            if looks_like_question(text):
+            if asks_something(text):
                 answer = await self.host.answer_question(ctx, text)
                 prompt = await self._prompt(conv, ctx, slot)
                 if answer:

@@ -18,27 +18,17 @@ from bot.conversation import Conversation
 from bot.dialogs.emergency import is_emergency
 from bot.dialogs.engine import NOT_HEARD, REROUTE, DialogEngine
 from bot.dialogs.spec import Dialog, FollowUp, Invalid, Slot
-from bot.dialogs.words import looks_like_question, normalize
+from bot.dialogs.words import asks_something, looks_like_question, normalize
 
 CHANGE_OF_TOPIC = re.compile(r"^(算了|先不报|先不修|先不投诉|不报了|不修了|不弄了|回头再说|换个话题)"
                              r"|先问(个|一下|问)?别的|问(个|点)别的")
-QUESTION_WORDS = re.compile(r"多少|几点|电话|怎么|哪里|在哪|什么时候|啥时候|吗|呢|[?？]|收不收|要不要|是不是|能不能"
-                            r"|会不会|了没(有)?$|有没有|是否|收费|要钱|不$|啥意思|什么意思|是.{1,10}还是"
-                            r"|^(话说|对了|顺便问)|找谁|问谁")
-# "中午休息不 我想下午过去": a clause that ends in 不 asks (read on the text as typed, spaces kept).
-CLAUSE_ASKS = re.compile(r"(?<=[\u4e00-\u9fff])(?<![也都还并就])不(?=[\s，,。!！])")
 # "电话就用我绑定的那个", "电话还是原来的": an answer about the phone, not a question about it.
 PHONE_AS_BEFORE = re.compile(r"(电话|号码|手机).{0,4}(就用|用我|还是|不变|没变|一样|照旧|同上|绑定|原来|不用改)")
-# At the description step "电话打不通的门禁" or "什么时候都漏" describe; these only ask.
-STRONG_QUESTION = re.compile(r"多少|几点|怎么|哪里|在哪|吗|呢|(?<![?？])[?？](?![?？])|收不收|要不要钱|收费"
-                             r"|[要收]钱[不吗没]|会不会|能不能"
-                             r"|是不是真"
-                             r"|是不是得|要不要[^\s]{0,4}$|多久|咋|是什么时候|啥时候|什么时候[啊呀呢吗]?$|了没(有)?$"
-                             r"|啥意思|什么意思|叫啥|叫什么|是谁|是不是(必须|得|要|可以|能)|是.{1,10}还是"
-                             r"|^(话说|对了|顺便问)|(还有|有没有|能|可以|行).{0,6}不$")
 # "哦不对不对 不是我家 是楼道里的": an earlier answer corrected (what the dialog's extract reads replaces it).
 CORRECTION = re.compile(r"^(哦|噢|啊|嗯|哎|唉)?[，,。\s]*(不对|错了|说错了|搞错了|弄错了|更正|改一下)"
                         r"|不是(我家|家里|公共区域|楼道)")
+# "你等会 我家到底是哪个单元来着": the owner asks for a moment; nothing is stored, the step waits.
+HOLD_ON = re.compile(r"^(你|您)?(先)?(等会|等一下|等等|稍等|等我|等下)")
 # An answer that says the owner cannot say: asked again with the example, never stored.
 CANNOT_SAY = re.compile(r"^(我)?(也)?(不知道|不清楚|说不清(楚)?|说不上来|不晓得|不懂|不会说|不好说|不确定)"
                         r"[啊呀哎诶吧呢]*$")
@@ -74,7 +64,7 @@ class Listening:
             rest = re.sub(r"^(我)?(先)?(问(个|一下|问)?(事|别的)?|啊|那个)+", "", rest).lstrip("，,。 ")
             conv.park(time.time())
             left = texts.DRAFT_KEPT.format(title=dialog.title)
-            if rest and (len(rest) >= 4 or looks_like_question(rest) or QUESTION_WORDS.search(rest)):
+            if rest and (len(rest) >= 4 or asks_something(rest)):
                 answer = await engine.host.answer_question(ctx, rest)
                 return f"{answer}\n\n{left}" if answer else f"{texts.NO_ANSWER_NOTED}{left}"
             return f"{left}{texts.ASK_AWAY}"
@@ -82,9 +72,10 @@ class Listening:
             corrected = await self._corrected(conv, ctx, dialog, slot, text)
             if corrected:
                 return f"{texts.CORRECTED}\n{await engine._prompt(conv, ctx, slot)}"
-        questions = STRONG_QUESTION if slot.name == "description" else QUESTION_WORDS
-        asks = looks_like_question(word) or questions.search(word) or CLAUSE_ASKS.search(text)
-        if asks and not PHONE_AS_BEFORE.search(word):
+        rest = HOLD_ON.sub("", word)  # "等下 这种要是用维修基金得怎么弄" asks; "你等会 我家是哪个单元来着" recalls
+        if HOLD_ON.match(word) and not slot.repeatable and ("来着" in rest or not asks_something(rest)):
+            return await self._again(engine, conv, ctx, slot, texts.TAKE_YOUR_TIME)
+        if asks_something(text, strong=slot.name == "description") and not PHONE_AS_BEFORE.search(word):
             answer = await engine.host.answer_question(ctx, text)
             prompt = await engine._prompt(conv, ctx, slot)
             if answer:

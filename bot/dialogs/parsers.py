@@ -10,7 +10,7 @@ from typing import Any
 from bot.context import DialogContext
 from bot.dialogs import repair_texts as t
 from bot.dialogs.spec import Invalid
-from bot.dialogs.when import PastWindow, parse_window
+from bot.dialogs.when import PastWindow, only_a_time, parse_window
 from bot.dialogs.words import is_emoji_only
 from bot.services import MediaUnavailable
 from knowledge.small_talk import small_talk_reply
@@ -36,6 +36,8 @@ async def parse_description(text: str, ctx: DialogContext) -> str:
     if (not description or is_emoji_only(description) or len(folded(description)) < 2
             or small_talk_reply(description) is not None):
         raise Invalid(t.REPAIR_DESCRIPTION_EMPTY)
+    if only_a_time(description):  # "明天上午" answers a later step; the problem is still unsaid
+        raise Invalid(t.REPAIR_DESCRIPTION_NOT_A_TIME)
     return description[:DESCRIPTION_LIMIT]
 
 

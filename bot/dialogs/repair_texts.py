@@ -21,6 +21,7 @@ REPAIR_LOCATION_UNKNOWN = "小区还没有设置位置范围，请直接用文�
 REPAIR_DESCRIPTION = "请简单描述一下问题（可以直接发语音）。"
 REPAIR_DESCRIPTION_EXAMPLE = "厨房水龙头一直滴水"
 REPAIR_DESCRIPTION_EMPTY = "请用文字说一下哪里坏了，师傅才好准备工具。"
+REPAIR_DESCRIPTION_NOT_A_TIME = "上门时间稍后会问您。现在请先说一下哪里坏了，师傅才好准备工具。"
 REPAIR_DESCRIPTION_TRUNCATED = "（描述比较长，已保留前 {limit} 字，其余可以当面告诉师傅。）"
 REPAIR_PHOTOS = "可以拍几张照片发过来，师傅看了更好准备。"
 REPAIR_PHOTO_FAILED = "这张照片没有收到，请再发一次；不想发了回复“好了”。"

@@ -19,6 +19,19 @@ _CN = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "�
        "十一": 11, "十二": 12}
 
 
+# "明天上午", "下午三点以后都在家": a message that names a time and nothing else.
+_TIME_WORDS = re.compile(r"今天|明天|后天|大后天|今晚|明晚|(下|这|本)?(周|星期|礼拜)[一二三四五六日天]|上午|下午|晚上|中午|早上|傍晚"
+                         r"|白天|[0-9]{1,2}(点|:|：)([0-9]{1,2}分?|半)?|[一二两三四五六七八九十]{1,3}点半?|以后|之后|以前|之前"
+                         r"|到|都|在家|有人|有空|可以|行|随时|我|的|吧|啊|了|[\s，,。.!！~～]")
+
+
+def only_a_time(text: str) -> bool:
+    """The whole message is a time ("明天上午"), not what is wrong ("晚上灯不亮")."""
+    word = comparable(text or "")
+    return bool(word.strip()) and any(p in word for p in (*PERIODS, "天", "点", "周", "星期", "礼拜")) \
+        and not _TIME_WORDS.sub("", word)
+
+
 class PastWindow(ValueError):
     """The window the owner named has already ended."""
 

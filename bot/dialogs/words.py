@@ -54,6 +54,31 @@ def looks_like_question(text: str) -> bool:
     return bool(folded) and (folded.endswith(_QUESTION_END) or folded.startswith(_QUESTION_START))
 
 
+# A question asked in the middle of a dialog, beyond the forms above: its words anywhere in the message.
+_QUESTION_WORDS = re.compile(r"多少|几点|电话|怎么|哪里|在哪|什么时候|啥时候|吗|呢|[?？]|收不收|要不要|是不是|能不能"
+                            r"|会不会|了没(有)?$|有没有|是否|收费|要钱|不$|啥意思|什么意思|是.{1,10}还是"
+                            r"|^(哦|噢|啊|嗯|诶)?(话说|对了|顺便问)|找谁|问谁|啥|多久|真的假的"
+                            r"|([\u4e00-\u9fff])[不没]\2")  # 停不停, 修没修
+# "中午休息不 我想下午过去": a clause that ends in 不 asks (read on the text as typed, spaces kept).
+_CLAUSE_ASKS = re.compile(r"(?<=[\u4e00-\u9fff])(?<![也都还并就])不(?=[\s，,。!！])")
+# At the description step "电话打不通的门禁" or "什么时候都漏" describe; these only ask.
+_STRONG_QUESTION = re.compile(r"多少|几点|怎么|哪里|在哪|吗|呢|(?<![?？])[?？](?![?？])|收不收|要不要钱|收费"
+                             r"|[要收]钱[不吗没]|会不会|能不能"
+                             r"|是不是真"
+                             r"|是不是得|要不要[^\s]{0,4}$|多久|咋|是什么时候|啥时候|什么时候[啊呀呢吗]?$|了没(有)?$"
+                             r"|啥意思|什么意思|叫啥|叫什么|是谁|是不是(必须|得|要|可以|能)|是.{1,10}还是"
+                             r"|^(哦|噢|啊|嗯|诶)?(话说|对了|顺便问)|(还有|有没有|能|可以|行).{0,6}不$"
+                             r"|(能|可以|都|管)\S{0,2}啥|真的假的|([停收修来管交])不\1|到底(是)?哪|来着[啊呀]?$")
+
+
+def asks_something(text: str, *, strong: bool = False) -> bool:
+    """A question in the middle of a dialog (a step that wants an answer of its own); `strong`: only the words that
+    ask whatever else the sentence describes (at a description step "电话打不通的门禁" describes)."""
+    word = normalize(text)
+    words = _STRONG_QUESTION if strong else _QUESTION_WORDS
+    return bool(looks_like_question(word) or words.search(word) or _CLAUSE_ASKS.search(text))
+
+
 def is_emoji_only(text: str) -> bool:
     """Only symbols and pictographs (no letters, digits or CJK)."""
     stripped = "".join((text or "").split())

@@ -64,6 +64,19 @@ from tests.knowledge.specs import bot_intents
     ("谢谢你们 上次修得很快", "faq"),  # praise
     ("3号楼2单元的直梯 门夹人 差点夹到我孙子", "repair"),
     ("六号楼一单元电梯有怪声", "repair"),
+    # seventh round (holdout7): questions about how a flow goes, a neighbour, what the community offers
+    ("我想问一下投诉了会不会被人知道是我投诉的", "faq"),
+    ("保安让我问一下 投诉一般多久有回复", "faq"),
+    ("绑定房屋是不是必须业主本人 我是租房子住的", "faq"),
+    ("绑定房屋是干嘛用的 不绑行不行", "faq"),
+    ("楼下老李说报修得打电话 手机上报不了 真的假的", "faq"),
+    ("我家隔壁那户到底有没有人住啊 老听见动静", "faq"),
+    ("以后停水停电早点发公告 别当天早上才说", "faq"),
+    ("地下车库入口那个栏杆抬不起来 车都堵着了", "repair"),  # the cars held up are no complaint
+    ("4号楼电梯下到一楼会猛的一顿 老张家的老太太吓着了", "repair"),
+    ("楼下王姐说六栋电梯有问题 让我报一下", "repair"),  # relayed, but asked for
+    ("报修了以后一般几天能来人", "faq"),
+    ("2栋的电梯往下走的时候咯噔一下 吓人", "repair"),
 ])
 async def test_owner_messages_route_to_the_right_intent(assistant: Assistant, text: str, intent: str):
     guess = await assistant.route(text=text, intents=bot_intents())
