@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from bot.dialogs.spec import Dialog
 from bot.dialogs.words import looks_like_question, normalize
@@ -54,6 +55,14 @@ def _pinyin(word: str) -> str:
     return re.sub(r"[a-z]+", lambda m: _PINYIN.get(m.group(0), m.group(0)), word)
 
 
+def _speaks_for_another(dialog: Dialog, rest: str, dialogs: Any) -> bool:
+    """What follows a trigger holds another dialog's keywords and none of this one's (a dialog that declares no
+    keywords takes what follows its trigger)."""
+    if not dialog.keywords or re.search(dialog.keywords, rest):
+        return False
+    return any(other is not dialog and other.keywords and re.search(other.keywords, rest) for other in dialogs)
+
+
 def command_for(registry: DialogRegistry, text: str) -> Command | None:
     text = _GREETING.sub("", text.strip())  # "你好 我要报个修 就是四号楼那个电梯…"
     raw = normalize(text).lower()
@@ -80,6 +89,8 @@ def command_for(registry: DialogRegistry, text: str) -> Command | None:
         rest = normalize(body)[len(trigger):]
         if rest and not (_SEPARATOR.match(body[len(trigger):] or " ") or len(rest) >= 2):
             continue  # "报修单" is a word of its own, "报修 漏水" / "报修家里的" are commands
+        if rest and _speaks_for_another(dialog, rest, triggers.values()):
+            continue  # "我的房屋漏水了": what follows 我的房屋 is a repair, not a household to list
         if best is None or len(trigger) > best[0]:
             best = (len(trigger), dialog)
     if best is not None:

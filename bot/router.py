@@ -212,6 +212,7 @@ class Bot(Handover):
             if dialog is not None and not _not_for(dialog, question):
                 return await self.engine.start(conv, ctx, dialog, text=question,
                                                prefill=dict(getattr(guess, "slots", None) or {}))
+        topic = ""
         try:
             answer = await assistant.answer(community_id=await self.faq_community(ctx), question=question)
             if getattr(answer, "kind", "") == "unknown" and (topic := _topic_of(conv, question)):
@@ -223,8 +224,8 @@ class Bot(Handover):
         except Exception:  # noqa: BLE001
             log.exception("FAQ answer failed")
             answer = None
-        if getattr(answer, "kind", "") == "answer":
-            conv.topic, conv.topic_at = question[:MAX_QUESTION], time.time()
+        if getattr(answer, "kind", "") == "answer":  # the standalone question stays the topic of its follow-ons
+            conv.topic, conv.topic_at = (topic or question)[:MAX_QUESTION], time.time()
         return await self.start_follow_up(conv, ctx, await self.presented(ctx, answer, question))
 
     async def presented(self, ctx: DialogContext, answer: Any, question: str) -> str | FollowUp:
@@ -322,7 +323,8 @@ OUTSIDE_REMIT = re.compile(r"(隔壁|别的|其他|旁边的?)小区|(那家|这
                            r"|(面馆|饭馆|饭店|餐馆|超市|药店|菜市场|便利店|理发店).{0,6}(几点|开门|关门|营业)"
                            # city and public services, outside trades: not the property's rules either
                            r"|养老金|退休金|社保|医保|户口|落户|(市|区|街道|政府|国家).{0,8}(补贴|政策)|老旧小区改造"
-                           r"|(社区)?医院|诊所|学校|幼儿园|开锁(师傅|公司)|有线电视|房产证.{0,4}(加名|过户|更名)|加名字")
+                           r"|(社区)?医院|诊所|学校|幼儿园|开锁(师傅|公司)|有线电视|房产证.{0,4}(加名|过户|更名)|加名字"
+                           r"|售后|厂家|新买的")  # a new appliance's warranty is the maker's
 QUESTION = re.compile(r"怎么|怎样|如何|多少|几点|哪|谁|什么|多久|能不能|可不可以|要不要|是否|咋|啥|吗|呢|[?？]|不$")
 
 

@@ -84,7 +84,7 @@ HANDOVER_PHRASE = re.compile(r"转人工|人工客服|找人工|要人工|真人
                              r"|^(好的?|行|嗯+|那|那就|可以)?转(吧|一下吧?|过去吧?|呗|给人吧?)$")  # "我直接跟人说吧 转人工"
 # "好的谢谢", "知道了 谢谢啊", "好嘞", "嗯嗯 晓得了": the owner acknowledges and leaves; no answer to a step.
 ACKNOWLEDGED = re.compile(r"(好的?|好嘞|行|嗯+|哦+|噢|ok|okay|那)?[，,。!！~～]*"
-                          r"((谢谢|谢了|多谢|感谢|知道了|晓得了|明白了|懂了|收到|好嘞|了解)"
+                          r"((谢谢|谢了|多谢|感谢|知道了|晓得了|明白了|懂了|收到|好嘞|了解|没事了)"
                           r"(你|您|你们|啦|了|啊|呀|哈|哦|小助手)*[^\w]*)+", re.I)
 # "你是真人还是机器人": a question about the bot, not a request for a person.
 ABOUT_THE_BOT = re.compile(r"(你|您)(是|到底是)(不是)?(真人|机器人|人工|人)|是不是(真人|机器人)|真人还是机器")

@@ -77,7 +77,7 @@ RULE_QUESTION = re.compile(r"规定|规矩|收费|要钱|收钱|交钱|给钱|�
                            # how a flow goes or what it brings ("投诉一般多久有回复", "绑定房屋是不是必须业主本人")
                            r"|多久|几天|一般(要|都|会|怎么)|会不会|必须|有啥用|有什么用|有用吗|真的假的"
                            r"|(小区|附近)里?有没有"  # what the community offers ("小区有没有地方")
-                           r"|(干嘛|干啥|干什么|做什么|有什么)用|不绑")
+                           r"|(干嘛|干啥|干什么|做什么|有什么)用|不绑|(办|管|负责|组织|搞)的还是")
 CONTACT_REQUEST = re.compile(r"(电话|号码|联系方式|手机号)\S{0,3}(发|给|告诉)(我|一下)"
                              r"|(发|给|告诉)我.{0,8}(电话|号码|联系方式)"
                              r"|(报修|投诉|物业|客服|值班|管家|保安|前台)的?(电话|热线|号码)(是)?(多少|几)")
@@ -101,8 +101,9 @@ STAFF_QUESTION = re.compile(r"(师傅|保安|保洁|管家|工作人员)(是|都
 _FAQ_SPEC = IntentSpec(name=FAQ, description="询问小区的规定、收费标准、办事方法等常见问题", examples=FAQ_EXAMPLES)
 
 
-# "卷帘门卡起了 车子开不出去 啥子情况哦", "电梯又坏了 怎么回事": exasperation, not a question.
-RHETORICAL = re.compile(r"(啥子?|什么|咋|怎么)(情况|回事|鬼|玩意)[啊呀哦嘛呢吗]*|搞(啥|什么)(呢|嘛)?|像话吗|还让不让人活")
+# "卷帘门卡起了 车子开不出去 啥子情况哦", "电梯又坏了 怎么回事": exasperation, not a question ("水表停了是怎么回事"
+# asks).
+RHETORICAL = re.compile(r"(?<!是)(啥子?|什么|咋|怎么)(情况|回事|鬼|玩意)[啊呀哦嘛呢吗]*|搞(啥|什么)(呢|嘛)?|像话吗|还让不让人活")
 
 
 def signals(text: str, intents: list[IntentSpec]) -> tuple[set[str], bool, bool]:

@@ -9,9 +9,13 @@ import pytest
 from sqlalchemy import select
 
 from bot import texts
+from bot.commands import command_for
+from bot.dialogs.complaint import category_of as complaint_category
 from bot.dialogs.emergency import is_emergency
-from bot.dialogs.repair_extract import PUBLIC
+from bot.dialogs.repair_extract import PUBLIC, description_of, public_place
+from bot.dialogs.when import only_a_time
 from bot.dialogs.words import asks_something, normalize
+from bot.registry import default_registry
 from knowledge.small_talk import small_talk_reply
 from tests.bot.owners import Answer, Guess, Owner, TinyAssistant, make_bot
 from workflows.escalations.models import Escalation
@@ -144,3 +148,85 @@ async def test_a_question_about_one_neighbour_gets_the_rules_and_a_person(owner:
     reply = await owner.say("我家隔壁那户到底有没有人住啊")
     assert await flow(owner) != "complaint"
     assert "人工" in reply
+
+
+@pytest.mark.parametrize(("text", "description"), [
+    ("你好 想报个修", ""), ("报修 地下车库", ""), ("我要报修 家里的 燃气方面", ""), ("麻烦报个修", ""),
+    ("我想报修 家里厨房水管漏了", "家里厨房水管漏了")])
+def test_greetings_places_and_category_words_are_no_description(text: str, description: str):
+    assert description_of(text) == description
+
+
+@pytest.mark.parametrize(("text", "place"), [
+    ("２号楼一单元楼下大门关不上", "2号楼1单元楼下大门"), ("5栋1单元的大门锁坏了", "5号楼1单元的大门"),
+    ("4幢二单元门前台阶坏了", "4号楼2单元门前台阶"), ("三栋一单元的大铁门关不严", "3号楼1单元大铁门")])
+def test_the_place_shown_reads_as_the_owner_meant_it(text: str, place: str):
+    assert public_place(text) == place
+    assert facility_of(public_place(text)) != "大门"  # a unit's door is not the community's gate
+
+
+@pytest.mark.parametrize(("text", "alone"), [("明天上午", True), ("下午三点以后都在家", True), ("周六上午吧", True),
+                                             ("晚上灯不亮", False), ("今天下午水管爆了", False)])
+def test_a_time_alone_is_told_apart_from_a_description(text: str, alone: bool):
+    assert only_a_time(text) is alone
+
+
+async def test_a_time_at_the_description_step_is_not_stored_as_the_problem(owner: Owner):
+    await owner.bind_demo_flat()
+    await owner.say("报修")
+    await owner.say("家里")
+    await owner.say("其他")
+    reply = await owner.say("明天上午")
+    assert "上门时间稍后会问" in reply
+    assert (await owner.conversation())["values"].get("description") is None
+
+
+@pytest.mark.parametrize("words", ["你等会 我家到底是哪个单元来着", "等一下 我去看看", "稍等"])
+async def test_a_moment_asked_for_stores_nothing(owner: Owner, words: str):
+    await owner.bind_demo_flat()
+    await owner.say("报修 家里的水电")
+    reply = await owner.say(words)
+    assert "不着急" in reply
+    assert (await owner.conversation())["values"].get("description") is None
+
+
+async def test_a_follow_on_question_is_read_with_the_one_it_follows(runtime):
+    assistant = TinyAssistant(answers={"物业费能去哪交": Answer("answer", "到物业服务中心前台交。"),
+                                       "物业费能去哪交 那手机上能交不": Answer("answer", "公众号里也能交。")})
+    owner = Owner(make_bot(runtime, assistant=assistant))
+    await owner.bind_demo_flat()
+    await owner.say("物业费能去哪交")
+    assert "公众号里也能交" in await owner.say("那手机上能交不")
+    assert "不太清楚" in await owner.say("那停车费呢")  # unknown alone and together: the honest "not sure"
+    assert assistant.asked[-2:] == ["那停车费呢", "物业费能去哪交 那停车费呢"]
+
+
+@pytest.mark.parametrize(("text", "dialog"), [
+    ("我的房屋漏水了 厨房那里一直滴", None),  # what follows 我的房屋 is a repair: routing decides
+    ("我的房子 厨房那里一直漏水", None), ("报修 门口投诉箱坏了", "repair"), ("投诉 楼上装修太吵", "complaint"),
+    ("我的房屋 解绑", "my_households")])
+def test_a_trigger_followed_by_another_dialog_s_words_is_no_command(text: str, dialog: str | None):
+    command = command_for(default_registry(), text)
+    assert (command.dialog.name if command else None) == dialog
+
+
+@pytest.mark.parametrize("text", ["楼道里堆满了别人家的纸箱", "走廊堆了好多杂物 过不去"])
+def test_things_piled_in_the_corridor_are_a_safety_complaint(text: str):
+    assert complaint_category(text) == "安全隐患"
+
+
+@pytest.mark.parametrize("text", ["就这事 没别的了", "没别的事了", "就这些"])
+def test_that_is_all_is_small_talk(text: str):
+    assert small_talk_reply(text) is not None
+
+
+def test_the_garbage_room_in_other_words_is_one_facility():
+    assert facility_of("3号楼垃圾间的门") == facility_of("三号楼垃圾房门锁") == "垃圾站"
+
+
+async def test_a_new_appliance_s_warranty_is_not_answered_with_a_near_rule(runtime):
+    assistant = TinyAssistant(answers={"新买的热水器保修找谁": Answer("answer", GATE_RULE)})
+    owner = Owner(make_bot(runtime, assistant=assistant))
+    await owner.bind_demo_flat()
+    reply = await owner.say("新买的热水器保修找谁")
+    assert GATE_RULE not in reply and "人工" in reply

@@ -30,7 +30,7 @@ _CAPITALS = str.maketrans("壹贰叁肆伍陆柒捌玖拾", "一二三四五六�
 # Facilities of a public area, the words owners use for each; the first that matches names the facility.
 FACILITIES = (
     ("电梯", r"电梯|轿厢|升降梯|直梯|客梯"),
-    ("垃圾站", r"垃圾站|垃圾房|垃圾桶|垃圾箱"),
+    ("垃圾站", r"垃圾站|垃圾房|垃圾间|垃圾桶|垃圾箱"),
     ("车库", r"车库|地库|卷帘门"),
     ("台阶", r"台阶|坡道"),  # 2单元门口的台阶 is the steps, not the door
     ("单元门", r"楼门|楼下的?大门|单元的?大门"),  # 5栋1单元楼下大门 is the unit's door, not the community's gate
@@ -42,7 +42,8 @@ FACILITIES = (
     ("单元门", r"单元门|门禁|楼下的门|防盗门|铁门|可视对讲|对讲|门铃"),
     ("楼道", r"楼道|走廊|过道|楼梯"),
     ("水管", r"水管|管道|下水|排水|井盖"),
-    ("健身器材", r"健身|器材|秋千|滑梯"),
+    ("健身器材", r"健身|器材|秋千|滑梯|单杠|双杠"),
+    ("天台", r"天台|楼顶|屋顶"),
     ("花园", r"花园|草坪|绿化"),
     ("信箱", r"信箱|快递柜"),
 )
