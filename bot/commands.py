@@ -16,7 +16,7 @@ from bot.registry import DialogRegistry
 # The homophones pinyin input slips to in command words (报秀 → 报修, 保修 → 报修, 投述 → 投诉, 转人攻 → 转人工),
 # folded before comparing; a fold is confirmed, never assumed. (Traditional characters are folded by normalize.)
 _HOMOPHONES = str.maketrans("秀休保述宫攻", "修修报诉工工")
-_QUESTION = re.compile(r"怎么|怎样|如何|多少|多长|几点|哪|谁|什么|多久|能不能|可不可以|要不要|是否|咋|啥|吗|呢|[?？]"
+_QUESTION = re.compile(r"怎么|怎样|如何|多少|多长|几点|几[天个次号]|哪|谁|什么|多久|能不能|可不可以|要不要|是否|咋|啥|吗|呢|[?？]"
                        r"|收不收|[不没][?？]?$|会不会|是.{1,10}还是")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _SEPARATOR = re.compile(r"^[\s:：，,。.！!、]")
@@ -43,7 +43,7 @@ def _one_off(word: str, trigger: str) -> bool:
     return len(word) == len(trigger) and sum(a != b for a, b in zip(word, trigger, strict=True)) == 1
 
 
-_LEAD_IN = re.compile(r"^(我想要|我想|我要|帮我|麻烦|请|我)(?=.)")
+_LEAD_IN = re.compile(r"^(我想要|我想|我要|帮我|麻烦|请|(我|我们|俺|咱)家(里)?(要|想|需要)|家里(要|想|需要)|我)(?=.)")
 _GREETING = re.compile(r"^(你好|您好|喂+|哈喽|在吗|那个)[啊呀哈，,。.!！\s]*(?=.)")
 # Pinyin typed for a character the phone did not offer ("tou诉", "bao修"): folded like a homophone, so confirmed.
 _PINYIN = {"tou": "投", "bao": "报", "xiu": "修", "su": "诉", "ren": "人", "gong": "工", "jiao": "缴", "fei": "费"}
@@ -71,8 +71,8 @@ def command_for(registry: DialogRegistry, text: str) -> Command | None:
         return None
     triggers = registry.trigger_words()
     exact = triggers.get(raw) or triggers.get(_LEAD_IN.sub("", raw))  # "我要交物业费" is the command 交物业费
-    if exact is not None:
-        return Command(exact, "")
+    if exact is not None:  # "我家要报修": the home it names is read by the dialog
+        return Command(exact, text if exact.extract is not None and "家" in raw[:4] else "")
     folded_exact = triggers.get(word) or triggers.get(_LEAD_IN.sub("", word))
     if folded_exact is not None and not folded_exact.follow_up:  # 投述: a homophone, confirmed
         return _typo(folded_exact, text)

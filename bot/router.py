@@ -316,7 +316,8 @@ NEEDS_PERSON = re.compile(r"(是|归)谁|谁(家|买|干|弄|堆|放|停|占)|�
                           r"|多扣|扣错|扣多|多收|收错|少算|算错|对不上|明年|去年|前年|上个月|上月|监控|录像"
                           r"|谁的责任|谁负责|(要|得|该)赔|赔多少|赔偿"
                           r"|(租约|合同|车位|租期).{0,6}到期|我家.{0,10}(能不能|可不可以|可以吗|行不行)"
-                          r"|(隔壁|楼上|楼下|对门|对面).{0,6}(那户|那家|邻居|人家).{0,12}(是不是|有没有|到底)")
+                          r"|(隔壁|楼上|楼下|对门|对面).{0,6}(那户|那家|邻居|人家).{0,12}(是不是|有没有|到底)"
+                          r"|换届|选举")
 # A shop's opening hours or another community's fees are not the property's to answer, however close an FAQ entry
 # about our own gates or fees looks: the honest "not sure" and the offer of a person.
 OUTSIDE_REMIT = re.compile(r"(隔壁|别的|其他|旁边的?)小区|(那家|这家).{0,8}(几点|开门|关门|营业|好吃|价格)"

@@ -59,7 +59,9 @@ NO_ANSWER_THEN_CONTINUE = "这个问题我先记下，稍后可以回复“转�
 # Words the engine understands in every dialog (compared after normalising: no spaces, half-width).
 # "照片没有", "不用拍了", "没图": a skip in words beyond the list above.
 SKIP_PHRASE = re.compile(r"(照片|图片|相片|图)?(没有|没|无|不用|不需要|不拍|不发|拍不了|没法拍)"
-                         r"(照片|图片|相片|图|拍|发)?(了|啦|哈|吧|的)?")
+                         r"(照片|图片|相片|图|拍|发)?(了|啦|哈|吧|的)?"
+                         # "照片等会发 先不发了": later, not now
+                         r"|(照片|图片)?(等会|等下|回头|晚点|过会)(再)?(发|拍)(吧)?[，,]?(先)?(不发|不拍)?(了)?")
 
 
 def is_skip(word: str) -> bool:
@@ -67,10 +69,10 @@ def is_skip(word: str) -> bool:
 
 
 # "不是 打错了 最新公告": the words that only take back the last message say nothing of what is wanted.
-_TAKE_BACK = r"(不是的?|不对|打错了|弄错了|搞错了|说错了|错了)"
+_TAKE_BACK = r"(不是的?|不对|打错了|弄错了|搞错了|说错了|按错了|点错了|错了)"
 WRONG_LEAD = re.compile(rf"^{_TAKE_BACK}([\s，,。!！]*{_TAKE_BACK})*[\s，,。!！]+")
 CHANGED_MIND = re.compile(r"(算了|没事了|不用了)[啊吧哈呀。.!！~～]*$"
-                          r"|^(不用|不要|算了|没事)(了|转|转了|麻烦了?)?[\s，,。!！]*(我)?(自己|回头|改天|下次|晚点|过会)")
+                          r"|^(不用|不要|算了|没事)(了|转|转了|麻烦了?)?[\s，,。!！]*(我)?(自己|回头|回家|改天|下次|晚点|过会)")
 CANCEL_WORDS = ("取消", "退出", "不办了", "算了", "不要了")
 CANCEL_PHRASE = re.compile(r"取消|不修了|不报了|不投诉了|不办了|不要了|不弄了")  # in a short message: "不修了 取消吧"
 HANDOVER_PHRASE = re.compile(r"转人工|人工客服|找人工|要人工|真人|活人|找客服"

@@ -29,7 +29,7 @@ from workflows.community.service import get_community
 from workflows.db import transaction
 from workflows.repairs.dispatch import category_specs
 from workflows.repairs.duplicates import distance_m
-from workflows.repairs.intake import building_of, file_repair, open_ticket_like
+from workflows.repairs.intake import INSIDE_A_BUILDING, building_of, facility_of, file_repair, open_ticket_like
 
 
 def _community_id(ctx: DialogContext) -> int:
@@ -118,6 +118,9 @@ async def parse_building(text: str, ctx: DialogContext) -> SlotValues:
     place = public_place(text)
     if not place and not looks_like_place(text):
         raise Invalid(t.REPAIR_BUILDING_INVALID)
+    known = (ctx.values.get("where") or {}).get("text") or ""
+    if known and place and only_building(place) and not building_of_text(known):
+        place = f"{place}{known}"  # "电梯坏了", then "1栋2单元": 1号楼2单元电梯
     where = {"public": True, "text": place or clean(text)[:100]}
     return SlotValues({**_with("building", where["text"], found, ctx), "where": where})
 
@@ -143,9 +146,12 @@ def building_of_text(text: str) -> bool:
 
 
 def building_known(ctx: DialogContext) -> bool:
-    """Skip the building question: a home, or a public place already named (with or without a building)."""
+    """Skip the building question: a home, or a public place already named — with its building when it stands in
+    one ("电梯坏了" asks 哪栋楼; "小区大门" needs none)."""
     where = ctx.values.get("where") or {}
-    return not where.get("public") or bool(where.get("text"))
+    text = where.get("text") or ""
+    return not where.get("public") or "lat" in where or (
+        bool(text) and (bool(building_of_text(text)) or facility_of(text) not in INSIDE_A_BUILDING))
 
 
 def place_known(ctx: DialogContext) -> bool:
@@ -340,7 +346,7 @@ REPAIR = Dialog(
              r"|夹人|夹到|关不严|打不着|碎了|困人|关住|出不来|不制冷|不制热|不转|没电|没水|不走了|不动了|罢工|坐不了"
              r"|显示故障|刷不开|刷不了|失灵|不好使|反味|返味|冒臭|反臭|没反应|一直响|异响|响个不停|锁不上|锁不了|不热了|卡住了",
     excludes=r"维修基金|维修资金|报修(电话|流程|怎么|要|收费|多久)|维修(费|电话)|保修期|质保|保修卡"
-             r"|管报修|报修(来)?的(那个|那位)?(师傅|小伙子|小哥|老师傅|工人)|(不用|不要|不需要|不必|别)(再)?(报修|修了)"
+             r"|管报修|报修(来)?的(那个|那位)?(师傅|小伙子|小哥|老师傅|工人)|(不用|不要|不需要|不必|别|不是|我不)(再|要)?(报修|修了)"
              r"|[把将].{0,2}(路|过道|通道|楼道|楼梯|门口|出口|车位).{0,2}[堵挡占]",
     decisive=DECISIVE,
     slots=(

@@ -29,7 +29,7 @@ HOME = re.compile(r"我家|家里|家中|屋里|我们家|自己家|俺家|咱�
                   r"|室内|卧室|厨房|卫生间|客厅|阳台|洗手间|厕所|浴室|书房|主卧|次卧"
                   r"|马桶|热水器|天花板|吊顶|暖气|空调|水龙头|我屋|燃气表|燃气灶")
 PUBLIC = re.compile(r"健身器材|单杠|双杠|公共区域|公共|电梯|楼道|走廊|大堂|车库|地库|大门|门禁|单元门|路灯|花园|垃圾站|楼梯间|小区门"
-                    r"|升降梯|直梯|楼门|楼下的?大门|单元的?大门|地下车库|地下室|地下停车场"
+                    r"|升降梯|直梯|楼门|楼下的?大门|单元的?大门|单元的门(?![口前])|地下车库|地下室|地下停车场"
                     r"|正门|侧门|伸缩门|[东南西北]门"
                     r"|道闸|健身"
                     r"|消防门|消防通道|消防|声控灯|楼梯灯|过道|草坪|广场|信箱|快递柜"
@@ -104,21 +104,24 @@ def public_place(text: str) -> str:
             and word[start - 1] not in "修报我要在的楼栋幢座元一二两三四五六七八九十":
         start -= 1  # 中心花园, 小区大门, 地下车库
     spot = word[start:end]
-    if unit and spot.startswith("单元") and PUBLIC.search(spot[2:]):
-        spot = spot[2:]  # "5栋1单元的大门" → 5号楼1单元的大门, not …1单元单元的大门
+    if unit and spot.startswith("单元"):  # "5栋1单元的大门" → 5号楼1单元的大门, not …1单元单元的大门
+        tail = spot[2:]
+        spot = tail if PUBLIC.search(tail) else "门" if tail.lstrip("的") == "门" else spot
     return "、".join([head + spot, *later])
 
 
 def only_building(text: str) -> bool:
     """"3号楼" / "5栋2单元": a building (and unit) but no facility or place word."""
     rest = UNIT.sub("", BUILDING.sub("", folded(text)))
-    return bool(building_of(text)) and not PUBLIC.search(rest.replace("公共区域", ""))
+    return bool(building_of(text)) and not PUBLIC.search(rest.replace("公共区域", "")) \
+        and not (unit_of(text) and rest.lstrip("的").startswith("门"))  # 1单元门 is the unit's door
 
 
 def description_of(text: str) -> str:
     """The owner's words about the problem, as they typed them; "" when the text only names place and category."""
     body = TRIGGER.sub("", clean(text)).strip(" ，,。:：")
     rest = PUBLIC.sub("", UNIT.sub("", BUILDING.sub("", folded(body))))  # places first: 楼道 before 楼
+    rest = HOME.sub("", rest)  # "自己家", "厨房": a place in the home says nothing of what is wrong
     rest = FILLER.sub("", rest)
     for _, category in CATEGORY_WORDS:
         rest = rest.replace(category, "")

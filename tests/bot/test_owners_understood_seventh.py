@@ -37,7 +37,8 @@ def owner(runtime) -> Owner:
                  "水费标准是多少": Answer("answer", WATER, entry_id="1"),
                  "社区医院几点开门": Answer("answer", GATE_RULE), "那社区医院几点开门": Answer("answer", GATE_RULE),
                  "我家隔壁那户到底有没有人住啊": Answer("answer", GATE_RULE)},
-        routes={"燃气灶点不着 报修": Guess("repair", 0.9)})
+        routes={"燃气灶点不着 报修": Guess("repair", 0.9)}
+        | {text: Guess("repair", 0.9) for text in ("电梯坏了", "电梯又不动了 里面没人", "小区大门的道闸坏了 抬不起来")})
     return Owner(make_bot(runtime, assistant=assistant))
 
 
@@ -230,3 +231,38 @@ async def test_a_new_appliance_s_warranty_is_not_answered_with_a_near_rule(runti
     await owner.bind_demo_flat()
     reply = await owner.say("新买的热水器保修找谁")
     assert GATE_RULE not in reply and "人工" in reply
+
+
+@pytest.mark.parametrize("text", ["电梯坏了", "电梯又不动了 里面没人"])
+async def test_an_elevator_without_a_building_asks_which_building_and_keeps_the_elevator(owner: Owner, text: str):
+    await owner.bind_demo_flat()
+    assert "哪栋楼" in await owner.say(text)
+    await owner.say("1栋2单元")
+    where = (await owner.conversation())["values"]["where"]
+    assert where["text"] == "1号楼2单元电梯"
+
+
+async def test_the_community_gate_needs_no_building(owner: Owner):
+    await owner.bind_demo_flat()
+    assert "哪栋楼" not in await owner.say("小区大门的道闸坏了 抬不起来")
+
+
+@pytest.mark.parametrize("text", ["我家要报修", "我们家要报修"])
+async def test_my_home_wants_a_repair_starts_it_at_home(owner: Owner, text: str):
+    await owner.bind_demo_flat()
+    reply = await owner.say(text)
+    assert "您是要报修吗" not in reply and "家里，还是公共区域" not in reply
+    assert (await owner.conversation())["values"]["where"]["public"] is False
+
+
+@pytest.mark.parametrize("text", ["不是不是 按错了 我问下物业电话", "点错了 我想问物业电话"])
+async def test_a_wrong_key_is_taken_back(owner: Owner, text: str):
+    await owner.bind_demo_flat()
+    assert "您是要报修吗" in await owner.say("我要包修")
+    await owner.say(text)
+    assert await flow(owner) not in ("repair", "complaint")
+
+
+@pytest.mark.parametrize("text", ["照片等会发 先不发了", "回头再拍吧"])
+def test_photos_later_is_a_skip(text: str):
+    assert texts.is_skip(normalize(text))

@@ -77,6 +77,15 @@ from tests.knowledge.specs import bot_intents
     ("楼下王姐说六栋电梯有问题 让我报一下", "repair"),  # relayed, but asked for
     ("报修了以后一般几天能来人", "faq"),
     ("2栋的电梯往下走的时候咯噔一下 吓人", "repair"),
+    ("我们地下车库那个卷帘门卡起了 车子开不出去 啥子情况哦", "repair"),  # exasperation, not a question
+    ("5栋电梯又坏了 搞什么呢", "repair"),
+    # holdout8's untouched misses
+    ("遛狗要拴绳吗 小区里", "faq"),
+    ("绑定房屋要带房产证吗 还是手机上就能弄", "faq"),
+    ("我是租房子的 能绑定吗", "faq"),
+    ("谢谢啊 修好了 师傅挺好", "faq"),  # praise
+    ("上次那个师傅人很耐心 替我谢谢", "faq"),
+    ("养猫要登记吗 我们楼", "faq"),
 ])
 async def test_owner_messages_route_to_the_right_intent(assistant: Assistant, text: str, intent: str):
     guess = await assistant.route(text=text, intents=bot_intents())

@@ -33,7 +33,7 @@ FACILITIES = (
     ("垃圾站", r"垃圾站|垃圾房|垃圾间|垃圾桶|垃圾箱"),
     ("车库", r"车库|地库|卷帘门"),
     ("台阶", r"台阶|坡道"),  # 2单元门口的台阶 is the steps, not the door
-    ("单元门", r"楼门|楼下的?大门|单元的?大门"),  # 5栋1单元楼下大门 is the unit's door, not the community's gate
+    ("单元门", r"楼门|楼下的?大门|单元的?大门|单元的?门(?![口前])"),  # 5栋1单元楼下大门 is the unit's door, not the community's gate
     ("大门", r"大门|小区门|正门|侧门|后门|[东南西北]门|伸缩门|道闸|栏杆|岗亭|抬杆|杆子"),
     ("路灯", r"路灯|草坪灯|庭院灯"),
     ("大堂", r"大堂|大厅|门厅"),
@@ -47,6 +47,10 @@ FACILITIES = (
     ("花园", r"花园|草坪|绿化"),
     ("信箱", r"信箱|快递柜"),
 )
+
+
+# Facilities that stand in a building: a report of one names its building ("电梯坏了" → 哪栋楼？).
+INSIDE_A_BUILDING = frozenset({"电梯", "楼道", "楼道灯", "单元门", "大堂", "消防门", "天台"})
 
 
 @dataclass(frozen=True)
