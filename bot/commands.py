@@ -16,7 +16,8 @@ from bot.registry import DialogRegistry
 # The homophones pinyin input slips to in command words (报秀 → 报修, 保修 → 报修, 投述 → 投诉, 转人攻 → 转人工),
 # folded before comparing; a fold is confirmed, never assumed. (Traditional characters are folded by normalize.)
 _HOMOPHONES = str.maketrans("秀休保述宫攻", "修修报诉工工")
-_QUESTION = re.compile(r"怎么|怎样|如何|多少|多长|几点|几[天个次号]|哪|谁|什么|多久|能不能|可不可以|要不要|是否|咋|啥|吗|呢|[?？]"
+_QUESTION = re.compile(r"怎么|怎样|如何|多少|多长|几点|几[天个次号]|哪|谁|什么|多久|能不能|可不可以|要不要|是否|咋|啥"
+                       r"|吗|呢|[?？]"
                        r"|收不收|[不没][?？]?$|会不会|是.{1,10}还是")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _SEPARATOR = re.compile(r"^[\s:：，,。.！!、]")

@@ -18,7 +18,7 @@ from bot.conversation import Conversation
 from bot.dialogs.emergency import is_emergency
 from bot.dialogs.engine import NOT_HEARD, REROUTE, DialogEngine
 from bot.dialogs.spec import Dialog, FollowUp, Invalid, Slot
-from bot.dialogs.words import asks_something, looks_like_question, normalize
+from bot.dialogs.words import asks_something, normalize
 
 CHANGE_OF_TOPIC = re.compile(r"^(算了|先不报|先不修|先不投诉|不报了|不修了|不弄了|回头再说|换个话题)"
                              r"|先问(个|一下|问)?别的|问(个|点)别的")
