@@ -105,9 +105,9 @@ STAFF_QUESTION = re.compile(r"(师傅|保安|保洁|管家|工作人员)(是|都
 _FAQ_SPEC = IntentSpec(name=FAQ, description="询问小区的规定、收费标准、办事方法等常见问题", examples=FAQ_EXAMPLES)
 
 
-# "卷帘门卡起了 车子开不出去 啥子情况哦", "电梯又坏了 怎么回事": exasperation, not a question ("水表停了是怎么回事"
-# asks).
-RHETORICAL = re.compile(r"(?<!是)(啥子?|什么|咋|怎么)(情况|回事|鬼|玩意)[啊呀哦嘛呢吗]*|搞(啥|什么)(呢|嘛)?|像话吗"
+# "卷帘门卡起了 车子开不出去 啥子情况哦", "电梯又坏了 搞什么呢": exasperation, not a question (怎么回事 asks: "我家被
+# 楼下投诉了说我家漏水 咋回事").
+RHETORICAL = re.compile(r"(?<!是)(啥子?|什么)(情况|鬼|玩意)[啊呀哦嘛呢吗]*|搞(啥|什么)(呢|嘛)?|像话吗"
                         r"|还让不让人活")
 
 

@@ -86,6 +86,7 @@ from tests.knowledge.specs import bot_intents
     ("谢谢啊 修好了 师傅挺好", "faq"),  # praise
     ("上次那个师傅人很耐心 替我谢谢", "faq"),
     ("养猫要登记吗 我们楼", "faq"),
+    ("我家被楼下投诉了说我家漏水 我家根本没漏啊 咋回事", "faq"),  # complained about, not complaining
 ])
 async def test_owner_messages_route_to_the_right_intent(assistant: Assistant, text: str, intent: str):
     guess = await assistant.route(text=text, intents=bot_intents())
