@@ -33,4 +33,6 @@ def small_talk_reply(text: str) -> str | None:
         return None
     if re.fullmatch(rf"(?:{_FILLER}|[\s,，。.!！~～、?？…])+", word):
         return None  # fillers alone ("那", "的") say nothing
+    if not re.search(r"\w", word) and not re.fullmatch(r"[👍😊🙏]+", word):
+        return None  # pictographs alone ("😀😀😀"): no words to answer kindly (the bot has its own reply)
     return next((reply for pattern, reply in _KINDS if pattern.search(word)), messages.SMALL_TALK_OK)
