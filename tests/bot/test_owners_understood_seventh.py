@@ -6,7 +6,6 @@ questions about city services or one neighbour are not answered with a near rule
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
 from bot import texts
 from bot.commands import command_for
@@ -18,16 +17,11 @@ from bot.dialogs.words import asks_something, normalize
 from bot.registry import default_registry
 from knowledge.small_talk import small_talk_reply
 from tests.bot.owners import Answer, Guess, Owner, TinyAssistant, make_bot
-from workflows.escalations.models import Escalation
+from tests.bot.test_owners_understood_fourth import escalations
 from workflows.repairs.intake import facility_of
 
 WATER = "本周没有停水安排，有计划会提前三天发公告。"
 GATE_RULE = "南门 24 小时开放，北门晚上 11 点关闭。"
-
-
-async def escalations(runtime) -> list[Escalation]:
-    async with runtime.sessions() as session:
-        return list(await session.scalars(select(Escalation)))
 
 
 @pytest.fixture
