@@ -78,9 +78,15 @@ class Handover:
     def declined_person(self, ctx: DialogContext) -> None:
         """A "no" is respected for this question; the next unanswered one is offered again (asked, never forced)."""
 
-    async def emergency_note(self, ctx: DialogContext) -> str:
-        """What an emergency gets before anything else: the community's phone, 119/120."""
-        return texts.EMERGENCY.format(phone=await self._community_phone(ctx.owner.default_community_id))
+    async def urgent_no_answer(self, ctx: DialogContext, prompt: str) -> str:
+        """A question the FAQ cannot answer in the middle of an emergency: the phone, now, not a note for later."""
+        phone = await self._community_phone(ctx.owner.default_community_id)
+        return texts.URGENT_NO_ANSWER_THEN_CONTINUE.format(phone=phone, prompt=prompt)
+
+    async def emergency_note(self, ctx: DialogContext, *, danger: bool = False) -> str:
+        """What an emergency gets before anything else: the community's phone, 119/120 (110 for danger from people)."""
+        phone = await self._community_phone(ctx.owner.default_community_id)
+        return (texts.DANGER if danger else texts.EMERGENCY).format(phone=phone)
 
     def answer_time(self, now: datetime | None = None) -> str:
         """"一般 15 分钟内" in working hours, else when the front desk opens."""

@@ -22,7 +22,7 @@ from bot.commands import command_for
 from bot.context import DialogContext
 from bot.conversation import KEY as CONV_KEY
 from bot.conversation import TOPIC_KEEP_S, Conversation, ConversationStore
-from bot.dialogs.emergency import is_emergency
+from bot.dialogs.emergency import is_danger, is_emergency
 from bot.dialogs.engine import DialogEngine
 from bot.dialogs.listening import Listening
 from bot.dialogs.spec import FollowUp
@@ -162,10 +162,17 @@ class Bot(Handover):
         word = normalize(text)
         if len(word) <= 14 and texts.CHANGED_MIND.search(word) and not looks_like_question(word):
             return texts.HANDOVER_DECLINED  # "报修。。算了没事了": nothing to start
-        if texts.HANDOVER_PHRASE.search(word) and not texts.ABOUT_THE_BOT.search(word) and len(word) <= 20:
-            person = self.registry.by_trigger("转人工")  # "好 找个人问问": asked for, whatever routing would guess
-            if person is not None:
+        person = self.registry.by_trigger("转人工")
+        if texts.HANDOVER_PHRASE.search(word) and not texts.ABOUT_THE_BOT.search(word) and len(word) <= 24:
+            if person is not None:  # "好 找个人问问": asked for, whatever routing would guess
                 return await self.engine.start(conv, ctx, person, text=text[:MAX_QUESTION])
+        if texts.RATING_PHRASE.search(word) and len(word) <= 30:
+            rate = self.registry.by_trigger("评价")  # "师傅挺好 给个满意": a rating, not praise to pass on
+            if rate is not None:
+                return await self.engine.start(conv, ctx, rate, text=text[:MAX_QUESTION])
+        if is_danger(word) and not looks_like_question(word) and person is not None:
+            note = await self.emergency_note(ctx, danger=True)  # 110 first; a person follows it up
+            return f"{note}\n{await self.engine.start(conv, ctx, person, text=text[:MAX_QUESTION])}"
         emergency = self.registry.for_emergencies()
         if emergency is not None and is_emergency(word) and not looks_like_question(word):
             return await self.engine.start(conv, ctx, emergency, text=text[:MAX_QUESTION])  # 电梯里关着人 出不来

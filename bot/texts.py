@@ -51,9 +51,11 @@ CORRECTED = "好的，已经帮您改过来了。"
 CANNOT_SAY = "说不太清也没关系，简单说说看到的情况就行。"
 EMERGENCY = ("情况紧急！请先注意安全，马上拨打物业电话 {phone}（着火请拨 119，有人受伤请拨 120）。"
              "我们按紧急报修处理。")
+DANGER = "情况紧急！请先躲到安全的地方，马上拨打 110 报警；也可以打物业电话 {phone} 叫保安过来。"
 SUBMIT_FAILED = "抱歉，提交时出了点问题，请稍后再试，或回复“转人工”。"
 NEEDS_BINDING = "{title}需要先绑定房屋哦。回复“绑定房屋”，一分钟就好。"
 QUESTION_THEN_CONTINUE = "{answer}\n\n我们接着来：{prompt}"
+URGENT_NO_ANSWER_THEN_CONTINUE = "情况紧急，这个请直接打物业电话 {phone} 问，值班的同事会在电话里告诉您。我们接着来：{prompt}"
 NO_ANSWER_THEN_CONTINUE = "这个问题我先记下，稍后可以回复“转人工”问客服。我们接着来：{prompt}"
 
 # Words the engine understands in every dialog (compared after normalising: no spaces, half-width).
@@ -61,7 +63,12 @@ NO_ANSWER_THEN_CONTINUE = "这个问题我先记下，稍后可以回复“转�
 SKIP_PHRASE = re.compile(r"(照片|图片|相片|图)?(没有|没|无|不用|不需要|不拍|不发|拍不了|没法拍)"
                          r"(照片|图片|相片|图|拍|发)?(了|啦|哈|吧|的)?"
                          # "照片等会发 先不发了": later, not now
-                         r"|(照片|图片)?(等会|等下|回头|晚点|过会)(再)?(发|拍)(吧)?[，,]?(先)?(不发|不拍)?(了)?")
+                         r"|(照片|图片)?(等会|等下|回头|晚点|过会)(再)?(发|拍)(吧)?[，,]?(先)?(不发|不拍)?(了)?"
+                         r"|(来不及|顾不上|没空|没工夫|没时间)(拍|发)(照片|图片)?(了)?")
+# "电话就用我绑定的那个", "电话还是原来的", "电话用这个": an answer about the phone, not a question about it; said
+# at the photos step, the owner has moved on (no photos).
+PHONE_AS_BEFORE = re.compile(r"(电话|号码|手机).{0,4}(就用|用我|还是|不变|没变|一样|照旧|同上|绑定|原来|不用改"
+                             r"|用这个|就这个|打这个|就打|不改|对的|没错)")
 
 
 def is_skip(word: str) -> bool:
@@ -75,6 +82,9 @@ CHANGED_MIND = re.compile(r"(算了|没事了|不用了)[啊吧哈呀。.!！~�
                           r"|^(不用|不要|算了|没事)(了|转|转了|麻烦了?)?[\s，,。!！]*(我)?(自己|回头|回家|改天|下次|晚点|过会)")
 CANCEL_WORDS = ("取消", "退出", "不办了", "算了", "不要了")
 CANCEL_PHRASE = re.compile(r"取消|不修了|不报了|不投诉了|不办了|不要了|不弄了")  # in a short message: "不修了 取消吧"
+# "上回修水管的师傅挺好 给个满意", "我要给上次修水管的评价一下": asking to rate, however much praise comes first.
+RATING_PHRASE = re.compile(r"(给|打)(个|一个)?(满意|好评|五星|5星|评价)|(想|要)(给|对).{0,12}(评价|打分|评个分)"
+                           r"|评价(一下|下)|评个分|打个分")
 HANDOVER_PHRASE = re.compile(r"转人工|人工客服|找人工|要人工|真人|活人|找客服"
                              r"|(找|叫|派|来)(个)?人.{0,3}(跟|和|给)我(说|讲|解释)|当面(说|讲)|(给|跟)我打(个)?电话"
                              r"|找人说|跟人说|(给我|帮我)?找个人(?!.{0,2}(修|来|上门|看))"
@@ -102,9 +112,11 @@ SKIP_THEN_MORE = re.compile(r"^\s*(没有照片|没照片|没有图片|没图片
 DONE_WORDS = ("好了", "完成", "没有了", "就这些", "发完了", "好", "行了", "可以了", "谢谢", "谢了", "多谢")
 YES_WORDS = ("1", "是", "是的", "好", "好的", "要", "确认", "确定", "提交", "对", "可以")
 NO_WORDS = ("2", "否", "不", "不用", "不要", "不用了", "修改", "改")
-CONFIRM_YES_WORDS = ("1", "确认", "确定", "提交", "是", "对", "好", "好的", "可以", "确认提交")
-# "1 确认", "好的 确认提交", "对 没问题 提交吧": a yes in several words.
-CONFIRM_YES_PHRASE = re.compile(r"((1|确认|确定|提交|是的?|对的?|好的?|可以|没问题|行|嗯+|ok)[啊吧了呀哈]?){2,4}")
+CONFIRM_YES_WORDS = ("1", "确认", "确定", "提交", "是", "对", "好", "好的", "可以", "确认提交", "没问题", "没错",
+                     "就这样", "都对")
+# "1 确认", "好的 确认提交", "对 没问题 提交吧", "对的没问题 就这样": a yes in several words.
+CONFIRM_YES_PHRASE = re.compile(r"((1|确认|确定|提交|是的?|对的?|好的?|可以|没问题|没错|都对|就这样|就这么办|行|嗯+|ok)"
+                                r"[啊吧了呀哈]?){2,4}")
 CONFIRM_EDIT_WORDS = ("2", "修改", "改", "不对")
 OFFER_YES_WORDS = ("1", "是", "是的", "好", "好的", "要", "转人工")
 OFFER_CONTINUE_WORDS = ("2", "继续", "不用", "不要")

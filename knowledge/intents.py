@@ -60,10 +60,11 @@ class IntentGuess:
 
 
 # A how-to question is for the FAQ ("物业费怎么交"); a request names what the owner wants done ("我想交物业费").
-QUESTION_FORM = re.compile(r"怎么|怎样|如何|多少|几点|(?<!好)几[类个种次天号]|哪(?!天.{0,4}(都|也)(行|可以))"
+QUESTION_FORM = re.compile(r"怎么|怎样|如何|多少|几点|(?<![好那这])几[类个种次天号]|哪(?!天.{0,4}(都|也)(行|可以))"
                            r"|谁(?!都|也)|什么时候(?!.{0,2}都)|几时|多久|能不能|可不可以|是.{1,10}还是"
                            r"|可以.{0,8}吗|是不是|要不要|是否|咋|啥|吗[?？]?$|[么不没][?？]?$|没有[?？]?$|[?？]$"
-                           r"|会不会|真的假的|有什么用|(小区|附近)里?有没有|有没有|行不行|干嘛|干啥|吗(?=[\s，,])")
+                           r"|会不会|真的假的|有什么用|(小区|附近)里?有没有|有没有|行不行|干嘛|干啥|吗(?=[\s，,])"
+                           r"|^(那|那么|还有)\S{1,8}呢[?？]?$|是吧[?？]?$")  # "那电表的呢": and what about
 REQUEST_FORM = re.compile(r"^(我要|我想(?!问|知道|了解|咨询|请教)|我来|给我|请派|把)|帮我|帮忙|请帮|麻烦"
                           r"|了$|了[,，。!！]|一下[吧呗]?[。!！]?$"
                           r"|(来|派)个?人.{0,3}看|派人|(过来|上门|来)看看|让我报|报一下"
@@ -92,8 +93,13 @@ INSTRUCTION = re.compile(r"^(你们?)?(别|不要|不用|甭)(再)?(给我)?(推
                          r"|(替|帮|代)我(谢谢|感谢|夸夸|表扬)|表扬(一下)?(你们|那个|师傅|保安|保洁|管家)|夸夸|锦旗|感谢信|修得(很|挺|真|特别)?(快|好|及时)"
                          r"|以后我(一|只要)?(说|发|打)|以后(你|您)(回|别|不要|少|能不能)"
                          r"|(不用|不需要|不必)(再)?(报修|修了|来了|上门)|自己(能|会)?(弄|修|搞)(好|得好)"
+                         r"|自己(换|修|弄|搞|处理)(一下)?(个|就)?(就行|行|可以|好)"  # "灯泡坏了我自己换就行了是吧"
                          r"|以后.{0,10}(早点|提前|早些)|别(当天|临时).{0,6}(才|再)?(说|通知|发)"
                          r"|(已经|都)?修好了.{0,6}(谢|师傅)|师傅(人)?(挺|很|真|特别)(好|不错|负责|耐心|专业)")
+# Who may see a list, or who may join it ("我的报修记录别人能看到吗", "合唱团是不是只收60岁以上的"): a question about
+# the rules of a list, for the FAQ, never the list itself.
+ABOUT_A_LIST = re.compile(r"(别人|其他人|邻居|外人|物业的人|谁)(都)?(能|会|可以)(看到|看见|知道|查到|看)"
+                          r"|只(收|限|要|让)|\d+岁(以上|以下)|多大(岁数|年纪)|年龄")
 PERSON_QUESTION = re.compile(r"(师傅|保安|保洁|阿姨|经理|管家|客服|前台|物业的人|工作人员).{0,3}"
                              r"(是谁|叫什么|叫啥|姓什么|姓啥|在哪|几点|什么时候(上班|在)|电话)")
 # "你们的师傅是外包的还是物业自己的人", "王师傅今天上班没有": about the staff, whatever its form.
@@ -109,6 +115,12 @@ _FAQ_SPEC = IntentSpec(name=FAQ, description="询问小区的规定、收费标�
 # 楼下投诉了说我家漏水 咋回事").
 RHETORICAL = re.compile(r"(?<!是)(啥子?|什么)(情况|鬼|玩意)[啊呀哦嘛呢吗]*|搞(啥|什么)(呢|嘛)?|像话吗"
                         r"|还让不让人活")
+# "地库的栏杆是不是坏了", "正门那个栏杆怎么一直不抬", "电梯响声好大 是不是要出事": a fault reported in a question's
+# words (the owner is not asking the FAQ whether it broke; they are telling us it did).
+FAULT_QUESTION = re.compile(r"是不是(又|也|都)?(坏|出(了)?(问题|毛病|故障)|有(问题|毛病|故障)|停(电|水)了|漏|堵|卡住"
+                            r"|要出事)|(会不会|是不是)(要)?出事"
+                            r"|怎么(一直|老是|总是|又|还|都)(不|没)(抬|亮|动|转|开|关|出水|来水|热|走|好使"
+                            r"|反应|工作|停)")
 
 
 def signals(text: str, intents: list[IntentSpec]) -> tuple[set[str], bool, bool]:
@@ -119,7 +131,8 @@ def signals(text: str, intents: list[IntentSpec]) -> tuple[set[str], bool, bool]
     for spec in intents:
         if spec.name in matched:
             matched -= set(spec.supersedes)
-    return matched, bool(QUESTION_FORM.search(RHETORICAL.sub("", text))), bool(REQUEST_FORM.search(text))
+    asks = QUESTION_FORM.search(FAULT_QUESTION.sub("", RHETORICAL.sub("", text)))
+    return matched, bool(asks), bool(REQUEST_FORM.search(text))
 
 
 def signal_row(matched: set[str], is_question: bool, is_request: bool, names: list[str]) -> np.ndarray:
@@ -266,6 +279,8 @@ def _asks_no_dialog(text: str, is_question: bool, is_request: bool, *, lookup: b
     """A rule or fee question, a request for a number, an instruction to the bot or a question about staff."""
     if INSTRUCTION.search(text):  # "以后别给我推送公告了": whatever dialog it names
         return True
+    if is_question and ABOUT_A_LIST.search(text):  # "我的报修记录别人能看到吗": even of a list the owner may see
+        return True
     if lookup:  # "我的报修进度怎么样了": asking about it is asking for it
         return False
     return bool((is_question and not is_request and RULE_QUESTION.search(text)) or CONTACT_REQUEST.search(text)
@@ -281,7 +296,7 @@ DATE = re.compile(r"(今天|明天|后天|大后天|今晚|明晚|(下|这|本)?
                   r"|\d{1,2}月\d{1,2}[日号]|\d{1,2}[日号])")
 _PART_OF_DAY = r"(上午|下午|晚上|中午|早上|傍晚)"
 TIME = re.compile(r"(" + _PART_OF_DAY + r"?\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*(点|:|：)\s*(半|\d{1,2}分?)?)"
-                  r"|" + _PART_OF_DAY)
+                  r"|(?<![一整半两])" + _PART_OF_DAY)  # "滴了一晚上" says how long, not when
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
 SLOT_KINDS = {
     "plate": ("plate", "车牌"), "date": ("date", "日期", "哪天", "day"), "time": ("time", "时间", "几点", "hour"),

@@ -1,7 +1,7 @@
 """How owners' text is compared, in one place: NFKC (full-width digits and letters to half-width) and traditional
 characters to simplified (OpenCC's t2s: 報修 → 报修, 三號樓 → 三号楼), so every matcher — commands, dialog parsers,
-buildings, intent routing, FAQ grouping — reads 頭訴 and 投诉 alike. For matching only: what the owner typed is kept
-and shown as typed."""
+buildings, intent routing, FAQ grouping — reads 頭訴 and 投诉 (and 电悌 and 电梯) alike. For matching only: what the
+owner typed is kept and shown as typed."""
 
 from __future__ import annotations
 
@@ -11,10 +11,18 @@ from functools import lru_cache
 import opencc
 
 _T2S = opencc.OpenCC("t2s")
+# Pinyin-input slips no word is spelt with, read as the word meant ("电悌门关不上", "电体里的灯"); same length, so a
+# position in the compared text is one in the typed text.
+_SLIPS = {"电悌": "电梯", "电体": "电梯", "电锑": "电梯", "电题": "电梯"}
 
 
 @lru_cache(maxsize=8192)
 def comparable(text: str) -> str:
     """NFKC, then traditional → simplified; spaces and case are the caller's business."""
     folded = unicodedata.normalize("NFKC", text or "")
-    return _T2S.convert(folded) if any(ord(ch) >= 0x3400 for ch in folded) else folded
+    if not any(ord(ch) >= 0x3400 for ch in folded):
+        return folded
+    folded = _T2S.convert(folded)
+    for slip, meant in _SLIPS.items():
+        folded = folded.replace(slip, meant)
+    return folded

@@ -1,4 +1,5 @@
-"""What an emergency reads like, in one place: fire, gas, flooding, someone trapped, electricity and water together.
+"""What an emergency reads like, in one place: fire, gas, flooding, someone trapped, electricity and water together;
+and danger from people (a fight, a knife: 110).
 The listener (bot/dialogs/listening.py) answers it at any free-text step, the repair extract marks the report urgent,
 and the router starts the repair with the emergency answer when a whole message is one."""
 
@@ -17,6 +18,15 @@ EMERGENCY = re.compile(
 # Hurry without danger: the report is urgent, no emergency answer.
 HURRY = re.compile(r"赶紧|赶快|快点|快来|尽快|马上|立刻|紧急|急死|很急|(?<![不没])着急|急急|急[!！]|淹水|爆了|跑水"
                    r"|关在")
+
+
+# Someone in danger from people, now: the police first (110), then the community's guards.
+DANGER = re.compile(r"打架(?!子)|打起来了|动手了|(拿|持|拎|举|掏)(着|出)?(把|一把)?(刀|菜刀|棍子|铁棍|凶器)|砍人|捅人|抢劫|抢包"
+                    r"|(有人|正在|在)撬(门|锁)|入室(盗窃|抢劫)|有坏人|耍流氓|非礼")
+
+
+def is_danger(word: str) -> bool:
+    return bool(DANGER.search(word))
 
 
 def is_emergency(word: str) -> bool:

@@ -232,7 +232,8 @@ class DialogEngine(ConfirmationSteps):
                        text: str, word: str) -> str | None:
         """A repeatable slot (photos): every message adds one value until 好了/完成/没有了."""
         items = conv.values.setdefault(slot.name, [])
-        finished = word in texts.DONE_WORDS or (slot.optional and texts.is_skip(word))
+        finished = word in texts.DONE_WORDS or (slot.optional and (texts.is_skip(word)
+                                                                   or bool(texts.PHONE_AS_BEFORE.search(word))))
         if ctx.inbound.msg_type == "text" and finished:
             if items or slot.optional:
                 return await self._accepted(conv, ctx, dialog, index)

@@ -20,7 +20,9 @@ _LEAD = re.compile(r"^((那你就|那你|那就|你就|那|就)[\s，,]*)+")  # 
 _QUESTION = re.compile(r"多少|几点|电话|怎么|哪|什么|吗|呢|[?？]|咋|啥|想问|(?<!帮我)(?<!帮忙)问一下")
 # "好的谢谢", "行 谢谢了", "知道了": a thank-you closes the matter; it is no yes to a person or a dialog.
 _ASKS = re.compile(r"转|人工|麻烦|帮我|需要|要的")  # "麻烦转一下 谢谢" does ask
-_THANKS = re.compile(r"谢|知道了|明白了|懂了|晓得了|没事了|解决了|问题不大|拜拜|再见|先这样|就这样|回头|再想想|我自己")
+# "行 我试试", "好 我先去看看": the owner will try on their own first.
+_THANKS = re.compile(r"谢|知道了|明白了|懂了|晓得了|没事了|解决了|问题不大|拜拜|再见|先这样|就这样|回头|再想想|我自己"
+                     r"|我(先|再)?(去)?试试|我先(去|自己)?(看看|问问)")
 
 
 async def yes_no(ctx: DialogContext) -> list[Choice]:

@@ -15,18 +15,17 @@ from bot import texts
 from bot.commands import command_for
 from bot.context import DialogContext
 from bot.conversation import Conversation
-from bot.dialogs.emergency import is_emergency
+from bot.dialogs.emergency import is_danger, is_emergency
 from bot.dialogs.engine import NOT_HEARD, REROUTE, DialogEngine
 from bot.dialogs.spec import Dialog, FollowUp, Invalid, Slot
 from bot.dialogs.words import asks_something, normalize
 
 CHANGE_OF_TOPIC = re.compile(r"^(算了|先不报|先不修|先不投诉|不报了|不修了|不弄了|回头再说|换个话题)"
                              r"|先问(个|一下|问)?别的|问(个|点)别的")
-# "电话就用我绑定的那个", "电话还是原来的": an answer about the phone, not a question about it.
-PHONE_AS_BEFORE = re.compile(r"(电话|号码|手机).{0,4}(就用|用我|还是|不变|没变|一样|照旧|同上|绑定|原来|不用改)")
 # "哦不对不对 不是我家 是楼道里的": an earlier answer corrected (what the dialog's extract reads replaces it).
-CORRECTION = re.compile(r"^(哦|噢|啊|嗯|哎|唉)?[，,。\s]*(不对|错了|说错了|搞错了|弄错了|更正|改一下)"
-                        r"|不是(我家|家里|公共区域|楼道)")
+CORRECTION = re.compile(r"^(哦|噢|啊|嗯|哎|唉|哎呀|哎哟|诶)?[，,。\s]*(我)?"
+                        r"(不对|错了|说错了|搞错了|弄错了|选错了|按错了|更正|改一下)|不是(我家|家里|公共|楼道)")
+NOT_THIS = re.compile(r"不是(我家|家里|公共(区域)?|楼道)的?")
 # "你等会 我家到底是哪个单元来着": the owner asks for a moment; nothing is stored, the step waits.
 HOLD_ON = re.compile(r"^(你|您)?(先)?(等会|等一下|等等|稍等|等我|等下)")
 # An answer that says the owner cannot say: asked again with the example, never stored.
@@ -40,9 +39,11 @@ class Listening:
         if not slot.free_text:
             return NOT_HEARD
         word = normalize(text)
-        if is_emergency(word):
-            conv.values["urgent"] = True
-            note = await ctx.host.emergency_note(ctx) if ctx.host else texts.EMERGENCY
+        danger = is_danger(word)
+        if is_emergency(word) or danger:
+            if not danger:
+                conv.values["urgent"] = True
+            note = await ctx.host.emergency_note(ctx, danger=danger) if ctx.host else texts.EMERGENCY
             if slot.name == "description":  # the emergency is the description: kept, and the report is urgent
                 try:
                     engine._store(conv, slot, await engine._parse(slot, ctx, text, conv.choices))
@@ -71,15 +72,18 @@ class Listening:
         if CORRECTION.search(word) and dialog.extract is not None:
             corrected = await self._corrected(conv, ctx, dialog, slot, text)
             if corrected:
-                return f"{texts.CORRECTED}\n{await engine._prompt(conv, ctx, slot)}"
+                # the step may no longer be asked ("不是公共的 是我家里的" at 哪栋楼): go on from here
+                return f"{texts.CORRECTED}\n{await engine._advance(conv, ctx, dialog, conv.slot_index - 1)}"
         rest = HOLD_ON.sub("", word)  # "等下 这种要是用维修基金得怎么弄" asks; "你等会 我家是哪个单元来着" recalls
         if HOLD_ON.match(word) and not slot.repeatable and ("来着" in rest or not asks_something(rest)):
             return await self._again(engine, conv, ctx, slot, texts.TAKE_YOUR_TIME)
-        if asks_something(text, strong=slot.name == "description") and not PHONE_AS_BEFORE.search(word):
+        if asks_something(text, strong=slot.name == "description") and not texts.PHONE_AS_BEFORE.search(word):
             answer = await engine.host.answer_question(ctx, text)
             prompt = await engine._prompt(conv, ctx, slot)
             if answer:
                 return texts.QUESTION_THEN_CONTINUE.format(answer=answer, prompt=prompt)
+            if conv.values.get("urgent") and ctx.host is not None:  # "总阀在哪我找不着" while the water runs
+                return await ctx.host.urgent_no_answer(ctx, prompt)
             return texts.NO_ANSWER_THEN_CONTINUE.format(prompt=prompt)
         if texts.is_skip(word) and not slot.optional:
             return await self._again(engine, conv, ctx, slot, texts.CANNOT_SKIP)
@@ -91,7 +95,7 @@ class Listening:
     @staticmethod
     async def _corrected(conv: Conversation, ctx: DialogContext, dialog: Dialog, slot: Slot, text: str) -> bool:
         """Earlier answers the correction changes (never the asked step's own, never the description)."""
-        found = await dialog.extract(text, ctx) or {}
+        found = await dialog.extract(NOT_THIS.sub("", text), ctx) or {}  # "不是公共的 是我家里的": the second
         earlier = {s.name for s in dialog.slots[:conv.slot_index]} - {"description"}
         changed = {k: v for k, v in found.items() if k in earlier and k in conv.values and conv.values[k] != v}
         conv.values.update(changed)

@@ -10,6 +10,7 @@ import re
 import unicodedata
 from typing import Any
 
+from bot import texts
 from bot.context import DialogContext
 from bot.dialogs import repair_texts as t
 from bot.dialogs.spec import Abort, Choice, Dialog, Invalid, Slot, examples_of
@@ -113,6 +114,8 @@ async def extract_rating(text: str, ctx: DialogContext) -> dict[str, Any]:
     """"评价 BX-20261125-0007 5 师傅很好" fills number, rating and comment at once."""
     folded = unicodedata.normalize("NFKC", text)
     number = find_number(folded)
+    if number is None and texts.RATING_PHRASE.search(folded):
+        return {}  # "师傅挺好 给个满意": which repair is asked
     if number is None:
         return await extract_number_strict(text, ctx)
     found: dict[str, Any] = {"number": await parse_rateable(number, ctx)}

@@ -30,11 +30,16 @@ def folded(text: str) -> str:
     return "".join(comparable(text or "").split())
 
 
+# "我要报修" said again at the description step: the owner repeats what they came for; the problem is still unsaid.
+_ONLY_ASKS_TO_REPORT = re.compile(r"(我|我们)?(要|想|想要|来)?(报修|报个修|报一下修|维修|修一下|投诉|投个诉)(一下)?"
+                                  r"[吧啊呀的。！!]*")
+
+
 async def parse_description(text: str, ctx: DialogContext) -> str:
     """What happened, in the owner's words; "好" or "谢谢" is no description."""
     description = clean(text)
     if (not description or is_emoji_only(description) or len(folded(description)) < 2
-            or small_talk_reply(description) is not None):
+            or small_talk_reply(description) is not None or _ONLY_ASKS_TO_REPORT.fullmatch(folded(description))):
         raise Invalid(t.REPAIR_DESCRIPTION_EMPTY)
     if only_a_time(description):  # "明天上午" answers a later step; the problem is still unsaid
         raise Invalid(t.REPAIR_DESCRIPTION_NOT_A_TIME)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from bot import texts
 from bot.context import DialogContext
 from bot.dialogs import repair_texts as t
 from bot.dialogs.parsers import (
@@ -25,6 +26,7 @@ from bot.dialogs.parsers import (
 from bot.dialogs.repair_extract import HOME, PUBLIC, looks_like_place, only_building, public_place, read_repair
 from bot.dialogs.spec import Choice, Dialog, Invalid, Slot, SlotValues, examples_of
 from bot.dialogs.when import show_window, window_bounds
+from bot.dialogs.words import match_choice, normalize
 from workflows.community.service import get_community
 from workflows.db import transaction
 from workflows.repairs.dispatch import category_specs
@@ -219,6 +221,26 @@ async def duplicate_choices(ctx: DialogContext) -> list[Choice]:
             Choice("new", t.REPAIR_DUPLICATE_NEW, ("新建", "仍然新建", "不是", "不一样"))]
 
 
+# "不是一回事 … 还是单独报一个吧" files anew; "那算了 有人报了就行" follows the open ticket.
+_DUPLICATE_NEW = re.compile(r"单独(报|建|开|提)|(新|另|重新|再)(报|建|开|提)(一)?[个张单]?|不是一回事|不是一个(事|问题)"
+                            r"|两码事|不是同一|不一样")
+_DUPLICATE_FOLLOW = re.compile(r"有人报(了|过)|跟(着|进)?(那个|这个|那张|它)|(那|就)跟进|等(着|他们|师傅)")
+
+
+async def parse_duplicate(text: str, ctx: DialogContext) -> Any:
+    """Past the shown choices' own words: what the owner says about the open ticket in words of their own."""
+    word = normalize(text)
+    if _DUPLICATE_NEW.search(word):
+        return "new"
+    if _DUPLICATE_FOLLOW.search(word):
+        return {"add": ctx.facts["duplicate"]["id"]}
+    choices = [[c.value, c.label, c.aliases] for c in await duplicate_choices(ctx)]
+    found, value = match_choice(text, choices, loose=True)  # "跟进那个就行" → 跟进已有工单
+    if not found:
+        raise Invalid(texts.INVALID_CHOICE)
+    return value
+
+
 def _resident_phone(ctx: DialogContext) -> str:
     where = ctx.values.get("where") or {}
     for household in ctx.owner.households:
@@ -329,11 +351,11 @@ async def urgent_preface(ctx: DialogContext) -> str:
 
 # A thing of a home or a building named with what is wrong with it ("电梯门关一半就弹开", "单杠松了 晃得厉害").
 _THINGS = (r"电梯|轿厢|升降梯|直梯|客梯|门禁|单元门|楼门|铁门|卷帘门|道闸|栏杆|杆子|路灯|楼道灯|声控灯|灯"
-           r"|健身器材|单杠|秋千|滑梯|台阶|地砖|垃圾房|垃圾站"
+           r"|健身器材|单杠|秋千|滑梯|台阶|地砖|垃圾房|垃圾站|刷脸|人脸识别|充电桩|充电口|插口"
            r"|水管|暖气|马桶|水龙头|龙头|插座|开关|窗户?|门|锁|信箱|快递柜|对讲|门铃|井盖|下水道?|地漏|空调|热水器|扶手")
 _WRONG = (r"坏|不动|不走|不转|报警|滴滴|弹开|松了|松动|晃|卡(住|起|了)|关不|合不|打不|抬不|锁不|刷不|开不|漏|渗|堵"
           r"|不亮|不热|不出|停在|停喺|唔郁|失灵|没反应|不灵|异响|怪声|响声|夹|断了|掉了|裂|碎|歪了|脱落"
-          r"|有问题|出问题|毛病|不正常|不对劲|一顿|顿一下|咯噔|抖|往下掉|下坠")
+          r"|有问题|出问题|毛病|不正常|不对劲|一顿|顿一下|咯噔|抖|往下掉|下坠|不抬|到不了|充不进|充不上")
 DECISIVE = rf"({_THINGS}).{{0,10}}({_WRONG})"
 
 
@@ -347,7 +369,9 @@ REPAIR = Dialog(
              r"|显示故障|刷不开|刷不了|失灵|不好使|反味|返味|冒臭|反臭|没反应|一直响|异响|响个不停|锁不上|锁不了|不热了|卡住了",
     excludes=r"维修基金|维修资金|报修(电话|流程|怎么|要|收费|多久)|维修(费|电话)|保修期|质保|保修卡"
              r"|管报修|报修(来)?的(那个|那位)?(师傅|小伙子|小哥|老师傅|工人)|(不用|不要|不需要|不必|别|不是|我不)(再|要)?(报修|修了)"
-             r"|[把将].{0,2}(路|过道|通道|楼道|楼梯|门口|出口|车位).{0,2}[堵挡占]",
+             r"|[把将].{0,2}(路|过道|通道|楼道|楼梯|门口|出口|车位).{0,2}[堵挡占]"
+             # "报修都三天了还没人来": chasing a report already made, not a new one
+             r"|(报修|报了修?|报的修?|报过修?).{0,8}(还|都)(没人|没来|没修|没动静|不见人|没人管|没人理)",
     decisive=DECISIVE,
     slots=(
         Slot("where", t.REPAIR_WHERE, choices=where_choices, parse=parse_where, label="地点",
@@ -359,8 +383,8 @@ REPAIR = Dialog(
              accepts=frozenset({"text", "location"}), example=t.REPAIR_PLACE_EXAMPLE, free_text=True),
         Slot("category", t.REPAIR_CATEGORY, choices=category_choices, parse=parse_category, label="类别",
              example="水电", free_text=True),
-        Slot("duplicate", duplicate_prompt, choices=duplicate_choices, skip_if=no_open_ticket_like,
-             facts=open_ticket_facts, label="已有工单",
+        Slot("duplicate", duplicate_prompt, choices=duplicate_choices, parse=parse_duplicate,
+             skip_if=no_open_ticket_like, facts=open_ticket_facts, label="已有工单",
              display=lambda v: t.REPAIR_DUPLICATE_FOLLOW if isinstance(v, dict) else t.REPAIR_DUPLICATE_NEW),
         Slot("description", t.REPAIR_DESCRIPTION, parse=parse_description, label="问题",
              example=t.REPAIR_DESCRIPTION_EXAMPLE, free_text=True),

@@ -87,8 +87,7 @@ def parse_window(text: str, *, now: datetime | None = None, tz: ZoneInfo = SHANG
     folded = "".join(comparable(text or "").split()).rstrip("。.!！")
     if not folded:
         raise ValueError("empty")
-    if any(word in folded for word in ANY_WORDS):
-        return Window(None, None)
+    anytime = any(word in folded for word in ANY_WORDS)  # "随时"; but "下午都行" is the afternoon, any day "明天都行"
     if folded.startswith(("昨天", "前天", "上周", "上个月")):
         raise PastWindow("over")
     now_local = (now or utcnow()).astimezone(tz)
@@ -99,6 +98,8 @@ def parse_window(text: str, *, now: datetime | None = None, tz: ZoneInfo = SHANG
     start_h, end_h = None, None
     period = next((p for p in PERIODS if p in rest), None)
     numbers = re.findall(r"(\d{1,2}|十[一二]?|[一二两三四五六七八九十])[点:：时]", rest)
+    if anytime and named is None and period is None and not numbers:
+        return Window(None, None)
     if numbers:
         start_h = _hour(numbers[0])
         end_h = _hour(numbers[1]) if len(numbers) > 1 else start_h + 2

@@ -38,11 +38,14 @@ FACILITIES = (
     ("大门", r"大门|小区门|正门|侧门|后门|[东南西北]门|伸缩门|道闸|栏杆|岗亭|抬杆|杆子"),
     ("路灯", r"路灯|草坪灯|庭院灯"),
     ("大堂", r"大堂|大厅|门厅"),
-    ("楼道灯", r"(楼道|走廊|过道|楼梯|声控|感应).{0,3}灯|(楼道|走廊|过道|楼梯).{0,2}(黑|太暗|没灯)"),
+    ("楼道灯", r"(楼道|走廊|过道|楼梯|声控|感应).{0,3}灯|(楼道|走廊|过道|楼梯).{0,2}(黑|太暗|没灯)"
+              r"|[0-9一二两三四五六七八九十]+[层楼]的?灯"),  # 六栋二单元五层的灯
     ("消防门", r"消防门|防火门|安全出口|消防通道"),
     ("单元门", r"单元门|门禁|楼下的门|防盗门|铁门|可视对讲|对讲|门铃"),
     ("楼道", r"楼道|走廊|过道|楼梯"),
-    ("水管", r"水管|管道|下水|排水|井盖"),
+    ("水管", r"水管|管道|管子|下水|排水|井盖"),
+    ("地下室", r"地下室|负[一二三]楼|负[一二三]层"),
+    ("充电桩", r"充电桩|充电(的)?(地方|处|口|站|棚|柜)|车棚|插口"),
     ("健身器材", r"健身|器材|秋千|滑梯|单杠|双杠"),
     ("天台", r"天台|楼顶|屋顶"),
     ("花园", r"花园|草坪|绿化"),
@@ -103,12 +106,17 @@ def facilities_of(text: str) -> set[str]:
     return {name for name, pattern in FACILITIES if re.search(pattern, folded)}
 
 
+def _broader(facilities: set[str]) -> set[str]:
+    """A corridor's light is in the corridor: "3号楼1单元楼道" and "3号楼一单元五楼的声控灯" are one place."""
+    return facilities | {"楼道"} if "楼道灯" in facilities else facilities
+
+
 def _same_public_place(ticket: RepairTicket, *, place: str, latitude: float | None, longitude: float | None) -> bool:
     if None not in (latitude, longitude, ticket.latitude, ticket.longitude):
         if distance_m(latitude, longitude, ticket.latitude, ticket.longitude) <= NEAR_METRES:
             return True
     theirs = ticket.location_text or ticket.description
-    if not facilities_of(place) & (facilities_of(theirs) | facilities_of(ticket.description)) \
+    if not _broader(facilities_of(place)) & _broader(facilities_of(theirs) | facilities_of(ticket.description)) \
             or building_of(place) != building_of(theirs):
         return False
     mine_unit, their_unit = unit_of(place), unit_of(theirs)
