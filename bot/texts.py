@@ -55,7 +55,8 @@ DANGER = "情况紧急！请先躲到安全的地方，马上拨打 110 报警�
 SUBMIT_FAILED = "抱歉，提交时出了点问题，请稍后再试，或回复“转人工”。"
 NEEDS_BINDING = "{title}需要先绑定房屋哦。回复“绑定房屋”，一分钟就好。"
 QUESTION_THEN_CONTINUE = "{answer}\n\n我们接着来：{prompt}"
-URGENT_NO_ANSWER_THEN_CONTINUE = "情况紧急，这个请直接打物业电话 {phone} 问，值班的同事会在电话里告诉您。我们接着来：{prompt}"
+URGENT_NO_ANSWER_THEN_CONTINUE = ("情况紧急，这个请直接打物业电话 {phone} 问，值班的同事会在电话里告诉您。"
+                                  "我们接着来：{prompt}")
 NO_ANSWER_THEN_CONTINUE = "这个问题我先记下，稍后可以回复“转人工”问客服。我们接着来：{prompt}"
 
 # Words the engine understands in every dialog (compared after normalising: no spaces, half-width).

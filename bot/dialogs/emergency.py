@@ -21,8 +21,8 @@ HURRY = re.compile(r"赶紧|赶快|快点|快来|尽快|马上|立刻|紧急|急
 
 
 # Someone in danger from people, now: the police first (110), then the community's guards.
-DANGER = re.compile(r"打架(?!子)|打起来了|动手了|(拿|持|拎|举|掏)(着|出)?(把|一把)?(刀|菜刀|棍子|铁棍|凶器)|砍人|捅人|抢劫|抢包"
-                    r"|(有人|正在|在)撬(门|锁)|入室(盗窃|抢劫)|有坏人|耍流氓|非礼")
+DANGER = re.compile(r"打架(?!子)|打起来了|动手了|(拿|持|拎|举|掏)(着|出)?(把|一把)?(刀|菜刀|棍子|铁棍|凶器)"
+                    r"|砍人|捅人|抢劫|抢包|(有人|正在|在)撬(门|锁)|入室(盗窃|抢劫)|有坏人|耍流氓|非礼")
 
 
 def is_danger(word: str) -> bool:
