@@ -15,6 +15,7 @@ async def hand_over(ctx: DialogContext) -> str:
 HANDOVER = Dialog(
     name="handover", title="转人工", menu_key="HUMAN", in_help=False, slots=(), submit=hand_over,
     confirm_typo=False,  # 转人攻: a person is what they asked for; asking first only delays them
+    explicit_only=True,  # "你这啥也不懂 气死我了" vents: offered a person, not handed over unasked
     triggers=("转人工", "人工", "人工客服", "找客服", "客服", "转人工客服"),
     description="转人工：要找人工客服、物业工作人员",
     examples=examples_of("handover"),
