@@ -163,7 +163,8 @@ class Bot(Handover):
         if len(word) <= 14 and texts.CHANGED_MIND.search(word) and not looks_like_question(word):
             return texts.HANDOVER_DECLINED  # "报修。。算了没事了": nothing to start
         person = self.registry.by_trigger("转人工")
-        if texts.HANDOVER_PHRASE.search(word) and not texts.ABOUT_THE_BOT.search(word) and len(word) <= 24:
+        asked = (texts.HANDOVER_PHRASE.search(word) and len(word) <= 24) or texts.PLAIN_HANDOVER.search(word)
+        if asked and not texts.ABOUT_THE_BOT.search(word):
             if person is not None:  # "好 找个人问问": asked for, whatever routing would guess
                 return await self.engine.start(conv, ctx, person, text=text[:MAX_QUESTION])
         if texts.RATING_PHRASE.search(word) and len(word) <= 30:
@@ -174,7 +175,8 @@ class Bot(Handover):
             note = await self.emergency_note(ctx, danger=True)  # 110 first; a person follows it up
             return f"{note}\n{await self.engine.start(conv, ctx, person, text=text[:MAX_QUESTION])}"
         emergency = self.registry.for_emergencies()
-        if emergency is not None and is_emergency(word) and not looks_like_question(word):
+        if emergency is not None and is_emergency(word) and not looks_like_question(word) \
+                and not HYPOTHETICAL.search(word):  # "电梯困人的话该打哪个电话": asks ahead of time
             return await self.engine.start(conv, ctx, emergency, text=text[:MAX_QUESTION])  # 电梯里关着人 出不来
         command = command_for(self.registry, text)
         if command is not None:
@@ -336,6 +338,7 @@ OUTSIDE_REMIT = re.compile(r"(隔壁|别的|其他|旁边的?)小区|(那家|这
 QUESTION = re.compile(r"怎么|怎样|如何|多少|几点|哪|谁|什么|多久|能不能|可不可以|要不要|是否|咋|啥|吗|呢|[?？]|不$")
 
 
+HYPOTHETICAL = re.compile(r"的话|如果|要是|万一|以防|假如|遇到")
 # "那手机上能交不", "那线下去哪交", "要是租户呢": a short question that goes on from the last one.
 FOLLOW_ON = re.compile(r"^(那|那么|那要是|那如果|要是|如果|还有)(?!个)")
 

@@ -11,3 +11,4 @@ LLM_NOTE_MORE = "（以上根据小区的规定整理，具体以物业通知为
 SMALL_TALK_THANKS = "不客气，有需要随时找我。"
 SMALL_TALK_BYE = "再见，祝您生活愉快！"
 SMALL_TALK_OK = "好的，有需要随时找我。"
+SMALL_TALK_HELLO = "您好！有什么需要随时跟我说。"

@@ -23,7 +23,7 @@ from bot.dialogs.words import asks_something, normalize
 CHANGE_OF_TOPIC = re.compile(r"^(算了|先不报|先不修|先不投诉|不报了|不修了|不弄了|回头再说|换个话题)"
                              r"|先问(个|一下|问)?别的|问(个|点)别的")
 # "哦不对不对 不是我家 是楼道里的": an earlier answer corrected (what the dialog's extract reads replaces it).
-CORRECTION = re.compile(r"^(哦|噢|啊|嗯|哎|唉|哎呀|哎哟|诶)?[，,。\s]*(我)?"
+CORRECTION = re.compile(r"^(哦|噢|啊|嗯|哎|唉|哎呀|哎哟|诶)?[，,。\s]*(我)?(刚才|刚刚)?"
                         r"(不对|错了|说错了|搞错了|弄错了|选错了|按错了|更正|改一下)|不是(我家|家里|公共|楼道)")
 NOT_THIS = re.compile(r"不是(我家|家里|公共(区域)?|楼道)的?")
 # "你等会 我家到底是哪个单元来着": the owner asks for a moment; nothing is stored, the step waits.

@@ -42,6 +42,17 @@ def routed(runtime):
     return Owner(make_bot(runtime, assistant=TinyAssistant(routes=routes)))
 
 
+@pytest.fixture
+def routed_more(runtime):
+    """Routing reads these as 报修 (tests/knowledge/test_intents.py has the routing itself)."""
+    routes = {text: Guess("repair", 0.9) for text in (
+        "6号楼门口的排水沟堵了 下雨全是积水 能淹到脚踝 报修",
+        "中心花园儿童乐园的围栏断了一根 我家宝宝差点钻出去 报个修",
+        "报修 家里 门窗 防盗门关不严", "6号楼门禁对讲坏了 快递按我家门铃家里听不到",
+        "地下车库入口那个卷帘门坏了 卡在一半")}
+    return Owner(make_bot(runtime, assistant=TinyAssistant(routes=routes)))
+
+
 async def flow(owner: Owner) -> str | None:
     return (await owner.conversation()).get("dialog")
 
@@ -238,3 +249,102 @@ async def test_asking_to_rate_starts_the_rating(owner: Owner, text: str):
     await owner.bind_demo_flat()
     reply = await owner.say(text)
     assert await flow(owner) == "rate_repair" and "单号" in reply and "这个指令" not in reply
+
+
+# --- holdout10's round ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text", ["6号楼门口的排水沟堵了 下雨全是积水 能淹到脚踝 报修",
+                                  "中心花园儿童乐园的围栏断了一根 我家宝宝差点钻出去 报个修"])
+async def test_a_drain_or_a_fence_is_a_public_place_that_needs_no_more_questions(routed_more: Owner, text: str):
+    await routed_more.bind_demo_flat()
+    reply = await routed_more.say(text)
+    assert "照片" in reply and "哪里" not in reply and "哪一类" not in reply
+
+
+@pytest.mark.parametrize(("text", "public"), [("报修 家里 门窗 防盗门关不严", False),
+                                              ("6号楼门禁对讲坏了 快递按我家门铃家里听不到", True)])
+async def test_home_or_public_as_the_owner_says_it(routed_more: Owner, text: str, public: bool):
+    await routed_more.bind_demo_flat()
+    await routed_more.say(text)
+    assert bool((await routed_more.conversation())["values"]["where"].get("public")) is public
+
+
+def test_a_category_the_owner_names_wins_over_the_facility_s():
+    names = ["水电", "门窗", "电梯", "公共设施", "其他"]
+    assert category_of("6号楼2单元电梯口的地砖翘起来了 绊倒好几个人了 报修公共设施", names) == "公共设施"
+    assert category_of("3号楼电梯坏了", names) == "电梯"
+
+
+async def test_a_place_said_in_a_sentence_is_no_description(owner: Owner):
+    await owner.bind_demo_flat()
+    await owner.say("报修")
+    await owner.say("是我自己家里的")
+    await owner.say("卫生间洗手池下面的水管接口漏水 下面柜子都泡了")
+    assert "接口漏水" in (await owner.conversation())["values"]["description"]
+
+
+@pytest.mark.parametrize("text", ["电梯困人的话该打哪个电话 我先存一下 以防万一", "万一着火了怎么跑"])
+async def test_an_emergency_asked_about_ahead_of_time_starts_no_report(owner: Owner, text: str):
+    await owner.bind_demo_flat()
+    await owner.say(text)
+    assert await flow(owner) != "repair"
+
+
+async def test_trapped_in_the_lift_in_other_words_is_an_emergency(owner: Owner):
+    await owner.bind_demo_flat()
+    await owner.say("报修")
+    await owner.say("公共区域")
+    assert "紧急" in await owner.say("有人困电梯里了 1号楼 快快快")
+
+
+@pytest.mark.parametrize("words", ["照片等会再说 先不发", "用这个电话"])
+async def test_photos_later_or_the_phone_first_skips_the_photos(routed_more: Owner, words: str):
+    await routed_more.bind_demo_flat()
+    await routed_more.say("地下车库入口那个卷帘门坏了 卡在一半")
+    assert "请确认报修信息" in await routed_more.say(words)
+
+
+async def test_a_staff_member_shouting_is_a_service_complaint(owner: Owner):
+    await owner.bind_demo_flat()
+    await owner.say("投诉")
+    await owner.say("对啊就是投诉 那个保安冲我妈吼 老太太都吓哭了")
+    assert (await owner.conversation())["values"]["category"] == "服务态度"
+
+
+async def test_a_choice_corrected_later_is_changed(owner: Owner):
+    await owner.bind_demo_flat()
+    for line in ("报修", "家里", "其他"):
+        await owner.say(line)
+    assert "改过来" in await owner.say("刚才选错了 应该是水电")
+    assert (await owner.conversation())["values"]["category"] == "水电"
+
+
+@pytest.mark.parametrize("text", ["你们的人说今天上午来修 到现在也没影 我要找你们负责人",
+                                  "喂喂你能听见吗我说我要找你们物业的人电话一直打不通你让人给我回个电话号码就是我绑定的这个"])
+async def test_a_person_asked_for_plainly_in_a_long_message_is_brought_in(owner: Owner, runtime, text: str):
+    await owner.bind_demo_flat()
+    assert "已为您转人工" in await owner.say(text)
+    assert len(await escalations(runtime)) == 1
+
+
+async def test_venting_is_offered_a_person_not_handed_over(owner: Owner, runtime):
+    await owner.bind_demo_flat()
+    assert texts.OFFER_PERSON in await owner.say("你这啥也不懂 气死我了")
+    assert await escalations(runtime) == []
+
+
+@pytest.mark.parametrize("text", ["早上好啊 吃了没", "下午好", "好 谢谢你闺女"])
+def test_a_neighbourly_hello_is_small_talk(text: str):
+    assert small_talk_reply(text) is not None
+
+
+@pytest.mark.parametrize("words", ["算了 不用转", "不用转了"])
+async def test_no_need_to_transfer_is_a_no(owner: Owner, runtime, words: str):
+    await owner.bind_demo_flat()
+    reply = await owner.say(words)
+    assert texts.OFFER_PERSON not in reply and await escalations(runtime) == []
+
+
+@pytest.mark.parametrize(("text", "asks"), [("这电梯是哪家公司维保的啊 老出问题", True),
+                                            ("狗不拴绳罚不罚款 小区有规定没", True)])
+def test_which_company_or_a_fine_asks_even_at_a_description_step(text: str, asks: bool):
+    assert asks_something(text, strong=True) is asks
