@@ -18,7 +18,7 @@ from bot.dialogs.when import parse_window
 from bot.dialogs.words import asks_something
 from knowledge.intents import IntentSpec, extract_slots
 from knowledge.small_talk import small_talk_reply
-from tests.bot.owners import Guess, Owner, TinyAssistant, make_bot
+from tests.bot.owners import Answer, Guess, Owner, TinyAssistant, make_bot
 from tests.bot.test_owners_understood import neighbour_in_3
 from tests.bot.test_owners_understood_fourth import escalations
 from workflows.clock import SHANGHAI
@@ -348,3 +348,17 @@ async def test_no_need_to_transfer_is_a_no(owner: Owner, runtime, words: str):
                                             ("狗不拴绳罚不罚款 小区有规定没", True)])
 def test_which_company_or_a_fine_asks_even_at_a_description_step(text: str, asks: bool):
     assert asks_something(text, strong=True) is asks
+
+
+def test_a_fence_is_one_facility_in_its_words_and_a_handrail_is_a_public_fixture():
+    assert facility_of("3号楼西边的围栏倒了一片") == facility_of("三号楼旁边的铁栅栏倒了") == "围栏"
+    assert category_of("4号楼1单元一楼楼梯扶手松了 晃得厉害", ["水电", "门窗", "公共设施", "其他"]) == "公共设施"
+
+
+@pytest.mark.parametrize("text", ["我家房产证办下来没有 开发商说交给物业了", "那咱小区啥时候换物业公司"])
+async def test_the_developer_s_certificate_or_a_new_property_company_gets_the_honest_not_sure(runtime, text: str):
+    answer = Answer("answer", "开工前请带房产证复印件到物业服务中心办装修登记。")  # the near entry an index would find
+    owner = Owner(make_bot(runtime, assistant=TinyAssistant(answers={text: answer})))
+    await owner.bind_demo_flat()
+    reply = await owner.say(text)
+    assert "装修登记" not in reply and texts.OFFER_PERSON in reply
