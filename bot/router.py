@@ -340,7 +340,7 @@ OUTSIDE_REMIT = re.compile(r"(隔壁|别的|其他|旁边的?)小区|(那家|这
 QUESTION = re.compile(r"怎么|怎样|如何|多少|几点|哪|谁|什么|多久|能不能|可不可以|要不要|是否|咋|啥|吗|呢|[?？]|不$")
 
 
-HYPOTHETICAL = re.compile(r"的话|如果|要是|万一|以防|假如|遇到")
+HYPOTHETICAL = re.compile(r"的话|如果|万一|以防|假如")
 # "那手机上能交不", "那线下去哪交", "要是租户呢": a short question that goes on from the last one.
 FOLLOW_ON = re.compile(r"^(那|那么|那要是|那如果|要是|如果|还有)(?!个)")
 

@@ -362,3 +362,8 @@ async def test_the_developer_s_certificate_or_a_new_property_company_gets_the_ho
     await owner.bind_demo_flat()
     reply = await owner.say(text)
     assert "装修登记" not in reply and texts.OFFER_PERSON in reply
+
+
+async def test_an_emergency_happening_to_the_owner_is_still_one(owner: Owner):
+    await owner.bind_demo_flat()
+    assert "紧急" in await owner.say("我遇到电梯困人了 快来 3号楼")
