@@ -367,3 +367,10 @@ async def test_the_developer_s_certificate_or_a_new_property_company_gets_the_ho
 async def test_an_emergency_happening_to_the_owner_is_still_one(owner: Owner):
     await owner.bind_demo_flat()
     assert "紧急" in await owner.say("我遇到电梯困人了 快来 3号楼")
+
+
+async def test_i_will_ask_someone_else_to_was_it_helpful_is_no_request_for_a_person(owner: Owner, runtime):
+    await owner.bind_demo_flat()
+    assert small_talk_reply("行 我回头问问楼长") is not None
+    await owner.say("行 我回头问问楼长")
+    assert await escalations(runtime) == []
