@@ -37,6 +37,7 @@ class Conversation:
     unknown_count: int = 0  # FAQ "unknown" answers in a row
     topic: str = ""  # the last question the FAQ answered, for a follow-on ("那手机上能交不") within TOPIC_KEEP_S
     topic_at: float = 0.0
+    said_community: int = 0  # an owner not bound yet said which community they live in, for FAQ answers
     updated_at: float = 0.0  # unix seconds of the last message
 
     @property

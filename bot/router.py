@@ -241,6 +241,8 @@ class Bot(Handover):
         """An FAQ answer as the owner sees it, with its follow-up question (有帮助吗 / which one / 要转人工吗)."""
         conv = ctx.conversation
         kind = getattr(answer, "kind", "unknown")
+        if kind == "unknown" and answer is not None and await self._ask_community_first(ctx):
+            return FollowUp("", "faq_community", {"question": question})  # "停车费多少" before binding: whose?
         if kind == "chat":  # thanks, ok, goodbye: a kind word back, nothing to record or offer
             return answer.text
         if kind == "answer" and OUTSIDE_REMIT.search(normalize(question)):
@@ -268,7 +270,25 @@ class Bot(Handover):
         with several (or none yet), the shared entries alone — never the FAQ of a community they may not live in."""
         if ctx.owner.is_bound:
             return ctx.owner.default_community_id
-        return await directory.sole_community(self.runtime)
+        return await directory.sole_community(self.runtime) or ctx.conversation.said_community or None
+
+    async def _ask_community_first(self, ctx: DialogContext) -> bool:
+        """The shared entries did not answer an owner who has not bound yet, on an account of several communities:
+        ask which one they live in (once), rather than saying we do not know what their community's FAQ holds."""
+        if ctx.owner.is_bound or ctx.conversation.said_community or self.registry.get("faq_community") is None:
+            return False
+        return len(await directory.communities(self.runtime)) > 1
+
+    async def answer_in_community(self, ctx: DialogContext, question: str) -> str | FollowUp:
+        """The owner said which community they live in: the question again, from that community's FAQ."""
+        try:
+            answer = await self.assistant.answer(community_id=await self.faq_community(ctx), question=question)
+        except Exception:  # noqa: BLE001
+            log.exception("FAQ answer failed")
+            answer = None
+        if getattr(answer, "kind", "") == "answer":
+            ctx.conversation.topic, ctx.conversation.topic_at = question[:MAX_QUESTION], time.time()
+        return await self.presented(ctx, answer, question)
 
     async def answer_entry(self, ctx: DialogContext, entry_id: Any, question: str) -> str | FollowUp:
         """The owner picked one of the listed questions."""

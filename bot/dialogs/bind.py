@@ -8,6 +8,7 @@ import unicodedata
 
 from bot import directory, texts
 from bot.context import DialogContext
+from bot.dialogs.parsers import account_communities
 from bot.dialogs.spec import Abort, Choice, Dialog, Invalid, Slot, examples_of
 from bot.owner import invalidate_profile
 from workflows.bindings.service import bind_or_request
@@ -17,10 +18,6 @@ from workflows.db import transaction
 
 MAX_FAILED_PER_DAY = 5
 FAILED_KEY = "bindfail:{openid}:{day}"
-
-
-async def community_choices(ctx: DialogContext) -> list[Choice]:
-    return [Choice(c.id, c.name, (c.code,)) for c in await directory.communities(ctx.runtime)]
 
 
 async def community_ids(ctx: DialogContext) -> list[int]:
@@ -102,7 +99,7 @@ BIND = Dialog(
     description="绑定房屋：把微信和自己家的房号绑在一起（核对姓名和手机尾号）",
     examples=examples_of("bind"), keywords=r"绑定|认证|绑一下|绑房|绑到|绑在|(就|去|来|要|想)绑(吧|了)?$",
     slots=(
-        Slot("community", texts.BIND_COMMUNITY, choices=community_choices, facts=community_ids,
+        Slot("community", texts.BIND_COMMUNITY, choices=account_communities, facts=community_ids,
              skip_if=one_community, default=the_only_community, label="小区"),
         Slot("building", texts.BIND_BUILDING, choices=building_choices, parse=parse_building, example="1栋",
              label="楼栋"),

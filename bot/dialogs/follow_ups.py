@@ -1,6 +1,7 @@
 """Short questions the bot itself asks outside a guided dialog, run by the same engine: 这个回答有帮助吗 (FAQ
-feedback), 您是想问哪一个 (numbered FAQ choices), 要转人工吗 (the hand-over offer) and 您是要报修吗 (a typo close to
-a command). Each is a one-slot follow-up dialog: an answer is handled, anything else leaves it and is routed afresh."""
+feedback), 您是想问哪一个 (numbered FAQ choices), 您住在哪个小区 (an owner not bound yet, on an account of several
+communities), 要转人工吗 (the hand-over offer) and 您是要报修吗 (a typo close to a command). Each is a one-slot
+follow-up dialog: an answer is handled, anything else leaves it and is routed afresh."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 
 from bot import texts
 from bot.context import DialogContext
+from bot.dialogs.parsers import account_communities
 from bot.dialogs.spec import Choice, Dialog, FollowUp, Invalid, Slot
 from bot.dialogs.words import normalize
 from workflows.escalations.models import EscalationReason
@@ -66,6 +68,11 @@ async def answer_picked(ctx: DialogContext) -> str | FollowUp:
     return await ctx.host.answer_entry(ctx, entry_id, question)
 
 
+async def answer_in_community(ctx: DialogContext) -> str | FollowUp:
+    ctx.conversation.said_community = int(ctx.values["community"])
+    return await ctx.host.answer_in_community(ctx, ctx.values.get("question", ""))
+
+
 async def hand_over_or_not(ctx: DialogContext) -> str:
     if not ctx.values["yes"]:
         ctx.host.declined_person(ctx)
@@ -114,8 +121,11 @@ FAQ_FEEDBACK = Dialog(name="faq_feedback", title="回答反馈", follow_up=True,
                       slots=(Slot("helpful", texts.FEEDBACK_ASK, choices=feedback_choices),), submit=record_feedback)
 FAQ_CHOICES = Dialog(name="faq_choices", title="选择问题", follow_up=True, in_help=False,
                      slots=(Slot("picked", texts.CHOOSE_QUESTION, choices=listed_questions),), submit=answer_picked)
+FAQ_COMMUNITY = Dialog(name="faq_community", title="选择小区", follow_up=True, in_help=False,
+                       slots=(Slot("community", texts.WHICH_COMMUNITY, choices=account_communities),),
+                       submit=answer_in_community)
 HANDOVER_OFFER = Dialog(name="handover_offer", title="转人工", follow_up=True, in_help=False,
                         slots=(_yes_no_slot("yes", texts.OFFER_PERSON),), submit=hand_over_or_not)
 DID_YOU_MEAN = Dialog(name="did_you_mean", title="确认", follow_up=True, in_help=False,
                       slots=(_yes_no_slot("yes", did_you_mean, meant_or_not, parse_meant),), submit=start_meant)
-FOLLOW_UPS = [FAQ_FEEDBACK, FAQ_CHOICES, HANDOVER_OFFER, DID_YOU_MEAN]
+FOLLOW_UPS = [FAQ_FEEDBACK, FAQ_CHOICES, FAQ_COMMUNITY, HANDOVER_OFFER, DID_YOU_MEAN]

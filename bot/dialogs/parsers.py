@@ -7,9 +7,10 @@ import re
 import unicodedata
 from typing import Any
 
+from bot import directory
 from bot.context import DialogContext
 from bot.dialogs import repair_texts as t
-from bot.dialogs.spec import Invalid
+from bot.dialogs.spec import Choice, Invalid
 from bot.dialogs.when import PastWindow, only_a_time, parse_window
 from bot.dialogs.words import is_emoji_only
 from bot.services import MediaUnavailable
@@ -82,3 +83,8 @@ def masked(phone: str) -> str:
 def always(ctx: DialogContext) -> bool:
     """skip_if for a slot that is never asked (filled by its default)."""
     return True
+
+
+async def account_communities(ctx: DialogContext) -> list[Choice]:
+    """The account's communities as numbered choices (binding; an FAQ question before binding)."""
+    return [Choice(c.id, c.name, (c.code,)) for c in await directory.communities(ctx.runtime)]

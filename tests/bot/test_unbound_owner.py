@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot import texts
-from tests.bot.owners import Owner, TinyAssistant
+from tests.bot.owners import Answer, Owner, TinyAssistant
 from workflows.community.models import Building, Community, Household, Resident
 
 
@@ -28,17 +28,44 @@ async def test_an_unbound_owner_is_answered_from_the_shared_faq_until_bound(owne
                                                                             runtime) -> None:
     ids = await community_ids(runtime)
     assert len(ids) >= 2
-    reply = await owner.say("停车费多少钱？")
-    assert assistant.scopes == [None]  # the shared entries only, not the first community's FAQ
-    assert reply.startswith(texts.UNKNOWN_UNBOUND)  # and told that binding brings the community's own answers
     await owner.say("绑定房屋")
-    await owner.say("物业费怎么交？")  # a question in the middle of binding: still the shared scope
-    assert assistant.scopes == [None, None]
+    await owner.say("物业费怎么交？")  # a question in the middle of binding: the shared scope only
+    assert assistant.scopes == [None]
     await owner.say("取消")
     await owner.bind_demo_flat()  # 阳光花园 1栋1单元101
     reply = await owner.say("停车费多少钱？")
     assert assistant.scopes[-1] == ids["阳光花园"]
     assert reply.startswith(texts.UNKNOWN) and not reply.startswith(texts.UNKNOWN_UNBOUND)
+
+
+async def test_a_question_the_shared_faq_cannot_answer_asks_which_community_once(
+        owner: Owner, assistant: TinyAssistant, runtime) -> None:
+    """The shared entries do not know the parking fee: the owner is asked where they live (numbered), then
+    answered from that community's FAQ; the next question uses it without asking again."""
+    ids = await community_ids(runtime)
+    parking = Answer(kind="answer", text="地面车位每月 200 元。", entry_id="p1")
+
+    async def answer(*, community_id: int | None, question: str) -> Answer:  # only 翠湖苑's FAQ knows the fee
+        assistant.scopes.append(community_id)
+        known = community_id == ids["翠湖苑"] and question == "停车费多少钱？"
+        return parking if known else Answer(kind="unknown", text="这个问题我还不太清楚。")
+
+    assistant.answer = answer
+    asked = await owner.say("停车费多少钱？")
+    assert asked.startswith(texts.WHICH_COMMUNITY) and "1. 阳光花园" in asked and "2. 翠湖苑" in asked
+    assert assistant.scopes == [None]  # the shared entries were tried first
+    answered = await owner.say("2")
+    assert assistant.scopes == [None, ids["翠湖苑"]] and "200 元" in answered
+    reply = await owner.say("装修押金多少？")
+    assert assistant.scopes[-1] == ids["翠湖苑"] and not reply.startswith(texts.WHICH_COMMUNITY)
+    assert reply.startswith(texts.UNKNOWN) and "转人工" in reply  # 翠湖苑 does not know either: a person offered
+
+
+async def test_the_community_question_is_left_for_another_message(owner: Owner, assistant: TinyAssistant) -> None:
+    """Not every owner answers the question; whatever else they say is read afresh."""
+    await owner.say("停车费多少钱？")
+    reply = await owner.say("报修")
+    assert texts.WHICH_COMMUNITY not in reply and (await owner.conversation())["dialog"] == "repair"
 
 
 async def test_an_owner_bound_in_the_second_community_gets_its_faq(owner: Owner, assistant: TinyAssistant,
