@@ -12,13 +12,15 @@ from typing import Any
 from bot.dialogs.spec import Dialog
 from bot.dialogs.words import looks_like_question, normalize
 from bot.registry import DialogRegistry
+from knowledge.text import A_NOT_A, CLAUSE_ASKS
 
-# The homophones pinyin input slips to in command words (报秀 → 报修, 保修 → 报修, 投述 → 投诉, 转人攻 → 转人工),
+# The homophones pinyin input slips to in command words (报秀 → 报修, 保修 → 报修, 投述/头诉 → 投诉, 转人攻 → 转人工),
 # folded before comparing; a fold is confirmed, never assumed. (Traditional characters are folded by normalize.)
 _HOMOPHONES = str.maketrans("秀休保述宫攻", "修修报诉工工")
+_TOU = re.compile(r"头(?=[诉述])")  # 头诉: only before 诉 (头疼 is no complaint)
 _QUESTION = re.compile(r"怎么|怎样|如何|多少|多长|几点|几[天个次号]|哪|谁|什么|多久|能不能|可不可以|要不要|是否|咋|啥"
                        r"|吗|呢|[?？]"
-                       r"|收不收|[不没][?？]?$|会不会|是.{1,10}还是")
+                       r"|收不收|[不没][?？]?$|会不会|是.{1,10}还是|" + A_NOT_A)
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _SEPARATOR = re.compile(r"^[\s:：，,。.！!、]")
 _TOKENS = re.compile(r"[\s:：，,。.！!、;；]+")
@@ -32,7 +34,7 @@ class Command:
 
 
 def _fold(text: str) -> str:
-    return _pinyin(normalize(text).lower()).translate(_HOMOPHONES)
+    return _TOU.sub("投", _pinyin(normalize(text).lower())).translate(_HOMOPHONES)
 
 
 def _typo(dialog: Dialog, text: str) -> Command:
@@ -74,10 +76,11 @@ def command_for(registry: DialogRegistry, text: str) -> Command | None:
     exact = triggers.get(raw) or triggers.get(_LEAD_IN.sub("", raw))  # "我要交物业费" is the command 交物业费
     if exact is not None:  # "我家要报修": the home it names is read by the dialog
         return Command(exact, text if exact.extract is not None and "家" in raw[:4] else "")
-    folded_exact = triggers.get(word) or triggers.get(_LEAD_IN.sub("", word))
+    bare_word = word.rstrip("?？")  # "头诉？": the word asked back is still the near miss
+    folded_exact = triggers.get(bare_word) or triggers.get(_LEAD_IN.sub("", bare_word))
     if folded_exact is not None and not folded_exact.follow_up:  # 投述: a homophone, confirmed
         return _typo(folded_exact, text)
-    question = looks_like_question(word) or bool(_QUESTION.search(word))
+    question = looks_like_question(word) or bool(_QUESTION.search(word) or CLAUSE_ASKS.search(text))
     best: tuple[int, Dialog] | None = None
     lead = _LEAD_IN.match(text.strip())
     body = text.strip()[lead.end():] if lead and lead.group(0) != "我" else text.strip()  # "我要报个修…"

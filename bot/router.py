@@ -356,7 +356,9 @@ OUTSIDE_REMIT = re.compile(r"(隔壁|别的|其他|旁边的?)小区|(那家|这
                            r"|(社区)?医院|诊所|学校|幼儿园|开锁(师傅|公司)|有线电视|房产证.{0,4}(加名|过户|更名)|加名字"
                            r"|售后|厂家|新买的"  # a new appliance's warranty is the maker's
                            # the developer's certificates, a change of property company: not the property's to say
-                           r"|开发商|房产证.{0,8}(办下来|办好|下来|什么时候|啥时候|进度|还没)|不动产证|换物业")
+                           r"|开发商|房产证.{0,8}(办下来|办好|下来|什么时候|啥时候|进度|还没)|不动产证|换物业"
+                           # the housing market's prices: not ours either
+                           r"|二手房|房价|均价|挂牌价|(卖|出售|买)(房|房子).{0,12}(多少钱|价格|行情)")
 QUESTION = re.compile(r"怎么|怎样|如何|多少|几点|哪|谁|什么|多久|能不能|可不可以|要不要|是否|咋|啥|吗|呢|[?？]|不$")
 
 

@@ -22,7 +22,7 @@ from knowledge.embeddings import Embedder
 from knowledge.example_vectors import ExampleVectors
 from knowledge.intent_model import SoftmaxIntents
 from knowledge.small_talk import small_talk_reply
-from knowledge.text import DATA, normalize, query_form, truncate
+from knowledge.text import A_NOT_A, CLAUSE_ASKS, DATA, normalize, query_form, truncate
 
 FAQ = "faq"
 MIN_CONFIDENCE = 0.6
@@ -60,12 +60,13 @@ class IntentGuess:
 
 
 # A how-to question is for the FAQ ("物业费怎么交"); a request names what the owner wants done ("我想交物业费").
-QUESTION_FORM = re.compile(r"怎么|怎样|如何|多少|几点|(?<![好那这])几[类个种次天号]|哪(?!天.{0,4}(都|也)(行|可以))"
-                           r"|谁(?!都|也)|什么时候(?!.{0,2}都)|几时|多久|能不能|可不可以|是.{1,10}还是"
+QUESTION_FORM = re.compile(r"怎么|怎样|如何|多少|几点|(?<![好那这])几[类个种次天号条只辆]"
+                           r"|哪(?!天.{0,4}(都|也)(行|可以))|谁(?!都|也)|什么时候(?!.{0,2}都)|几时|多久|能不能|可不可以|是.{1,10}还是"
                            r"|可以.{0,8}吗|是不是|要不要|是否|咋|啥|吗[?？]?$|[么不没][?？]?$|没有[?？]?$|[?？]$"
                            r"|会不会|真的假的|有什么用|(小区|附近)里?有没有|有没有|行不行|干嘛|干啥|吗(?=[\s，,])"
-                           r"|^(那|那么|还有)\S{1,8}呢[?？]?$|是吧[?？]?$")  # "那电表的呢": and what about
-REQUEST_FORM = re.compile(r"^(我要|我想(?!问|知道|了解|咨询|请教)|我来|给我|请派|把)|帮我|帮忙|请帮|麻烦"
+                           r"|^(那|那么|还有)\S{1,8}呢[?？]?$|是吧[?？]?$"  # "那电表的呢": and what about
+                           r"|" + A_NOT_A + "|" + CLAUSE_ASKS.pattern)
+REQUEST_FORM = re.compile(r"^(我要|我想(?!问|知道|了解|咨询|请教)|我来|给我|请派|把)|帮我(?!.{0,3}问)|帮忙|请帮|麻烦"
                           r"|了$|了[,，。!！]|一下[吧呗]?[。!！]?$"
                           r"|(来|派)个?人.{0,3}看|派人|(过来|上门|来)看看|让我报|报一下"
                           r"|^[交缴付续充报修]一下|(能不能|能否|可不可以|可以).{0,6}(说说|管管|管一下|处理一下|上门|修一下|帮我)")
@@ -75,7 +76,7 @@ REQUEST_FORM = re.compile(r"^(我要|我想(?!问|知道|了解|咨询|请教)|�
 # has none).
 RULE_QUESTION = re.compile(r"规定|规矩|收费|要钱|收钱|交钱|给钱|花钱|掏钱|费用|多少钱|标准|流程|手续"
                            r"|需要.{0,4}登记|要.{0,4}登记"
-                           r"|允许|让不让|有没有.{0,4}(规定|要求|限制)|找谁|该找|归谁管|谁管|(找|是)(你们|物业).{0,6}还是"
+                           r"|允许|让不让|管不管|负不负责|归不归|有没有.{0,4}(规定|要求|限制)|找谁|该找|归谁管|谁管|(找|是)(你们|物业).{0,6}还是"
                            # how a flow goes or what it brings ("投诉一般多久有回复", "绑定房屋是不是必须业主本人")
                            r"|多久|几天|一般(要|都|会|怎么)|会不会|必须|有啥用|有什么用|有用吗|真的假的"
                            r"|(小区|附近)里?有没有"  # what the community offers ("小区有没有地方")
@@ -89,7 +90,7 @@ CONTACT_REQUEST = re.compile(r"(电话|号码|联系方式|手机号)\S{0,3}(发
 INSTRUCTION = re.compile(r"^(你们?)?(别|不要|不用|甭)(再)?(给我)?(推|发|提醒|打扰|通知|群发)"
                          r"|(别|不要|甭)(再|老|总|老是|总是|天天|每次)?(给我)?(推|发|群发)"
                          r"|帮我记(一下|着|住)|记得提醒|到时候提醒|下(回|次).{0,4}(报修|投诉)的时候"
-                         r"|(就|只)是(问问|问一下|想问)|随便问问|别一.{0,6}就"
+                         r"|(就|只)是(问问|问一下|想问)|我就(问问|问一下|想问)|随便问问|别一.{0,6}就"
                          r"|(跟|替|给|向).{0,8}(师傅|保安|保洁|管家|阿姨).{0,4}(说声|说一声|带个话|转达)?(谢谢|感谢)"
                          r"|(替|帮|代)我(谢谢|感谢|夸夸|表扬)|表扬(一下)?(你们|那个|师傅|保安|保洁|管家)|夸夸|锦旗|感谢信|修得(很|挺|真|特别)?(快|好|及时)"
                          r"|以后我(一|只要)?(说|发|打)|以后(你|您)(回|别|不要|少|能不能)"
@@ -115,7 +116,7 @@ _FAQ_SPEC = IntentSpec(name=FAQ, description="询问小区的规定、收费标�
 # "卷帘门卡起了 车子开不出去 啥子情况哦", "电梯又坏了 搞什么呢": exasperation, not a question (怎么回事 asks: "我家被
 # 楼下投诉了说我家漏水 咋回事").
 RHETORICAL = re.compile(r"(?<!是)(啥子?|什么)(情况|鬼|玩意)[啊呀哦嘛呢吗]*|搞(啥|什么)(呢|嘛)?|像话吗"
-                        r"|还让不让人活")
+                        r"|还让不让人活|谁(弄|搞|干|整|砸|踢)(坏)?的[啊呀吧]*")  # "玻璃门破了 谁弄的啊"
 # "地库的栏杆是不是坏了", "正门那个栏杆怎么一直不抬", "电梯响声好大 是不是要出事": a fault reported in a question's
 # words (the owner is not asking the FAQ whether it broke; they are telling us it did).
 FAULT_QUESTION = re.compile(r"是不是(又|也|都)?(坏|出(了)?(问题|毛病|故障)|有(问题|毛病|故障)|停(电|水)了|漏|堵|卡住"

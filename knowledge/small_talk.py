@@ -25,7 +25,7 @@ _PLAN = (r"(那)?(我|俺)(就|先|再|回头|自己)?(明天|下午|上午|晚�
 _LAUGH = r"哈+|呵+|嘿+|嘻+|6{2,}|[\U0001F300-\U0001FAFF\u2600-\u27BF\uFE0F]+"  # 👍 🙏 👌 ✌️
 _FILLER = (r"你|您|你们|了|啦|呀|啊|呢|吧|小邻|师傅|的|们|大家|非常|太|很|真|都|那|那就|先|这样|小伙子|小姑娘|姑娘|小哥"
            r"|闺女|丫头|孩子|老弟|妹子"
-           r"|小妹|同志|小?机器人|小助手")
+           r"|小妹|小?同志|小?机器人|小助手")
 # a greeting asks for the menu (the help dialog)
 _GREETING = re.compile(r"你好|您好|在吗|在不在|哈喽|hello|hi|嗨")
 _UNITS = re.compile(rf"(?:{_THANKS}|{_BYE}|{_PLAN}|{_ACK}|{_LAUGH}|{_FILLER}|[\s,，。.!！~～、?？…]+)+")
@@ -37,6 +37,8 @@ MAX_CHARS = 16
 def small_talk_reply(text: str) -> str | None:
     """The reply to a message that is only small talk; None for anything else."""
     word = normalize(text)
+    if _GREETING.search(word) and re.search(_THANKS, word):  # "你好你好 小姑娘辛苦了啊": thanks, not the menu
+        word = _GREETING.sub("", word)
     if not word or len(word) > MAX_CHARS or _GREETING.search(word) or not _UNITS.fullmatch(word):
         return None
     if re.fullmatch(rf"(?:{_FILLER}|[\s,，。.!！~～、?？…])+", word):

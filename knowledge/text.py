@@ -64,6 +64,11 @@ STOPWORDS = set(
     "没有 能 能不能 可以 可不可以 吗 会 得 和 与 及 或 还 就 都 也 这 那 这个 那个 个 下 去 来 给 把 被 对 啊 "
     "请 谢谢 您好 你好 物业 小区".split()
 )
+# Two question forms that hold no question word: a verb, 不/没, the verb again ("停不停水", "管不管修", "发不发";
+# not "动不动就坏"), and a clause that ends in 不 ("中午休息不 我想下午过去", "停车收费不 我儿子周末回来"; read on the
+# text as typed, spaces kept).
+A_NOT_A = r"(?P<verb>[\u4e00-\u9fff])(?<!动)[不没](?P=verb)"
+CLAUSE_ASKS = re.compile(r"(?<=[\u4e00-\u9fff])(?<![也都还并就])不(?=[\s，,。!！])")
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 
 

@@ -43,6 +43,25 @@ async def parse_yes_no(text: str, ctx: DialogContext) -> bool:
     raise Invalid("")
 
 
+# "那我自己打厂家电话问吧": the owner will see to it; "行 我家厨房水龙头一直滴水 就按这个报吧": a yes that goes on
+# about something else is that something else, not a yes to a person.
+_ON_MY_OWN = re.compile(r"我(自己|先|再)(去|来)?(打|问|找|看|试|联系)")
+_STILL_ASKS = re.compile(r"[吗呢?？]|能不能|行不行|可以不|可不可以")
+_PERSON = re.compile(r"人|客服|联系|电话|回电|打给|找我")
+
+
+async def parse_offer_answer(text: str, ctx: DialogContext) -> bool:
+    word = _LEAD.sub("", normalize(text)) or normalize(text)
+    if _ON_MY_OWN.search(word) and not _STILL_ASKS.search(word) and not _ASKS.search(word):
+        return False
+    yes = await parse_yes_no(text, ctx)
+    said = _YES.match(word)
+    rest = word[said.end():].lstrip("的了吧啊，,。 ") if yes and said else ""
+    if len(rest) > 8 and not (_ASKS.search(rest) or _PERSON.search(rest)):
+        raise Invalid("")
+    return yes
+
+
 async def feedback_choices(ctx: DialogContext) -> list[Choice]:
     return [Choice(True, texts.FEEDBACK_YES_LABEL, ("有帮助", "有用", "好的", "谢谢")),
             Choice(False, texts.FEEDBACK_NO_LABEL, ("没帮助", "没用", "不对", "没有帮助"))]
@@ -125,7 +144,8 @@ FAQ_COMMUNITY = Dialog(name="faq_community", title="选择小区", follow_up=Tru
                        slots=(Slot("community", texts.WHICH_COMMUNITY, choices=account_communities),),
                        submit=answer_in_community)
 HANDOVER_OFFER = Dialog(name="handover_offer", title="转人工", follow_up=True, in_help=False,
-                        slots=(_yes_no_slot("yes", texts.OFFER_PERSON),), submit=hand_over_or_not)
+                        slots=(_yes_no_slot("yes", texts.OFFER_PERSON, parse=parse_offer_answer),),
+                        submit=hand_over_or_not)
 DID_YOU_MEAN = Dialog(name="did_you_mean", title="确认", follow_up=True, in_help=False,
                       slots=(_yes_no_slot("yes", did_you_mean, meant_or_not, parse_meant),), submit=start_meant)
 FOLLOW_UPS = [FAQ_FEEDBACK, FAQ_CHOICES, FAQ_COMMUNITY, HANDOVER_OFFER, DID_YOU_MEAN]

@@ -17,6 +17,7 @@ from bot.context import DialogContext
 from bot.conversation import Conversation
 from bot.dialogs.emergency import is_danger, is_emergency
 from bot.dialogs.engine import NOT_HEARD, REROUTE, DialogEngine
+from bot.dialogs.parsers import MOBILE_IN_TEXT
 from bot.dialogs.spec import Dialog, FollowUp, Invalid, Slot
 from bot.dialogs.words import asks_something, normalize
 
@@ -29,6 +30,9 @@ NOT_THIS = re.compile(r"不是(我家|家里|公共(区域)?|楼道)的?")
 # "你等会 我家到底是哪个单元来着": the owner asks for a moment; nothing is stored, the step waits.
 HOLD_ON = re.compile(r"^(你|您)?(先)?(等会|等一下|等等|稍等|等我|等下)")
 # An answer that says the owner cannot say: asked again with the example, never stored.
+# "…关不死 对了我想问一下换水龙头的钱谁出": an answer, then a question of its own after 对了 / 顺便问一下.
+ASIDE = re.compile(r"[\s，,。]*(对了|顺便问(一下|下|问)?|还有个事|还想问(一下|下)?|另外问(一下|下)?)[\s，,]*"
+                   r"(我)?(想)?(问(一下|下|问)?)?[\s，,]*")
 CANNOT_SAY = re.compile(r"^(我)?(也)?(不知道|不清楚|说不清(楚)?|说不上来|不晓得|不懂|不会说|不好说|不确定)"
                         r"[啊呀哎诶吧呢]*$")
 
@@ -50,6 +54,12 @@ class Listening:
                 except Invalid:
                     return await self._again(engine, conv, ctx, slot, note)
                 return f"{note}\n{await engine._accepted(conv, ctx, dialog, conv.slot_index)}"
+            if dialog.extract is not None:  # "电梯里关人了 3号楼的" at 家里还是公共区域: what it says is kept
+                found = await dialog.extract(text, ctx) or {}
+                new = {k: v for k, v in found.items() if conv.values.get(k) is None}
+                if new.get(slot.name) is not None:
+                    conv.values.update(new)
+                    return f"{note}\n{await engine._advance(conv, ctx, dialog, conv.slot_index - 1)}"
             return await self._again(engine, conv, ctx, slot, note)
         command = command_for(ctx.registry, text) if ctx.registry is not None else None
         if command is not None and not command.typo and command.dialog.name != dialog.name:
@@ -77,7 +87,12 @@ class Listening:
         rest = HOLD_ON.sub("", word)  # "等下 这种要是用维修基金得怎么弄" asks; "你等会 我家是哪个单元来着" recalls
         if HOLD_ON.match(word) and not slot.repeatable and ("来着" in rest or not asks_something(rest)):
             return await self._again(engine, conv, ctx, slot, texts.TAKE_YOUR_TIME)
-        if asks_something(text, strong=slot.name == "description") and not texts.PHONE_AS_BEFORE.search(word):
+        if (aside := ASIDE.search(text)) and aside.start() >= 4 and asks_something(text[aside.end():]) \
+                and not asks_something(text[:aside.start()], strong=True):
+            return await self._answer_then_question(engine, conv, ctx, dialog, slot, text[:aside.start()],
+                                                    text[aside.end():])
+        if asks_something(text, strong=slot.name == "description") and not texts.PHONE_AS_BEFORE.search(word) \
+                and not MOBILE_IN_TEXT.search(word):  # "他电话139…" gives a number, it does not ask for one
             answer = await engine.host.answer_question(ctx, text)
             prompt = await engine._prompt(conv, ctx, slot)
             if answer:
@@ -86,11 +101,30 @@ class Listening:
                 return await ctx.host.urgent_no_answer(ctx, prompt)
             return texts.NO_ANSWER_THEN_CONTINUE.format(prompt=prompt)
         if texts.is_skip(word) and not slot.optional:
+            photos = next((s for s in dialog.slots[conv.slot_index + 1:] if "image" in s.accepts and s.optional
+                           and s.name not in conv.values), None)
+            if photos is not None and texts.NAMES_PHOTOS.search(word):  # "没照片" before the photos step: noted
+                conv.values[photos.name] = [] if photos.repeatable else None
+                return await self._again(engine, conv, ctx, slot, texts.NO_PHOTOS_NOTED)
             return await self._again(engine, conv, ctx, slot, texts.CANNOT_SKIP)
         if CANNOT_SAY.match(word) and not slot.repeatable:
             hint = texts.INVALID_EXAMPLE.format(example=slot.example) if slot.example else ""
             return await self._again(engine, conv, ctx, slot, f"{texts.CANNOT_SAY}{hint}")
         return NOT_HEARD
+
+    @staticmethod
+    async def _answer_then_question(engine: DialogEngine, conv: Conversation, ctx: DialogContext, dialog: Dialog,
+                                    slot: Slot, said: str, question: str) -> Any:
+        """"水龙头一直滴答 对了换水龙头的钱谁出": the answer is kept, the question answered, the next step asked."""
+        try:
+            engine._store(conv, slot, await engine._parse(slot, ctx, said.strip(" ，,。"), conv.choices))
+        except Invalid:
+            return NOT_HEARD
+        answer = await engine.host.answer_question(ctx, question)
+        prompt = await engine._accepted(conv, ctx, dialog, conv.slot_index)
+        if answer:
+            return texts.QUESTION_THEN_CONTINUE.format(answer=answer, prompt=prompt)
+        return texts.NO_ANSWER_THEN_CONTINUE.format(prompt=prompt)
 
     @staticmethod
     async def _corrected(conv: Conversation, ctx: DialogContext, dialog: Dialog, slot: Slot, text: str) -> bool:

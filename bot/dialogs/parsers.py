@@ -19,6 +19,7 @@ from workflows.text import comparable
 
 DESCRIPTION_LIMIT = 500
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
+MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")  # "他电话13912345678": a mobile number inside a sentence
 
 
 def clean(text: str) -> str:

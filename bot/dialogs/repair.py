@@ -14,6 +14,7 @@ from bot.context import DialogContext
 from bot.dialogs import repair_texts as t
 from bot.dialogs.parsers import (
     DESCRIPTION_LIMIT,
+    MOBILE_IN_TEXT,
     clean,
     folded,
     masked,
@@ -231,9 +232,19 @@ async def parse_contact(text: str, ctx: DialogContext) -> str:
     return await parse_phone(text, ctx)
 
 
+# "时间你们直接跟租客约 他电话139…": no time of the owner's; the technician arranges it with whoever is there.
+_ARRANGE = re.compile(r"(跟|和|与|联系|找|问)(租客|租户|房客|住户|家里人|家人|我?(儿子|女儿|闺女|老伴|爱人|媳妇|老公)"
+                      r"|保姆|阿姨|他|她)(约|联系|商量|定|打电话)")
+
+
 async def parse_visit(text: str, ctx: DialogContext) -> dict[str, Any] | SlotValues:
-    """A visit time; "…电话就用我绑定的" beside it also answers the phone step (alone, it leaves the time open)."""
+    """A visit time; "…电话就用我绑定的" beside it also answers the phone step (alone, it leaves the time open);
+    "跟租客约 他电话139…" leaves the time to that call, noted with the report, and the number is the contact."""
     phone, said = _resident_phone(ctx), clean(text)
+    if _ARRANGE.search(said):
+        other = MOBILE_IN_TEXT.search(said)
+        note = f"{ctx.values.get('description', '')}（上门时间：{said}）"[:DESCRIPTION_LIMIT]
+        return SlotValues(when=None, description=note, **({"phone": other.group(0)} if other else {}))
     aside = _SAME_PHONE_ASIDE.search(said)
     if not phone or aside is None:
         return await parse_when(text, ctx)

@@ -49,11 +49,11 @@ async def duplicate_choices(ctx: DialogContext) -> list[Choice]:
             Choice("new", t.REPAIR_DUPLICATE_NEW, ("新建", "仍然新建", "不是", "不一样"))]
 
 
-# "不是一回事 … 还是单独报一个吧" files anew; "那算了 有人报了就行" follows the open ticket.
+# "不是一回事 … 还是单独报一个吧" files anew; "那算了 有人报了就行", "那我不重复报了" follow the open ticket.
 _DUPLICATE_NEW = re.compile(r"单独(报|建|开|提)|(新|另|重新|再)(报|建|开|提)(一)?[个张单]?|不是一回事|不是一个(事|问题)"
                             r"|两码事|不是同一|不一样")
 _DUPLICATE_FOLLOW = re.compile(r"有人报(了|过)|跟(着|进)?(那个|这个|那张|它)|(那|就)跟进|等(着|他们|师傅)"
-                               r"|(那就|那我|就|我)等(吧|着|一等)?$")
+                               r"|(那就|那我|就|我)等(吧|着|一等)?$|不(重复|再|用再|用)(报|提交|建)")
 
 
 async def parse_duplicate(text: str, ctx: DialogContext) -> Any:

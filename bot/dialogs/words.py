@@ -8,6 +8,7 @@ import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
+from knowledge.text import A_NOT_A, CLAUSE_ASKS
 from workflows.text import comparable
 
 _TRAILING = "。.!！~～,，、;；"
@@ -59,9 +60,7 @@ _QUESTION_WORDS = re.compile(r"多少|几点|电话|怎么|哪里|在哪|什么�
                             r"|会不会|了没(有)?$|有没有|是否|收费|要钱|不$|啥意思|什么意思|是.{1,10}还是"
                             r"|^(哦|噢|啊|嗯|诶)?(话说|对了|顺便问)|找谁|问谁|啥|多久|真的假的|几号(?!楼)|来着[啊呀]?$"
                             r"|是哪(家|个|位)|哪家公司|罚不罚|有\S{0,4}规定没"
-                            r"|([\u4e00-\u9fff])[不没]\2")  # 停不停, 修没修
-# "中午休息不 我想下午过去": a clause that ends in 不 asks (read on the text as typed, spaces kept).
-_CLAUSE_ASKS = re.compile(r"(?<=[\u4e00-\u9fff])(?<![也都还并就])不(?=[\s，,。!！])")
+                            r"|" + A_NOT_A)  # 停不停, 修没修
 # At the description step "电话打不通的门禁" or "什么时候都漏" describe; these only ask.
 _STRONG_QUESTION = re.compile(r"多少|几点|怎么|哪里|在哪|吗|呢|(?<![?？])[?？](?![?？])|收不收|要不要钱|收费"
                              r"|[要收]钱[不吗没]|会不会|能不能"
@@ -71,7 +70,7 @@ _STRONG_QUESTION = re.compile(r"多少|几点|怎么|哪里|在哪|吗|呢|(?<![
                              r"|^(哦|噢|啊|嗯|诶)?(话说|对了|顺便问)|(还有|有没有|能|可以|行).{0,6}不$"
                              r"|(能|可以|都|管)\S{0,2}啥|真的假的|([停收修来管交])不\1|到底(是)?哪|来着[啊呀]?$"
                              r"|[收要交]\S{0,4}[费钱][不吗没]$"  # "师傅上门要收上门费不"
-                             r"|是哪(家|个|位)|哪家公司|罚不罚|有\S{0,4}规定没")
+                             r"|是哪(家|个|位)|哪家公司|罚不罚|有\S{0,4}规定没|在几(号楼|栋|楼|单元|层)")
 
 
 def asks_something(text: str, *, strong: bool = False) -> bool:
@@ -79,7 +78,7 @@ def asks_something(text: str, *, strong: bool = False) -> bool:
     ask whatever else the sentence describes (at a description step "电话打不通的门禁" describes)."""
     word = normalize(text)
     words = _STRONG_QUESTION if strong else _QUESTION_WORDS
-    return bool(looks_like_question(word) or words.search(word) or _CLAUSE_ASKS.search(text))
+    return bool(looks_like_question(word) or words.search(word) or CLAUSE_ASKS.search(text))
 
 
 def is_emoji_only(text: str) -> bool:
