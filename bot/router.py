@@ -27,6 +27,7 @@ from bot.dialogs.engine import DialogEngine
 from bot.dialogs.listening import Listening
 from bot.dialogs.spec import FollowUp
 from bot.dialogs.words import is_emoji_only, looks_like_question, normalize, parse_number
+from bot.faq_limits import NEEDS_PERSON, OUTSIDE_REMIT
 from bot.handover import Handover
 from bot.messages import Inbound, Reply
 from bot.owner import load_profile
@@ -241,7 +242,7 @@ class Bot(Handover):
         """An FAQ answer as the owner sees it, with its follow-up question (有帮助吗 / which one / 要转人工吗)."""
         conv = ctx.conversation
         kind = getattr(answer, "kind", "unknown")
-        if kind == "unknown" and answer is not None and await self._ask_community_first(ctx):
+        if kind == "unknown" and answer is not None and await self._ask_community_first(ctx, question):
             return FollowUp("", "faq_community", {"question": question})  # "停车费多少" before binding: whose?
         if kind == "chat":  # thanks, ok, goodbye: a kind word back, nothing to record or offer
             return answer.text
@@ -272,12 +273,25 @@ class Bot(Handover):
             return ctx.owner.default_community_id
         return await directory.sole_community(self.runtime) or ctx.conversation.said_community or None
 
-    async def _ask_community_first(self, ctx: DialogContext) -> bool:
-        """The shared entries did not answer an owner who has not bound yet, on an account of several communities:
-        ask which one they live in (once), rather than saying we do not know what their community's FAQ holds."""
-        if ctx.owner.is_bound or ctx.conversation.said_community or self.registry.get("faq_community") is None:
+    async def _ask_community_first(self, ctx: DialogContext, question: str) -> bool:
+        """The shared entries did not answer an owner who has not bound yet, on an account of several communities,
+        and a community's own FAQ would: ask which one they live in (once) rather than answer from one they may not
+        live in. A question no community's FAQ answers (the market's opening hours) is not worth the detour."""
+        if ctx.owner.is_bound or ctx.conversation.said_community or self.registry.get("faq_community") is None \
+                or OUTSIDE_REMIT.search(normalize(question)):
             return False
-        return len(await directory.communities(self.runtime)) > 1
+        places = await directory.communities(self.runtime)
+        if len(places) < 2:
+            return False
+        for place in places:
+            try:
+                answer = await self.assistant.answer(community_id=place.id, question=question)
+            except Exception:  # noqa: BLE001 - the plain "not known" follows
+                log.exception("FAQ answer failed")
+                return False
+            if getattr(answer, "kind", "") in ("answer", "choices"):
+                return True
+        return False
 
     async def answer_in_community(self, ctx: DialogContext, question: str) -> str | FollowUp:
         """The owner said which community they live in: the question again, from that community's FAQ."""
@@ -339,26 +353,6 @@ class Bot(Handover):
         return community.name if community else ""
 
 
-# A question about one particular person, account or year (谁家堆的, 是不是多扣了, 去年的收益): the FAQ holds the
-# rules around it, not the answer; the owner gets the rules and the offer of a person who can look it up.
-NEEDS_PERSON = re.compile(r"(是|归)谁|谁(家|买|干|弄|堆|放|停|占)|哪(家|户)(的|买|堆|停|占)"
-                          r"|多扣|扣错|扣多|多收|收错|少算|算错|对不上|明年|去年|前年|上个月|上月|监控|录像"
-                          r"|谁的责任|谁负责|(要|得|该)赔|赔多少|赔偿"
-                          r"|(租约|合同|车位|租期).{0,6}到期|我家.{0,10}(能不能|可不可以|可以吗|行不行)"
-                          r"|(隔壁|楼上|楼下|对门|对面).{0,6}(那户|那家|邻居|人家).{0,12}(是不是|有没有|到底)"
-                          r"|换届|选举")
-# A shop's opening hours or another community's fees are not the property's to answer, however close an FAQ entry
-# about our own gates or fees looks: the honest "not sure" and the offer of a person.
-OUTSIDE_REMIT = re.compile(r"(隔壁|别的|其他|旁边的?)小区|(那家|这家).{0,8}(几点|开门|关门|营业|好吃|价格)"
-                           r"|(面馆|饭馆|饭店|餐馆|超市|药店|菜市场|便利店|理发店).{0,6}(几点|开门|关门|营业)"
-                           # city and public services, outside trades: not the property's rules either
-                           r"|养老金|退休金|社保|医保|户口|落户|(市|区|街道|政府|国家).{0,8}(补贴|政策)|老旧小区改造"
-                           r"|(社区)?医院|诊所|学校|幼儿园|开锁(师傅|公司)|有线电视|房产证.{0,4}(加名|过户|更名)|加名字"
-                           r"|售后|厂家|新买的"  # a new appliance's warranty is the maker's
-                           # the developer's certificates, a change of property company: not the property's to say
-                           r"|开发商|房产证.{0,8}(办下来|办好|下来|什么时候|啥时候|进度|还没)|不动产证|换物业"
-                           # the housing market's prices: not ours either
-                           r"|二手房|房价|均价|挂牌价|(卖|出售|买)(房|房子).{0,12}(多少钱|价格|行情)")
 QUESTION = re.compile(r"怎么|怎样|如何|多少|几点|哪|谁|什么|多久|能不能|可不可以|要不要|是否|咋|啥|吗|呢|[?？]|不$")
 
 

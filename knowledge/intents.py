@@ -116,7 +116,9 @@ _FAQ_SPEC = IntentSpec(name=FAQ, description="询问小区的规定、收费标�
 # "卷帘门卡起了 车子开不出去 啥子情况哦", "电梯又坏了 搞什么呢": exasperation, not a question (怎么回事 asks: "我家被
 # 楼下投诉了说我家漏水 咋回事").
 RHETORICAL = re.compile(r"(?<!是)(啥子?|什么)(情况|鬼|玩意)[啊呀哦嘛呢吗]*|搞(啥|什么)(呢|嘛)?|像话吗"
-                        r"|还让不让人活|谁(弄|搞|干|整|砸|踢)(坏)?的[啊呀吧]*")  # "玻璃门破了 谁弄的啊"
+                        r"|还让不让人活|谁(弄|搞|干|整|砸|踢)(坏)?的[啊呀吧]*"  # "玻璃门破了 谁弄的啊"
+                        # "还让不让人睡", "你们到底管不管", "后面还来不来": exasperation in a question's form
+                        r"|(还|到底|究竟)(让不让|管不管|来不来|修不修)(人)?")
 # "地库的栏杆是不是坏了", "正门那个栏杆怎么一直不抬", "电梯响声好大 是不是要出事": a fault reported in a question's
 # words (the owner is not asking the FAQ whether it broke; they are telling us it did).
 FAULT_QUESTION = re.compile(r"是不是(又|也|都)?(坏|出(了)?(问题|毛病|故障)|有(问题|毛病|故障)|停(电|水)了|漏|堵|卡住"

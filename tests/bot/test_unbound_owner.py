@@ -5,6 +5,7 @@ with one community answers from its FAQ at once (tests/linli/test_own_community.
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from bot import texts
@@ -38,32 +39,46 @@ async def test_an_unbound_owner_is_answered_from_the_shared_faq_until_bound(owne
     assert reply.startswith(texts.UNKNOWN) and not reply.startswith(texts.UNKNOWN_UNBOUND)
 
 
-async def test_a_question_the_shared_faq_cannot_answer_asks_which_community_once(
-        owner: Owner, assistant: TinyAssistant, runtime) -> None:
-    """The shared entries do not know the parking fee: the owner is asked where they live (numbered), then
-    answered from that community's FAQ; the next question uses it without asking again."""
-    ids = await community_ids(runtime)
-    parking = Answer(kind="answer", text="地面车位每月 200 元。", entry_id="p1")
+PARKING = Answer(kind="answer", text="地面车位每月 200 元。", entry_id="p1")
 
-    async def answer(*, community_id: int | None, question: str) -> Answer:  # only 翠湖苑's FAQ knows the fee
+
+@pytest.fixture
+def fee_known_in_cuihu(assistant: TinyAssistant, runtime) -> TinyAssistant:
+    """Only 翠湖苑's own FAQ knows the parking fee; the shared entries know nothing."""
+    async def answer(*, community_id: int | None, question: str) -> Answer:
         assistant.scopes.append(community_id)
+        ids = await community_ids(runtime)
         known = community_id == ids["翠湖苑"] and question == "停车费多少钱？"
-        return parking if known else Answer(kind="unknown", text="这个问题我还不太清楚。")
+        return PARKING if known else Answer(kind="unknown", text="这个问题我还不太清楚。")
 
     assistant.answer = answer
+    return assistant
+
+
+async def test_a_question_the_shared_faq_cannot_answer_asks_which_community_once(
+        owner: Owner, fee_known_in_cuihu: TinyAssistant, runtime) -> None:
+    """The shared entries do not know the parking fee but a community's FAQ does: the owner is asked where they live
+    (numbered), then answered from that community's FAQ; the next question uses it without asking again."""
+    ids = await community_ids(runtime)
     asked = await owner.say("停车费多少钱？")
     assert asked.startswith(texts.WHICH_COMMUNITY) and "1. 阳光花园" in asked and "2. 翠湖苑" in asked
-    assert assistant.scopes == [None]  # the shared entries were tried first
+    assert fee_known_in_cuihu.scopes[0] is None  # the shared entries were tried first
     answered = await owner.say("2")
-    assert assistant.scopes == [None, ids["翠湖苑"]] and "200 元" in answered
+    assert fee_known_in_cuihu.scopes[-1] == ids["翠湖苑"] and "200 元" in answered
     reply = await owner.say("装修押金多少？")
-    assert assistant.scopes[-1] == ids["翠湖苑"] and not reply.startswith(texts.WHICH_COMMUNITY)
+    assert fee_known_in_cuihu.scopes[-1] == ids["翠湖苑"] and not reply.startswith(texts.WHICH_COMMUNITY)
     assert reply.startswith(texts.UNKNOWN) and "转人工" in reply  # 翠湖苑 does not know either: a person offered
 
 
-async def test_the_community_question_is_left_for_another_message(owner: Owner, assistant: TinyAssistant) -> None:
+async def test_a_question_no_community_answers_is_not_worth_asking_where(owner: Owner, assistant: TinyAssistant):
+    reply = await owner.say("附近哪有修手机的")
+    assert reply.startswith(texts.UNKNOWN_UNBOUND) and "转人工" in reply
+
+
+async def test_the_community_question_is_left_for_another_message(owner: Owner,
+                                                                  fee_known_in_cuihu: TinyAssistant) -> None:
     """Not every owner answers the question; whatever else they say is read afresh."""
-    await owner.say("停车费多少钱？")
+    assert (await owner.say("停车费多少钱？")).startswith(texts.WHICH_COMMUNITY)
     reply = await owner.say("报修")
     assert texts.WHICH_COMMUNITY not in reply and (await owner.conversation())["dialog"] == "repair"
 

@@ -102,6 +102,12 @@ from tests.knowledge.specs import bot_intents
     ("那我先接点水存着", "faq"),  # small talk: no dialog
     ("哦 那我下午过去", "faq"),
     ("那我现在就绑", "bind"),
+    ("访客的车进小区停车收费不 我儿子周末开车回来看我", "faq"),  # a clause ending in 不 asks
+    ("今年春节物业给老人发不发米面油啊", "faq"),  # 发不发 asks, though no question word
+    ("我儿子说让我在这上面投诉 我也不会弄 我就问问小区一户能养几条狗", "faq"),
+    ("帮我妈问一下 她家热水器是自己买的自己装的 坏了你们物业管不管修", "faq"),  # who is responsible
+    ("三号楼一楼大厅那个玻璃门破了 谁弄的啊", "repair"),  # 谁弄的啊 is exasperation, not a question
+    ("电梯动不动就坏 烦死了", "repair"),  # 动不动 is no A-not-A question
 ])
 async def test_owner_messages_route_to_the_right_intent(assistant: Assistant, text: str, intent: str):
     guess = await assistant.route(text=text, intents=bot_intents())
