@@ -276,9 +276,10 @@ class Bot(Handover):
     async def _ask_community_first(self, ctx: DialogContext, question: str) -> bool:
         """The shared entries did not answer an owner who has not bound yet, on an account of several communities,
         and a community's own FAQ would: ask which one they live in (once) rather than answer from one they may not
-        live in. A question no community's FAQ answers (the market's opening hours) is not worth the detour."""
+        live in. A question no community's FAQ answers (the market's opening hours), or one only a person can look
+        up (this household's bill), is not worth the detour."""
         if ctx.owner.is_bound or ctx.conversation.said_community or self.registry.get("faq_community") is None \
-                or OUTSIDE_REMIT.search(normalize(question)):
+                or OUTSIDE_REMIT.search(normalize(question)) or NEEDS_PERSON.search(normalize(question)):
             return False
         places = await directory.communities(self.runtime)
         if len(places) < 2:

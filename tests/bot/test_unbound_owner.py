@@ -99,3 +99,17 @@ async def test_an_owner_bound_in_the_second_community_gets_its_faq(owner: Owner,
     assert "绑定成功" in await owner.say(resident.phone[-4:])
     await owner.say("停车费多少钱？")
     assert assistant.scopes[-1] == ids["翠湖苑"]
+
+
+@pytest.mark.parametrize("question", ["我家燃气费怎么比邻居高那么多", "房东说物业费他交了 我怎么确认",
+                                      "二手房均价多少"])
+async def test_a_question_only_a_person_or_nobody_here_answers_asks_no_community(owner: Owner,
+                                                                                assistant: TinyAssistant,
+                                                                                question: str) -> None:
+    """Even when a community's FAQ has an entry near it: this household's bill, the housing market."""
+    async def answer(*, community_id: int | None, question: str) -> Answer:
+        return Answer(kind="answer", text="某条规定。") if community_id else Answer(kind="unknown", text="不清楚。")
+
+    assistant.answer = answer
+    reply = await owner.say(question)
+    assert reply.startswith(texts.UNKNOWN_UNBOUND) and "转人工" in reply
