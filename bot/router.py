@@ -278,17 +278,16 @@ class Bot(Handover):
         and a community's own FAQ would: ask which one they live in (once) rather than answer from one they may not
         live in. A question no community's FAQ answers (the market's opening hours), or one only a person can look
         up (this household's bill), is not worth the detour."""
+        word = normalize(question)
         if ctx.owner.is_bound or ctx.conversation.said_community or self.registry.get("faq_community") is None \
-                or OUTSIDE_REMIT.search(normalize(question)) or NEEDS_PERSON.search(normalize(question)):
+                or OUTSIDE_REMIT.search(word) or NEEDS_PERSON.search(word):
             return False
         places = await directory.communities(self.runtime)
         if len(places) < 2:
             return False
         for place in places:
-            try:
-                answer = await self.assistant.answer(community_id=place.id, question=question)
-            except Exception:  # noqa: BLE001 - the plain "not known" follows
-                log.exception("FAQ answer failed")
+            answer = await self._faq_answer(place.id, question)
+            if answer is None:  # the plain "not known" follows
                 return False
             if getattr(answer, "kind", "") in ("answer", "choices"):
                 return True
@@ -296,14 +295,18 @@ class Bot(Handover):
 
     async def answer_in_community(self, ctx: DialogContext, question: str) -> str | FollowUp:
         """The owner said which community they live in: the question again, from that community's FAQ."""
-        try:
-            answer = await self.assistant.answer(community_id=await self.faq_community(ctx), question=question)
-        except Exception:  # noqa: BLE001
-            log.exception("FAQ answer failed")
-            answer = None
+        answer = await self._faq_answer(await self.faq_community(ctx), question)
         if getattr(answer, "kind", "") == "answer":
             ctx.conversation.topic, ctx.conversation.topic_at = question[:MAX_QUESTION], time.time()
         return await self.presented(ctx, answer, question)
+
+    async def _faq_answer(self, community_id: int | None, question: str) -> Any:
+        """The FAQ's answer from one scope; None when the assistant failed (logged)."""
+        try:
+            return await self.assistant.answer(community_id=community_id, question=question)
+        except Exception:  # noqa: BLE001 - an FAQ failure must not cost the owner a reply
+            log.exception("FAQ answer failed")
+            return None
 
     async def answer_entry(self, ctx: DialogContext, entry_id: Any, question: str) -> str | FollowUp:
         """The owner picked one of the listed questions."""
@@ -337,12 +340,7 @@ class Bot(Handover):
         """A question in the middle of a dialog: the FAQ answer text, or None when there is no good answer."""
         if self.assistant is None:
             return None
-        try:
-            answer = await self.assistant.answer(community_id=await self.faq_community(ctx),
-                                                 question=text[:MAX_QUESTION])
-        except Exception:  # noqa: BLE001
-            log.exception("FAQ answer in a dialog failed")
-            return None
+        answer = await self._faq_answer(await self.faq_community(ctx), text[:MAX_QUESTION])
         return answer.text if getattr(answer, "kind", "") == "answer" else None
 
     async def _community(self, community_id: int) -> Any:

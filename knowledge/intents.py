@@ -22,7 +22,7 @@ from knowledge.embeddings import Embedder
 from knowledge.example_vectors import ExampleVectors
 from knowledge.intent_model import SoftmaxIntents
 from knowledge.small_talk import small_talk_reply
-from knowledge.text import A_NOT_A, CLAUSE_ASKS, DATA, normalize, query_form, truncate
+from knowledge.text import A_NOT_A, CLAUSE_ASKS, DATA, MOBILE, normalize, query_form, truncate
 
 FAQ = "faq"
 MIN_CONFIDENCE = 0.6
@@ -301,7 +301,7 @@ DATE = re.compile(r"(今天|明天|后天|大后天|今晚|明晚|(下|这|本)?
 _PART_OF_DAY = r"(上午|下午|晚上|中午|早上|傍晚)"
 TIME = re.compile(r"(" + _PART_OF_DAY + r"?\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*(点|:|：)\s*(半|\d{1,2}分?)?)"
                   r"|(?<![一整半两])" + _PART_OF_DAY)  # "滴了一晚上" says how long, not when
-PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")
+PHONE = MOBILE
 SLOT_KINDS = {
     "plate": ("plate", "车牌"), "date": ("date", "日期", "哪天", "day"), "time": ("time", "时间", "几点", "hour"),
     "phone": ("phone", "mobile", "电话", "手机"),

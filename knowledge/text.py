@@ -68,6 +68,7 @@ STOPWORDS = set(
 # not "动不动就坏"), and a clause that ends in 不 ("中午休息不 我想下午过去", "停车收费不 我儿子周末回来"; read on the
 # text as typed, spaces kept).
 A_NOT_A = r"(?P<verb>[\u4e00-\u9fff])(?<!动)[不没](?P=verb)"
+MOBILE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")  # a mainland mobile number inside a sentence ("他电话139…")
 CLAUSE_ASKS = re.compile(r"(?<=[\u4e00-\u9fff])(?<![也都还并就])不(?=[\s，,。!！])")
 _PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
 

@@ -15,11 +15,12 @@ from bot.dialogs.when import PastWindow, only_a_time, parse_window
 from bot.dialogs.words import is_emoji_only
 from bot.services import MediaUnavailable
 from knowledge.small_talk import small_talk_reply
+from knowledge.text import MOBILE
 from workflows.text import comparable
 
 DESCRIPTION_LIMIT = 500
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8})$")
-MOBILE_IN_TEXT = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")  # "他电话13912345678": a mobile number inside a sentence
+MOBILE_IN_TEXT = MOBILE  # "他电话13912345678": a mobile number inside a sentence
 
 
 def clean(text: str) -> str:
