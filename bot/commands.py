@@ -13,6 +13,7 @@ from bot.dialogs.spec import Dialog
 from bot.dialogs.words import looks_like_question, normalize
 from bot.registry import DialogRegistry
 from knowledge.text import A_NOT_A, CLAUSE_ASKS
+from workflows.repairs.queries import NUMBER
 
 # The homophones pinyin input slips to in command words (报秀 → 报修, 保修 → 报修, 投述/头诉 → 投诉, 转人攻 → 转人工),
 # folded before comparing; a fold is confirmed, never assumed. (Traditional characters are folded by normalize.)
@@ -88,8 +89,8 @@ def command_for(registry: DialogRegistry, text: str) -> Command | None:
     for trigger, dialog in triggers.items():
         if dialog.extract is None or not body_word.startswith(trigger) or len(trigger) < 2:
             continue
-        if question or (dialog.excludes and re.search(dialog.excludes, word)):
-            continue
+        if (question and not NUMBER.match(body_word)) or (dialog.excludes and re.search(dialog.excludes, word)):
+            continue  # "BX-20261205-0012到哪一步了": a ticket number asked about is looked up
         rest = normalize(body)[len(trigger):]
         if rest and not (_SEPARATOR.match(body[len(trigger):] or " ") or len(rest) >= 2):
             continue  # "报修单" is a word of its own, "报修 漏水" / "报修家里的" are commands

@@ -16,7 +16,9 @@ NEEDS_PERSON = re.compile(r"(是|归)谁|谁(家|买|干|弄|堆|放|停|占)|�
                           r"|(隔壁|楼上|楼下|对门|对面).{0,6}(那户|那家|邻居|人家).{0,12}(是不是|有没有|到底)"
                           r"|换届|选举"
                           # one household's own account: "燃气费怎么比邻居高", "房东说物业费他交了 我怎么确认"
-                          r"|比(邻居|别人|别家|隔壁)(的|家)?.{0,4}(高|多|贵)|怎么确认|(交|缴)(了|过)没(有)?|帮我查")
+                          r"|比(邻居|别人|别家|隔壁)(的|家)?.{0,4}(高|多|贵)|怎么确认|(交|缴)(了|过)没(有)?|帮我查"
+                          # one household's arrears: "房东的物业费欠了好几年 会不会影响我住"
+                          r"|欠(了|着)?.{0,6}(物业费|费)|(物业费|费用?)(都)?欠")
 # A shop's opening hours or another community's fees are not the property's to answer, however close an FAQ entry
 # about our own gates or fees looks: the honest "not sure" and the offer of a person.
 OUTSIDE_REMIT = re.compile(r"(隔壁|别的|其他|旁边的?)小区|(那家|这家).{0,8}(几点|开门|关门|营业|好吃|价格)"

@@ -34,6 +34,7 @@ from bot.owner import load_profile
 from bot.registry import DialogRegistry
 from bot.services import BotServices
 from bot.transcript import TranscriptWriter
+from bot.two_asks import two_asks
 from workflows.bindings.service import PROFILE_CACHE_KEY
 from workflows.community.service import get_community
 from workflows.db import transaction
@@ -179,6 +180,11 @@ class Bot(Handover):
         if emergency is not None and is_emergency(word) and not looks_like_question(word) \
                 and not HYPOTHETICAL.search(word):  # "电梯困人的话该打哪个电话": asks ahead of time
             return await self.engine.start(conv, ctx, emergency, text=text[:MAX_QUESTION])  # 电梯里关着人 出不来
+        if (both := two_asks(self.registry, text)) is not None:  # "车库月卡多少钱 … 我要投诉"
+            prompt = await self.engine.start(conv, ctx, both.command.dialog, text=both.command.text[:MAX_QUESTION])
+            answer = await self.answer_question(ctx, both.question) if both.question else ""
+            return f"{answer}\n\n{prompt}" if answer else f"{texts.NO_ANSWER_NOTED}{prompt}" if both.question \
+                else prompt
         command = command_for(self.registry, text)
         if command is not None:
             if command.typo:

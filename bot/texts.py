@@ -64,7 +64,7 @@ NO_ANSWER_THEN_CONTINUE = "这个问题我先记下，稍后可以回复“转�
 # Words the engine understands in every dialog (compared after normalising: no spaces, half-width).
 # "照片没有", "不用拍了", "没图": a skip in words beyond the list above.
 SKIP_PHRASE = re.compile(r"(照片|图片|相片|图)?(没有|没|无|不用|不需要|不拍|不发|不传|不上传|拍不了|传不了|没法拍)"
-                         r"(照片|图片|相片|图|拍|发|传)?(了|啦|哈|吧|的)?"
+                         r"(拍|发|传)?(照片|图片|相片|图|照)?(了|啦|哈|吧|的)?"  # "不用拍照", "没法拍照片"
                          # "照片等会发 先不发了": later, not now
                          r"|(照片|图片)?(等会|等下|回头|晚点|过会)(再)?(发|拍|说)(吧)?[，,]?(先)?(不发|不拍)?(了)?"
                          r"|(照片|图片)(先)?(不发|不拍)(了)?"
@@ -90,6 +90,9 @@ CHANGED_MIND = re.compile(r"(算了|没事了|不用了)[啊吧哈呀。.!！~�
 CANCEL_WORDS = ("取消", "退出", "不办了", "算了", "不要了")
 # in a short message: "不修了 取消吧", "不绑了 回头再说"
 CANCEL_PHRASE = re.compile(r"取消|不修了|不报了|不投诉了|不办了|不要了|不弄了|不绑(定)?了|不登记了|不报名了")
+# however long the message: "取消吧 不修了 我儿子说他会弄"
+CANCEL_LEAD = re.compile(r"^(那|那就|算了)?[\s，,。]*(取消|不修了|不报了|不投诉了|不办了|不弄了)(吧|了|啊|掉)*"
+                         r"([\s，,。!！]|$)")
 # "上回修水管的师傅挺好 给个满意", "我要给上次修水管的评价一下": asking to rate, however much praise comes first.
 RATING_PHRASE = re.compile(r"(给|打)(个|一个)?(满意|好评|五星|5星|评价)|(想|要)(给|对).{0,12}(评价|打分|评个分)"
                            r"|评价(一下|下)|评个分|打个分|(修好|弄好|修完)了.{0,4}(挺|很|非常|特别|蛮)满意")

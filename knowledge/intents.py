@@ -83,7 +83,9 @@ RULE_QUESTION = re.compile(r"规定|规矩|收费|要钱|收钱|交钱|给钱|�
                            r"|(干嘛|干啥|干什么|做什么|有什么)用|不绑|(办|管|负责|组织|搞)的还是"
                            r"|(我|我们)是(租|租房|租客|租户)"  # "我是租房子的 能绑定吗": who may
                            r"|要[^\s，,]{1,3}吗|(要|需要|得)带"  # "遛狗要拴绳吗", "要带房产证吗"
-                           r"|(是不是|要不要)(得|要|必须)?先|得先|要先")  # "报名活动是不是得先绑定房子"
+                           r"|(是不是|要不要)(得|要|必须)?先|得先|要先"  # "报名活动是不是得先绑定房子"
+                           # who else may: "租客也能绑定吗", "保姆可以报名吗"
+                           r"|(租客|租户|房客|家人|家属|子女|老人|孩子|保姆|别人)(也)?(能|可以|可不可以|能不能)")
 CONTACT_REQUEST = re.compile(r"(电话|号码|联系方式|手机号)\S{0,3}(发|给|告诉)(我|一下)"
                              r"|(发|给|告诉)我.{0,8}(电话|号码|联系方式)"
                              r"|(报修|投诉|物业|客服|值班|管家|保安|前台)的?(电话|热线|号码)(是)?(多少|几)")
@@ -95,6 +97,7 @@ INSTRUCTION = re.compile(r"^(你们?)?(别|不要|不用|甭)(再)?(给我)?(推
                          r"|(替|帮|代)我(谢谢|感谢|夸夸|表扬)|表扬(一下)?(你们|那个|师傅|保安|保洁|管家)|夸夸|锦旗|感谢信|修得(很|挺|真|特别)?(快|好|及时)"
                          r"|以后我(一|只要)?(说|发|打)|以后(你|您)(回|别|不要|少|能不能)"
                          r"|(不用|不需要|不必)(再)?(报修|修了|来了|上门)|自己(能|会)?(弄|修|搞)(好|得好)"
+                         r"|(不要|别|不用|甭|没想)(去|再)?投诉"  # "保洁阿姨人挺好的 不要投诉她哈"
                          r"|自己(换|修|弄|搞|处理)(一下)?(个|就)?(就行|行|可以|好)"  # "灯泡坏了我自己换就行了是吧"
                          r"|以后.{0,10}(早点|提前|早些)|别(当天|临时).{0,6}(才|再)?(说|通知|发)"
                          r"|(已经|都)?修好了.{0,6}(谢|师傅)|师傅(人)?(挺|很|真|特别)(好|不错|负责|耐心|专业)")
@@ -110,6 +113,8 @@ NEIGHBOUR_QUESTION = re.compile(r"(隔壁|楼上|楼下|对门|对面)(那户|�
                                 r"(到底|是不是|有没有人|住没住|干什么|做什么|是谁)")
 STAFF_QUESTION = re.compile(r"(师傅|保安|保洁|管家|工作人员)(是|都是)(外包|哪|谁|自己|正式|物业)"
                             r"|(师傅|保安|保洁|经理|管家|客服|前台)\S{0,4}(上班|在班|值班|在不在|在没在)")
+# "你们能帮我调一下监控不", "帮我查查监控": what only staff can do; the FAQ path says so and offers a person.
+STAFF_TASK = re.compile(r"(调|查|看|翻)(一下|下|一|查|看)*(监控|录像)")
 _FAQ_SPEC = IntentSpec(name=FAQ, description="询问小区的规定、收费标准、办事方法等常见问题", examples=FAQ_EXAMPLES)
 
 
@@ -136,7 +141,8 @@ def signals(text: str, intents: list[IntentSpec]) -> tuple[set[str], bool, bool]
         if spec.name in matched:
             matched -= set(spec.supersedes)
     asks = QUESTION_FORM.search(FAULT_QUESTION.sub("", RHETORICAL.sub("", text)))
-    return matched, bool(asks), bool(REQUEST_FORM.search(text))
+    asked = re.sub(A_NOT_A + "了", lambda m: m.group(0)[:-1], text)  # "以后还开不开了" asks; it requests nothing
+    return matched, bool(asks), bool(REQUEST_FORM.search(asked))
 
 
 def signal_row(matched: set[str], is_question: bool, is_request: bool, names: list[str]) -> np.ndarray:
@@ -281,7 +287,7 @@ def _decisive(text: str, specs: list[IntentSpec], matched: set[str], is_question
 
 def _asks_no_dialog(text: str, is_question: bool, is_request: bool, *, lookup: bool) -> bool:
     """A rule or fee question, a request for a number, an instruction to the bot or a question about staff."""
-    if INSTRUCTION.search(text):  # "以后别给我推送公告了": whatever dialog it names
+    if INSTRUCTION.search(text) or STAFF_TASK.search(text):  # "以后别给我推送公告了": whatever dialog it names
         return True
     if is_question and ABOUT_A_LIST.search(text):  # "我的报修记录别人能看到吗": even of a list the owner may see
         return True

@@ -97,7 +97,7 @@ BIND = Dialog(
     name="bind", title="绑定房屋", menu_key="BIND",
     triggers=("绑定房屋", "绑定", "绑房", "绑定房子"),
     description="绑定房屋：把微信和自己家的房号绑在一起（核对姓名和手机尾号）",
-    examples=examples_of("bind"), keywords=r"绑定|认证|绑一下|绑房|绑到|绑在|(就|去|来|要|想)绑(吧|了)?$",
+    examples=examples_of("bind"), keywords=r"绑定|认证|绑一下|绑房|绑到|绑在|绑上|(就|去|来|要|想)绑(吧|了)?$",
     slots=(
         Slot("community", texts.BIND_COMMUNITY, choices=account_communities, facts=community_ids,
              skip_if=one_community, default=the_only_community, label="小区"),

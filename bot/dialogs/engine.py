@@ -124,7 +124,8 @@ class DialogEngine(ConfirmationSteps):
         if dialog.follow_up:
             return await self._follow_up(conv, ctx, dialog, text)
         if ctx.inbound.msg_type in ("text", "voice"):
-            if word in texts.CANCEL_WORDS or (len(word) <= 8 and texts.CANCEL_PHRASE.search(word)):
+            if word in texts.CANCEL_WORDS or (len(word) <= 8 and texts.CANCEL_PHRASE.search(word)) \
+                    or texts.CANCEL_LEAD.match(text.strip()):
                 conv.end_dialog()
                 return texts.CANCELLED.format(title=dialog.title)
             if word in texts.HANDOVER_WORDS or (texts.HANDOVER_PHRASE.search(word)

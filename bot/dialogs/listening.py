@@ -21,7 +21,7 @@ from bot.dialogs.parsers import MOBILE_IN_TEXT
 from bot.dialogs.spec import Dialog, FollowUp, Invalid, Slot
 from bot.dialogs.words import asks_something, normalize
 
-CHANGE_OF_TOPIC = re.compile(r"^(算了|先不报|先不修|先不投诉|不报了|不修了|不弄了|回头再说|换个话题)"
+CHANGE_OF_TOPIC = re.compile(r"^(算了(?![\s，,。]*还是)|先不报|先不修|先不投诉|不报了|不修了|不弄了|回头再说|换个话题)"
                              r"|先问(个|一下|问)?别的|问(个|点)别的")
 # "哦不对不对 不是我家 是楼道里的": an earlier answer corrected (what the dialog's extract reads replaces it).
 CORRECTION = re.compile(r"^(哦|噢|啊|嗯|哎|唉|哎呀|哎哟|诶)?[，,。\s]*(我)?(刚才|刚刚)?"
@@ -81,6 +81,14 @@ class Listening:
             return f"{left}{texts.ASK_AWAY}"
         if CORRECTION.search(word) and dialog.extract is not None:
             corrected = await self._corrected(conv, ctx, dialog, slot, text)
+            said = " ".join(c for c in re.split(r"[\s，,。!！]+", text) if c and not CORRECTION.search(c)
+                            and not NOT_THIS.search(c) and not re.fullmatch(r"(是|改成|换成|应该是)?\w{1,4}(的)?", c))
+            if corrected and slot.name == "description" and said:  # "不对 不是门窗 是水电 窗户边上那个插座坏了"
+                try:
+                    engine._store(conv, slot, await engine._parse(slot, ctx, said, conv.choices))
+                    return f"{texts.CORRECTED}\n{await engine._accepted(conv, ctx, dialog, conv.slot_index)}"
+                except Invalid:
+                    pass
             if corrected:
                 # the step may no longer be asked ("不是公共的 是我家里的" at 哪栋楼): go on from here
                 return f"{texts.CORRECTED}\n{await engine._advance(conv, ctx, dialog, conv.slot_index - 1)}"

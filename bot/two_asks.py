@@ -1,0 +1,45 @@
+"""One message, two asks: a question and a command each said as a clause of its own.
+
+"车库月卡多少钱 还有老有人占我车位 我要投诉": the question is answered from the FAQ and the complaint starts with
+what lies between. "我想交物业费 能微信交不": the payment flow answers the question itself (it pays by WeChat), so
+it starts. Without this the question's form hid the command and the owner got only the FAQ answer."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.commands import Command, command_for
+from bot.dialogs.words import asks_something
+from bot.registry import DialogRegistry
+
+_CLAUSES = re.compile(r"[\s，,。!！;；]+")
+
+
+@dataclass(frozen=True)
+class TwoAsks:
+    question: str  # "" when the command's flow answers it (the question came after the command)
+    command: Command
+
+
+def two_asks(registry: DialogRegistry, text: str) -> TwoAsks | None:
+    """A question clause then a command clause (the words between go to the command), or a command clause then a
+    short question about it; None for anything else."""
+    parts = [p for p in _CLAUSES.split(text.strip()) if p]
+    if len(parts) < 2:
+        return None
+    last = _exact(registry, parts[-1])
+    if last is not None and asks_something(parts[0]) and not any(asks_something(p) for p in parts[1:]):
+        return TwoAsks(parts[0], Command(last.dialog, " ".join(parts[1:])))
+    first = _exact(registry, parts[0])
+    if first is not None and len(parts) == 2 and asks_something(parts[1]) and len(parts[1]) <= 10:
+        return TwoAsks("", first)
+    return None
+
+
+def _exact(registry: DialogRegistry, clause: str) -> Command | None:
+    """A clause that is a whole command by itself ("我要投诉", "我想交物业费"): no typo, no words after it."""
+    command = command_for(registry, clause)
+    if command is None or command.typo or command.text or not command.dialog.slots:
+        return None
+    return command
