@@ -124,6 +124,9 @@ SKIP_WORDS = ("跳过", "不需要", "没有", "无", "不用", "不用了", "�
 # "没有照片 电话就用我绑定的": an optional step skipped and the next one answered in the same message.
 SKIP_THEN_MORE = re.compile(r"^\s*(没有照片|没照片|没有图片|没图片|照片没有|照片没拍|不拍了|没拍|不用拍|拍不了"
                             r"|跳过|没有|不用了|不用)\s*[，,。.、;；!！\s]\s*(?P<rest>\S.*)$", re.S)
+# "后天下午吧 没照片": the next step's answer first, the photos declined after it.
+MORE_THEN_SKIP = re.compile(r"^\s*(?P<rest>\S.*?)\s*[，,。.、;；!！\s]\s*(没有照片|没照片|没有图片|没图片|照片没有"
+                            r"|照片没拍|不拍了|没拍|不用拍照?|拍不了)[了吧啊哈。！!]*\s*$", re.S)
 DONE_WORDS = ("好了", "完成", "没有了", "就这些", "发完了", "好", "行了", "可以了", "谢谢", "谢了", "多谢")
 YES_WORDS = ("1", "是", "是的", "好", "好的", "要", "确认", "确定", "提交", "对", "可以")
 NO_WORDS = ("2", "否", "不", "不用", "不要", "不用了", "修改", "改")

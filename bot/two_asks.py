@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass
 
 from bot.commands import Command, command_for
-from bot.dialogs.words import asks_something
+from bot.dialogs.words import asks_something, normalize
 from bot.registry import DialogRegistry
 
 _CLAUSES = re.compile(r"[\s，,。!！;；]+")
@@ -29,12 +29,20 @@ def two_asks(registry: DialogRegistry, text: str) -> TwoAsks | None:
     if len(parts) < 2:
         return None
     last = _exact(registry, parts[-1])
-    if last is not None and asks_something(parts[0]) and not any(asks_something(p) for p in parts[1:]):
+    if last is not None and asks_something(parts[0]) and not any(asks_something(p) for p in parts[1:]) \
+            and not _its_own(last, parts[0]):
         return TwoAsks(parts[0], Command(last.dialog, " ".join(parts[1:])))
     first = _exact(registry, parts[0])
     if first is not None and len(parts) == 2 and asks_something(parts[1]) and len(parts[1]) <= 10:
         return TwoAsks("", first)
     return None
+
+
+def _its_own(command: Command, clause: str) -> bool:
+    """"正门那个刷脸的是不是坏了 … 报修": the clause in a question's form holds the command's own words; it is the
+    report, not a question beside it."""
+    keywords = command.dialog.keywords
+    return bool(keywords and re.search(keywords, normalize(clause)))
 
 
 def _exact(registry: DialogRegistry, clause: str) -> Command | None:

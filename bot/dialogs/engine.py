@@ -196,8 +196,12 @@ class DialogEngine(ConfirmationSteps):
                 return await self._invalid(conv, ctx, dialog, slot, Invalid(message), text)
             message = texts.NOT_ACCEPTED_MEDIA.format(kind=texts.MEDIA_NAMES.get(kind, texts.SOME_MESSAGE))
             return await self._invalid(conv, ctx, dialog, slot, Invalid(message), text, explain_only=True)
-        if kind == "text" and slot.optional and (then := texts.SKIP_THEN_MORE.match(text)):
+        if kind == "text" and slot.optional and (then := texts.SKIP_THEN_MORE.match(text)
+                                                 or texts.MORE_THEN_SKIP.match(text)):
             return await self._skip_then(conv, ctx, dialog, slot, index, then.group("rest"))
+        if kind == "text" and slot.optional and not conv.values.get(slot.name) \
+                and await self._next_takes(conv, ctx, dialog, index, text):
+            return await self._skip_then(conv, ctx, dialog, slot, index, text)  # "明天上午10点以后" at the photos
         if slot.repeatable:
             if kind == "text" and not finishing and word not in texts.DONE_WORDS and self.listener is not None:
                 heard = await self.listener.hear(self, conv, ctx, dialog, slot, text)  # a question at the photos
@@ -228,6 +232,26 @@ class DialogEngine(ConfirmationSteps):
         if conv.dialog != dialog.name or conv.stage != "slot" or conv.slot_index == index:
             return reply
         return await self._answer(conv, ctx, dialog, rest, normalize(rest))
+
+    async def _next_takes(self, conv: Conversation, ctx: DialogContext, dialog: Dialog, index: int,
+                          text: str) -> bool:
+        """The owner answered the step after this optional one (a visit time at the photos step): the next step to
+        ask takes no choices and its parser accepts the text, which says nothing wrong and asks nothing."""
+        word = normalize(text)
+        if texts.says_what_is_wrong(word) or looks_like_question(word):
+            return False
+        for later in dialog.slots[index + 1:]:
+            if later.name in conv.values or (later.skip_if is not None and later.facts is None
+                                             and later.skip_if(ctx)):
+                continue
+            if later.choices is not None or later.parse is None or later.facts is not None:
+                return False
+            try:
+                await later.parse(text, ctx)
+            except Invalid:
+                return False
+            return True
+        return False
 
     async def _collect(self, conv: Conversation, ctx: DialogContext, dialog: Dialog, slot: Slot, index: int,
                        text: str, word: str) -> str | None:

@@ -108,6 +108,15 @@ from tests.knowledge.specs import bot_intents
     ("帮我妈问一下 她家热水器是自己买的自己装的 坏了你们物业管不管修", "faq"),  # who is responsible
     ("三号楼一楼大厅那个玻璃门破了 谁弄的啊", "repair"),  # 谁弄的啊 is exasperation, not a question
     ("电梯动不动就坏 烦死了", "repair"),  # 动不动 is no A-not-A question
+    ("南门边上那个旧会所以后还开不开了", "faq"),  # 开不开了 asks; its 了 requests nothing
+    ("我是房东 房子租出去了 租客也能绑定吗", "faq"),  # who else may bind
+    ("我家猫昨晚跑出去了 你们能帮我调一下监控不", "faq"),  # only staff can look at the cameras
+    ("保洁阿姨人挺好的 不要投诉她哈 垃圾是我家孩子乱扔的", "faq"),
+    ("小区大门的人脸识别不好使了 刷半天不开", "repair"),
+    ("3号楼那电梯又趴窝了 咋整啊", "repair"),
+    ("3号楼1单元电梯卡在6楼了 没人在里面 有事打我13812345678", "repair"),
+    ("我是3号楼租户 房东说让我直接找物业 家里阳台晾衣架摇不下来了", "repair"),
+    ("我妈那套房子也想绑上 咋弄", "bind"),
 ])
 async def test_owner_messages_route_to_the_right_intent(assistant: Assistant, text: str, intent: str):
     guess = await assistant.route(text=text, intents=bot_intents())
