@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from bot.commands import Command, command_for
 from bot.dialogs.words import asks_something, normalize
+from bot.faq_limits import NEEDS_PERSON
 from bot.registry import DialogRegistry
 
 _CLAUSES = re.compile(r"[\s，,。!！;；]+")
@@ -24,13 +25,14 @@ class TwoAsks:
 
 def two_asks(registry: DialogRegistry, text: str) -> TwoAsks | None:
     """A question clause then a command clause (the words between go to the command), or a command clause then a
-    short question about it; None for anything else."""
+    short question about it; None for anything else. A question only a person can answer ("业委会选举啥时候开始
+    我想报名": the election's, not an activity's) keeps the whole message for the FAQ and its offer of a person."""
     parts = [p for p in _CLAUSES.split(text.strip()) if p]
     if len(parts) < 2:
         return None
     last = _exact(registry, parts[-1])
     if last is not None and asks_something(parts[0]) and not any(asks_something(p) for p in parts[1:]) \
-            and not _its_own(last, parts[0]):
+            and not _its_own(last, parts[0]) and not NEEDS_PERSON.search(normalize(parts[0])):
         return TwoAsks(parts[0], Command(last.dialog, " ".join(parts[1:])))
     first = _exact(registry, parts[0])
     if first is not None and len(parts) == 2 and asks_something(parts[1]) and len(parts[1]) <= 10:

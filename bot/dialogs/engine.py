@@ -124,8 +124,9 @@ class DialogEngine(ConfirmationSteps):
         if dialog.follow_up:
             return await self._follow_up(conv, ctx, dialog, text)
         if ctx.inbound.msg_type in ("text", "voice"):
+            lead = texts.CANCEL_LEAD.match(text.strip())  # "取消吧 不修了 我儿子说他会弄"; not "… 先问下停车费多少"
             if word in texts.CANCEL_WORDS or (len(word) <= 8 and texts.CANCEL_PHRASE.search(word)) \
-                    or texts.CANCEL_LEAD.match(text.strip()):
+                    or (lead and not asks_something(text.strip()[lead.end():])):
                 conv.end_dialog()
                 return texts.CANCELLED.format(title=dialog.title)
             if word in texts.HANDOVER_WORDS or (texts.HANDOVER_PHRASE.search(word)

@@ -72,7 +72,8 @@ class Listening:
             return REROUTE
         if CHANGE_OF_TOPIC.search(word):
             rest = CHANGE_OF_TOPIC.sub("", word).lstrip("，,。 ")
-            rest = re.sub(r"^(我)?(先)?(问(个|一下|问)?(事|别的)?|啊|那个)+", "", rest).lstrip("，,。 ")
+            rest = re.sub(r"^((我)?(先)?(问(个|一下|下|问)?(事|别的)?)|啊|那个|不(报|修|报修|投诉|弄|办)了)+", "",
+                          rest).lstrip("，,。 ")  # "算了 不投诉了 先问下停车费一个月多少": the question alone
             conv.park(time.time())
             left = texts.DRAFT_KEPT.format(title=dialog.title)
             if rest and (len(rest) >= 4 or asks_something(rest)):

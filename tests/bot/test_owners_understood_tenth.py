@@ -56,7 +56,8 @@ async def test_a_payment_asked_for_with_a_question_about_it_starts_the_payment(r
 
 @pytest.mark.parametrize(("text", "asked"), [("物业电话多少 我要报修", True), ("我要报修 电梯坏了吗", False),
                                              ("物业电话多少", None), ("我要报修", None), ("电梯坏了 我要报修", None),
-                                             ("正门那个刷脸的是不是坏了 我刷不进去 报修", None)])
+                                             ("正门那个刷脸的是不是坏了 我刷不进去 报修", None),
+                                             ("业委会选举啥时候开始啊 我想报名", None)])
 def test_two_asks_are_a_question_clause_and_a_whole_command_clause(text: str, asked: bool | None):
     both = two_asks(default_registry(), text)
     assert (None if both is None else bool(both.question)) == asked
@@ -70,6 +71,16 @@ async def test_a_cancel_leading_a_long_message_cancels(routed: Owner):
         await routed.say(line)
     reply = await routed.say("取消吧 不修了 我儿子说他会弄")
     assert reply.startswith("好的，已取消") and await flow(routed) is None
+
+
+async def test_a_cancel_then_a_question_keeps_the_draft_and_answers(runtime):
+    assistant = TinyAssistant(answers={"停车费一个月多少": Answer(kind="answer", text="地面车位每月 200 元。")})
+    owner = Owner(make_bot(runtime, assistant=assistant))
+    await owner.bind_demo_flat()
+    for line in ("投诉", "停车"):
+        await owner.say(line)
+    reply = await owner.say("算了 不投诉了 先问下停车费一个月多少")
+    assert "200 元" in reply and "留着" in reply
 
 
 @pytest.mark.parametrize("text", ["不用拍照", "没法拍照片", "不拍照了"])

@@ -117,6 +117,7 @@ from tests.knowledge.specs import bot_intents
     ("3号楼1单元电梯卡在6楼了 没人在里面 有事打我13812345678", "repair"),
     ("我是3号楼租户 房东说让我直接找物业 家里阳台晾衣架摇不下来了", "repair"),
     ("我妈那套房子也想绑上 咋弄", "bind"),
+    ("卧室窗户关不上了 能不能明天上午来修", "repair"),  # 能不能…来修 asks for a visit
 ])
 async def test_owner_messages_route_to_the_right_intent(assistant: Assistant, text: str, intent: str):
     guess = await assistant.route(text=text, intents=bot_intents())
