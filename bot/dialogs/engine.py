@@ -200,8 +200,8 @@ class DialogEngine(ConfirmationSteps):
         if kind == "text" and slot.optional and (then := texts.SKIP_THEN_MORE.match(text)
                                                  or texts.MORE_THEN_SKIP.match(text)):
             return await self._skip_then(conv, ctx, dialog, slot, index, then.group("rest"))
-        if kind == "text" and slot.optional and not conv.values.get(slot.name) \
-                and await self._next_takes(conv, ctx, dialog, index, text):
+        if kind == "text" and slot.optional and slot.repeatable and not conv.values.get(slot.name) \
+                and not finishing and await self._next_takes(conv, ctx, dialog, index, text):
             return await self._skip_then(conv, ctx, dialog, slot, index, text)  # "明天上午10点以后" at the photos
         if slot.repeatable:
             if kind == "text" and not finishing and word not in texts.DONE_WORDS and self.listener is not None:
@@ -245,7 +245,8 @@ class DialogEngine(ConfirmationSteps):
             if later.name in conv.values or (later.skip_if is not None and later.facts is None
                                              and later.skip_if(ctx)):
                 continue
-            if later.choices is not None or later.parse is None or later.facts is not None:
+            if later.choices is not None or later.parse is None or later.facts is not None \
+                    or "text" not in later.accepts:
                 return False
             try:
                 await later.parse(text, ctx)
