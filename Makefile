@@ -58,7 +58,7 @@ eval: $(STAMP)
 	  holdout2.jsonl dev3.jsonl holdout3a.jsonl holdout3b.jsonl holdout4a.jsonl holdout4b.jsonl holdout5a.jsonl \
 	  holdout5b.jsonl holdout6a.jsonl holdout6b.jsonl holdout7a.jsonl holdout7b.jsonl holdout8a.jsonl holdout8b.jsonl \
 	  holdout9a.jsonl holdout9b.jsonl holdout10a.jsonl holdout10b.jsonl holdout11a.jsonl holdout11b.jsonl \
-	  holdout12a.jsonl holdout12b.jsonl)
+	  holdout12a.jsonl holdout12b.jsonl holdout13a.jsonl holdout13b.jsonl)
 
 clean:
 	rm -rf $(VENV) var build
