@@ -84,7 +84,8 @@ class Listening:
             corrected = await self._corrected(conv, ctx, dialog, slot, text)
             said = " ".join(c for c in re.split(r"[\s，,。!！]+", text) if c and not CORRECTION.search(c)
                             and not NOT_THIS.search(c) and not re.fullmatch(r"(是|改成|换成|应该是)?\w{1,4}(的)?", c))
-            if corrected and slot.name == "description" and said:  # "不对 不是门窗 是水电 窗户边上那个插座坏了"
+            if corrected and slot.name == "description" and texts.says_what_is_wrong(normalize(said)):
+                # "不对 不是门窗 是水电 窗户边上那个插座坏了": the description after the correction is kept
                 try:
                     engine._store(conv, slot, await engine._parse(slot, ctx, said, conv.choices))
                     return f"{texts.CORRECTED}\n{await engine._accepted(conv, ctx, dialog, conv.slot_index)}"
