@@ -48,6 +48,7 @@ def _one_off(word: str, trigger: str) -> bool:
 
 
 _LEAD_IN = re.compile(r"^(我想要|我想|我要|帮我|麻烦|请|(我|我们|俺|咱)家(里)?(要|想|需要)|家里(要|想|需要)|我)(?=.)")
+_TRAILING = re.compile(r"^(?P<head>\S+?)的?(要|想|需要|得)(?P<trigger>报修|投诉)$")
 _GREETING = re.compile(r"^(你好|您好|喂+|哈喽|在吗|那个)[啊呀哈，,。.!！\s]*(?=.)")
 # Pinyin typed for a character the phone did not offer ("tou诉", "bao修"): folded like a homophone, so confirmed.
 _PINYIN = {"tou": "投", "bao": "报", "xiu": "修", "su": "诉", "ren": "人", "gong": "工", "jiao": "缴", "fei": "费"}
@@ -101,6 +102,12 @@ def command_for(registry: DialogRegistry, text: str) -> Command | None:
     if best is not None:
         spelled = normalize(body).lower().startswith(tuple(t for t, d in triggers.items() if d is best[1]))
         return Command(best[1], text) if spelled else _typo(best[1], text)  # "报秀 我家水管漏了": confirmed
+    trailing = _TRAILING.match(word)  # "公共区域的要报修", "家里的要报修": the place first, the command after
+    if trailing and not question and len(trailing.group("head")) <= 8:
+        dialog = triggers.get(trailing.group("trigger"))
+        if dialog is not None and dialog.extract is not None and not (
+                dialog.excludes and re.search(dialog.excludes, word)):
+            return Command(dialog, text)
     if not question:  # "我家马桶漏水 报修 周末来人": a trigger standing as a word of its own in the message
         for token in _TOKENS.split(text.strip())[1:]:
             dialog = triggers.get(_fold(token))

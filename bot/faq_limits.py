@@ -18,16 +18,19 @@ NEEDS_PERSON = re.compile(r"(是|归)谁|谁(家|买|干|弄|堆|放|停|占)|�
                           # one household's own account: "燃气费怎么比邻居高", "房东说物业费他交了 我怎么确认"
                           r"|比(邻居|别人|别家|隔壁)(的|家)?.{0,4}(高|多|贵)|怎么确认|(交|缴)(了|过)没(有)?|帮我查"
                           # one household's arrears: "房东的物业费欠了好几年 会不会影响我住"
-                          r"|欠(了|着)?.{0,6}(物业费|费)|(物业费|费用?)(都)?欠")
+                          r"|欠(了|着)?.{0,6}(物业费|费)|(物业费|费用?)(都)?欠"
+                          r"|还剩(多少|几)|余额")  # "我们1号楼的维修基金现在还剩多少钱"
 # A shop's opening hours or another community's fees are not the property's to answer, however close an FAQ entry
 # about our own gates or fees looks: the honest "not sure" and the offer of a person.
-OUTSIDE_REMIT = re.compile(r"(隔壁|别的|其他|旁边的?)小区|(那家|这家).{0,8}(几点|开门|关门|营业|好吃|价格)"
+OUTSIDE_REMIT = re.compile(r"(隔壁|别的|其他|旁边的?|对面的?)\S{0,4}小区"
+                           r"|(那家|这家).{0,8}(几点|开门|关门|营业|好吃|价格)"
                            r"|(面馆|饭馆|饭店|餐馆|超市|药店|菜市场|便利店|理发店).{0,6}(几点|开门|关门|营业)"
                            # city and public services, outside trades: not the property's rules either
                            r"|养老金|退休金|社保|医保|户口|落户|(市|区|街道|政府|国家).{0,8}(补贴|政策)|老旧小区改造"
                            r"|(社区)?医院|诊所|学校|幼儿园|开锁(师傅|公司)|有线电视|房产证.{0,4}(加名|过户|更名)|加名字"
                            r"|售后|厂家|新买的"  # a new appliance's warranty is the maker's
                            # the developer's certificates, a change of property company: not the property's to say
-                           r"|开发商|房产证.{0,8}(办下来|办好|下来|什么时候|啥时候|进度|还没)|不动产证|换物业"
+                           r"|开发商|(房产证|产权证).{0,8}(办下来|办好|下来|什么时候|啥时候|进度|还没|办到|哪一步)"
+                           r"|(什么时候|啥时候|何时).{0,4}(能)?办.{0,2}(房产证|产权证)|不动产证|换物业"
                            # the housing market's prices: not ours either
                            r"|二手房|房价|均价|挂牌价|(卖|出售|买)(房|房子).{0,12}(多少钱|价格|行情)|房子.{0,6}(卖|出售).{0,10}(多少钱|价格)")

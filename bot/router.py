@@ -173,6 +173,11 @@ class Bot(Handover):
             rate = self.registry.by_trigger("评价")  # "师傅挺好 给个满意": a rating, not praise to pass on
             if rate is not None:
                 return await self.engine.start(conv, ctx, rate, text=text[:MAX_QUESTION])
+        parked = self.registry.get((conv.parked or {}).get("dialog") or "")
+        if parked is not None and len(word) <= 16 and texts.RESUME_PHRASE.search(word):
+            return await self.engine.start(conv, ctx, parked)  # the draft it kept, from where it was left
+        if texts.PRAISE.search(word) and not texts.PRAISE_BUT.search(word) and not looks_like_question(word):
+            return texts.PRAISE_THANKS
         if is_danger(word) and not looks_like_question(word) and person is not None:
             note = await self.emergency_note(ctx, danger=True)  # 110 first; a person follows it up
             return f"{note}\n{await self.engine.start(conv, ctx, person, text=text[:MAX_QUESTION])}"

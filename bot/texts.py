@@ -96,6 +96,14 @@ CANCEL_LEAD = re.compile(r"^(那|那就|算了)?[\s，,。]*(取消|不修了|�
 # "上回修水管的师傅挺好 给个满意", "我要给上次修水管的评价一下": asking to rate, however much praise comes first.
 RATING_PHRASE = re.compile(r"(给|打)(个|一个)?(满意|好评|五星|5星|评价)|(想|要)(给|对).{0,12}(评价|打分|评个分)"
                            r"|评价(一下|下)|评个分|打个分|(修好|弄好|修完)了.{0,4}(挺|很|非常|特别|蛮)满意")
+# "王师傅今天来修的灯 手脚麻利 给他点个赞👍", "今天小李帮我把快递搬上楼了 太谢谢了", "谢谢你们啊 上次那个水管修好了":
+# praise for the staff, thanked and passed on; not a report (unless something is wrong again: PRAISE_BUT).
+PRAISE = re.compile(r"点(个|一个)?赞|手脚.{0,2}麻利|(真|挺|很|太|特别)(不错|负责|热心|耐心|麻利|靠谱)|太(谢谢|感谢)"
+                    r"|谢.{0,12}(修好了|弄好了|修得)|(修好了|弄好了).{0,6}谢|帮了(我)?(大忙|不少忙)")
+PRAISE_BUT = re.compile(r"又|还是|没修好|没弄好|但是|可是|不过|坏|漏|堵|不亮|不行|投诉")
+PRAISE_THANKS = "谢谢您的肯定，大家听了一定很高兴！有需要随时找我。"
+# "好 那接着报刚才那个修", "继续填吧": the draft left a few minutes ago, taken up again.
+RESUME_PHRASE = re.compile(r"(接着|继续)(报|填|弄|办|说|刚才)|(刚才|之前)(那个|的)?.{0,6}(接着|继续)")
 # "…电话一直打不通你让人给我回个电话…", "我要找你们负责人": a person asked for plainly, however long the message.
 PLAIN_HANDOVER = re.compile(r"(我要|我想|我得|让我)找(你们)?(物业)?(的)?(人工|客服|负责人|经理|领导|物业的人|工作人员)"
                             r"|(让|叫|找)(个)?人.{0,3}(给我)?(回|打)(个|一个)?电话")

@@ -69,7 +69,7 @@ QUESTION_FORM = re.compile(r"怎么|怎样|如何|多少|几点|(?<![好那这])
 REQUEST_FORM = re.compile(r"^(我要|我想(?!问|知道|了解|咨询|请教)|我来|给我|请派|把)|帮我(?!.{0,3}问)|帮忙|请帮|麻烦"
                           r"|了$|了[,，。!！]|一下[吧呗]?[。!！]?$"
                           r"|(来|派)个?人.{0,3}看|派人|(过来|上门|来)看看|让我报|报一下"
-                          r"|^[交缴付续充报修]一下|(能不能|能否|可不可以|可以).{0,6}(说说|管管|管一下|处理一下|上门|修一下|帮我|(过)?来(修|看))")
+                          r"|^[交缴付续充报修]一下|(能不能|能否|可不可以|可以).{0,6}(说说|管管|管一下|处理一下|上门|修一下|帮我|(过)?来(修|看|人))")
 # Messages that hold a dialog's word but ask for no dialog: a question about a rule or a fee ("养狗有啥规定没"),
 # a request for a phone number ("把报修电话发我"), an instruction or a no-need to the bot ("别再给我推活动了",
 # "不用报修了"), a question about a staff member ("管家是谁"). They go to the FAQ answer (which offers a person when it

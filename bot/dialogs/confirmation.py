@@ -50,6 +50,10 @@ class ConfirmationSteps:
     async def _editing(self, conv: Conversation, ctx: DialogContext, dialog: Dialog, word: str) -> str:
         editable = self._editable(conv, dialog)
         number = parse_number(word)
+        named = [i for i, (_, slot) in enumerate(editable, 1) if slot.label
+                 and (slot.label in word or (len(word) >= 2 and word.lstrip("改") in slot.label))]
+        if number is None and len(named) == 1:  # "上门时间", "改电话": the item by its name
+            number = named[0]
         if number is None or not 1 <= number <= len(editable):
             return f"{texts.EDIT_WHICH}\n{self._edit_list(conv, editable)}"
         index, slot = editable[number - 1]

@@ -361,7 +361,11 @@ class DialogEngine(ConfirmationSteps):
 
     async def _back(self, conv: Conversation, ctx: DialogContext, dialog: Dialog) -> str:
         if not conv.history:
-            if conv.stage == "slot":
+            said = [i for i in range(conv.slot_index) if dialog.slots[i].name in conv.values
+                    and dialog.slots[i].skip_if is None]  # "公共区域报修" then 返回: the step its words answered
+            if said:
+                conv.history.append(said[-1])
+            elif conv.stage == "slot":
                 return f"{texts.BACK_AT_START}\n{await self._ask(conv, ctx, dialog.slots[conv.slot_index])}"
             conv.stage = "slot"
         if conv.history:

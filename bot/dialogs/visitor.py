@@ -171,7 +171,8 @@ VISITOR = Dialog(
     description="访客登记：朋友、家人或其他客人要来，提前登记，给访客发通行二维码和备用码",
     examples=examples_of("visitor"), explicit_only=True,  # its language (#16): how a visitor gets in is for the FAQ
     keywords=r"访客|来访|客人|朋友来|亲戚|放行|通行码|进小区|(给|帮)(他|她|他们)登记|开.{0,2}门",
-    excludes=r"刷不开|刷不了|门禁.{0,4}(坏|失灵|不好使|没反应)",  # a broken door reader is a repair
+    # a broken door reader, a lift opening by itself: repairs
+    excludes=r"刷不开|刷不了|门禁.{0,4}(坏|失灵|不好使|没反应)|电梯|升降梯|轿厢|自己开|有毛病|坏了",
     requires_binding=True,
     slots=(
         Slot("household", t.VISITOR_HOUSEHOLD, choices=household_choices, skip_if=one_household,

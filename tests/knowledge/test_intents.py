@@ -118,6 +118,9 @@ from tests.knowledge.specs import bot_intents
     ("我是3号楼租户 房东说让我直接找物业 家里阳台晾衣架摇不下来了", "repair"),
     ("我妈那套房子也想绑上 咋弄", "bind"),
     ("卧室窗户关不上了 能不能明天上午来修", "repair"),  # 能不能…来修 asks for a visit
+    ("3号楼1单元的电梯从早上就停了 显示屏都黑了 有事打我13912345678", "repair"),
+    ("4栋2单元的升降梯有毛病 老自己开门", "repair"),  # 开门 by itself is no visitor
+    ("我家那个厨房的吸油烟机上面那个柜子门掉下来了你们能不能来人给装一下我上午都在家", "repair"),
 ])
 async def test_owner_messages_route_to_the_right_intent(assistant: Assistant, text: str, intent: str):
     guess = await assistant.route(text=text, intents=bot_intents())
