@@ -176,8 +176,6 @@ class Bot(Handover):
         parked = self.registry.get((conv.parked or {}).get("dialog") or "")
         if parked is not None and len(word) <= 16 and texts.RESUME_PHRASE.search(word):
             return await self.engine.start(conv, ctx, parked)  # the draft it kept, from where it was left
-        if texts.PRAISE.search(word) and not texts.PRAISE_BUT.search(word) and not looks_like_question(word):
-            return texts.PRAISE_THANKS
         if is_danger(word) and not looks_like_question(word) and person is not None:
             note = await self.emergency_note(ctx, danger=True)  # 110 first; a person follows it up
             return f"{note}\n{await self.engine.start(conv, ctx, person, text=text[:MAX_QUESTION])}"
@@ -185,11 +183,14 @@ class Bot(Handover):
         if emergency is not None and is_emergency(word) and not looks_like_question(word) \
                 and not HYPOTHETICAL.search(word):  # "电梯困人的话该打哪个电话": asks ahead of time
             return await self.engine.start(conv, ctx, emergency, text=text[:MAX_QUESTION])  # 电梯里关着人 出不来
+        if texts.PRAISE.search(word) and not texts.PRAISE_BUT.search(word) and not looks_like_question(word):
+            return texts.PRAISE_THANKS  # "王师傅手脚麻利 给他点个赞": thanked, nothing started
         if (both := two_asks(self.registry, text)) is not None:  # "车库月卡多少钱 … 我要投诉"
             prompt = await self.engine.start(conv, ctx, both.command.dialog, text=both.command.text[:MAX_QUESTION])
-            answer = await self.answer_question(ctx, both.question) if both.question else ""
-            return f"{answer}\n\n{prompt}" if answer else f"{texts.NO_ANSWER_NOTED}{prompt}" if both.question \
-                else prompt
+            if not both.question:
+                return prompt
+            answer = await self.answer_question(ctx, both.question)
+            return f"{answer}\n\n{prompt}" if answer else f"{texts.NO_ANSWER_NOTED}{prompt}"
         command = command_for(self.registry, text)
         if command is not None:
             if command.typo:

@@ -131,3 +131,9 @@ def test_trying_it_out_is_small_talk():
 def test_a_range_hood_is_no_cooking_fumes(text: str, dialog: str | None):
     complaint = default_registry().get("complaint")
     assert ("complaint" if re.search(complaint.keywords, text) else None) == dialog
+
+
+async def test_thanks_beside_an_emergency_is_the_emergency(routed: Owner):
+    await routed.bind_demo_flat()
+    reply = await routed.say("太谢谢了 电梯里关着人 出不来")
+    assert "情况紧急" in reply and reply != texts.PRAISE_THANKS
