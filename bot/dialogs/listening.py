@@ -1,9 +1,9 @@
 """Every free-text answer is looked at before a slot's parser stores it (Slot.free_text): a question is answered and
 the step asked again; a change of topic (算了，先问个别的) leaves the dialog keeping its draft for ten minutes; another
 command switches, keeping the draft (a one-step one such as 帮助 is answered and the step asked again); an emergency
-(漏水、着火、困电梯) gets the emergency answer at once and marks the report urgent — at the description step it is the
-description, at any other step it is never stored; 跳过 at a required step is explained. Anything else goes to the
-parser."""
+(漏水、着火、困电梯), at any step (a choice step too), gets the emergency answer at once and marks the report urgent
+— at the description step it is the description, at any other step it is never stored; 跳过 at a required step
+is explained. Anything else goes to the parser."""
 
 from __future__ import annotations
 
@@ -40,10 +40,10 @@ CANNOT_SAY = re.compile(r"^(我)?(也)?(不知道|不清楚|说不清(楚)?|说�
 class Listening:
     async def hear(self, engine: DialogEngine, conv: Conversation, ctx: DialogContext, dialog: Dialog, slot: Slot,
                    text: str) -> Any:
-        if not slot.free_text:
-            return NOT_HEARD
         word = normalize(text)
         danger = is_danger(word)
+        if not slot.free_text and not (is_emergency(word) or danger):
+            return NOT_HEARD  # an emergency is heard at any step ("电梯里有股焦糊味" at 跟进还是新建)
         if is_emergency(word) or danger:
             if not danger:
                 conv.values["urgent"] = True

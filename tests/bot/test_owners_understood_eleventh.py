@@ -116,6 +116,7 @@ def test_where_the_office_is_asks_at_any_step():
                                             ("我想查一下我家房产证办到哪一步了", "outside"),
                                             ("我买的车位啥时候能办产权证", "outside"),
                                             ("我们1号楼的维修基金现在还剩多少钱", "person"),
+                                            ("维修基金余额在哪能看到", None),
                                             ("维修基金怎么用", None)])
 def test_questions_outside_our_remit_or_for_a_person(text: str, kind: str | None):
     found = "outside" if OUTSIDE_REMIT.search(text) else "person" if NEEDS_PERSON.search(text) else None
@@ -137,3 +138,9 @@ async def test_thanks_beside_an_emergency_is_the_emergency(routed: Owner):
     await routed.bind_demo_flat()
     reply = await routed.say("太谢谢了 电梯里关着人 出不来")
     assert "情况紧急" in reply and reply != texts.PRAISE_THANKS
+
+
+async def test_an_emergency_at_a_choice_step_gets_the_emergency_answer(routed: Owner):
+    await routed.say("绑定房屋")  # its steps take no free text
+    reply = await routed.say("还有 电梯里现在有股焦糊味 像是烧着什么了")
+    assert "情况紧急" in reply and await flow(routed) == "bind"
