@@ -102,7 +102,7 @@ def command_for(registry: DialogRegistry, text: str) -> Command | None:
     if best is not None:
         spelled = normalize(body).lower().startswith(tuple(t for t, d in triggers.items() if d is best[1]))
         return Command(best[1], text) if spelled else _typo(best[1], text)  # "报秀 我家水管漏了": confirmed
-    trailing = _TRAILING.match(word)  # "公共区域的要报修", "家里的要报修": the place first, the command after
+    trailing = _TRAILING.match(raw)  # "公共区域的要报修": the place first, the command after (俄要保秀 is a typo)
     if trailing and not question and len(trailing.group("head")) <= 8:
         dialog = triggers.get(trailing.group("trigger"))
         if dialog is not None and dialog.extract is not None and not (

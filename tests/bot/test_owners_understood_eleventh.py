@@ -56,8 +56,9 @@ async def test_the_place_then_i_want_to_report_starts_the_report_at_the_building
     assert "3号楼的哪里" in await routed.say("3幢")
 
 
-def test_the_fund_with_i_want_to_report_is_no_report():
+def test_the_fund_with_i_want_to_report_is_no_report_and_a_typo_is_confirmed():
     assert command_for(default_registry(), "维修基金要报修") is None
+    assert command_for(default_registry(), "俄要保秀").typo
 
 
 async def test_back_after_an_opening_that_answered_the_first_step_goes_back_to_it(routed: Owner):
