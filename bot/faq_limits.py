@@ -19,7 +19,8 @@ NEEDS_PERSON = re.compile(r"(是|归)谁|谁(家|买|干|弄|堆|放|停|占)|�
                           r"|比(邻居|别人|别家|隔壁)(的|家)?.{0,4}(高|多|贵)|怎么确认|(交|缴)(了|过)没(有)?|帮我查"
                           # one household's arrears: "房东的物业费欠了好几年 会不会影响我住"
                           r"|欠(了|着)?.{0,6}(物业费|费)|(物业费|费用?)(都)?欠"
-                          r"|还剩(多少|几)|余额(还)?(是|有)?多少")  # "我们1号楼的维修基金现在还剩多少钱"
+                          # a balance asked for ("1号楼的维修基金还剩多少钱"), not where balances are shown
+                          r"|(还剩(多少|几)|余额(还)?(是|有)?多少)(?!.{0,6}(在哪|哪里|哪儿|怎么查|哪能))")
 # A shop's opening hours or another community's fees are not the property's to answer, however close an FAQ entry
 # about our own gates or fees looks: the honest "not sure" and the offer of a person.
 OUTSIDE_REMIT = re.compile(r"(隔壁|别的|其他|旁边的?|对面的?)\S{0,4}小区"

@@ -117,7 +117,7 @@ def test_where_the_office_is_asks_at_any_step():
                                             ("我想查一下我家房产证办到哪一步了", "outside"),
                                             ("我买的车位啥时候能办产权证", "outside"),
                                             ("我们1号楼的维修基金现在还剩多少钱", "person"),
-                                            ("维修基金余额在哪能看到", None),
+                                            ("维修基金余额在哪能看到", None), ("我家维修基金还剩多少 在哪能查", None),
                                             ("维修基金怎么用", None)])
 def test_questions_outside_our_remit_or_for_a_person(text: str, kind: str | None):
     found = "outside" if OUTSIDE_REMIT.search(text) else "person" if NEEDS_PERSON.search(text) else None
