@@ -97,7 +97,7 @@ CANCEL_LEAD = re.compile(r"^(那|那就|算了)?[\s，,。]*(取消|不修了|�
 RATING_PHRASE = re.compile(r"(给|打)(个|一个)?(满意|好评|五星|5星|评价)|(想|要)(给|对).{0,12}(评价|打分|评个分)"
                            r"|评价(一下|下)|评个分|打个分|(修好|弄好|修完)了.{0,4}(挺|很|非常|特别|蛮)满意")
 # "王师傅今天来修的灯 手脚麻利 给他点个赞👍", "今天小李帮我把快递搬上楼了 太谢谢了", "谢谢你们啊 上次那个水管修好了":
-# praise for the staff, thanked and passed on; not a report (unless something is wrong again: PRAISE_BUT).
+# praise for the staff, thanked kindly; not a report (unless something is wrong again: PRAISE_BUT).
 PRAISE = re.compile(r"点(个|一个)?赞|手脚.{0,2}麻利|(真|挺|很|太|特别)(不错|负责|热心|耐心|麻利|靠谱)|太(谢谢|感谢)"
                     r"|谢.{0,12}(修好了|弄好了|修得)|(修好了|弄好了).{0,6}谢|帮了(我)?(大忙|不少忙)")
 PRAISE_BUT = re.compile(r"又|还是|没修好|没弄好|但是|可是|不过|坏|漏|堵|不亮|不行|投诉")
