@@ -89,10 +89,10 @@ CHANGED_MIND = re.compile(r"(算了|没事了|不用了)[啊吧哈呀。.!！~�
                           r"|^(嗯|哦|好|那|行)*[\s，,]*(先)?不(报|修|弄|投诉|办|绑|登记)了")  # "嗯 先不报了 谢谢啊"
 CANCEL_WORDS = ("取消", "退出", "不办了", "算了", "不要了")
 # in a short message: "不修了 取消吧", "不绑了 回头再说"
-CANCEL_PHRASE = re.compile(r"取消|不修了|不报了|不投诉了|不办了|不要了|不弄了|不绑(定)?了|不登记了|不报名了")
+_STOP = r"取消|不修了|不报了|不投诉了|不办了"
+CANCEL_PHRASE = re.compile(rf"{_STOP}|不要了|不弄了|不绑(定)?了|不登记了|不报名了")
 # however long the message: "取消吧 不修了 我儿子说他会弄"
-CANCEL_LEAD = re.compile(r"^(那|那就|算了)?[\s，,。]*(取消|不修了|不报了|不投诉了|不办了|不弄了)(吧|了|啊|掉)*"
-                         r"([\s，,。!！]|$)")
+CANCEL_LEAD = re.compile(rf"^(那|那就|算了)?[\s，,。]*({_STOP}|不弄了)(吧|了|啊|掉)*([\s，,。!！]|$)")
 # "上回修水管的师傅挺好 给个满意", "我要给上次修水管的评价一下": asking to rate, however much praise comes first.
 RATING_PHRASE = re.compile(r"(给|打)(个|一个)?(满意|好评|五星|5星|评价)|(想|要)(给|对).{0,12}(评价|打分|评个分)"
                            r"|评价(一下|下)|评个分|打个分|(修好|弄好|修完)了.{0,4}(挺|很|非常|特别|蛮)满意")
@@ -130,11 +130,11 @@ SKIP_WORDS = ("跳过", "不需要", "没有", "无", "不用", "不用了", "�
               "没有相片", "没相片", "不用了谢谢", "不需要照片", "不用照片", "没有照片了", "不用拍了", "不拍", "拍不了",
               "没法拍", "不方便拍", "没拍照片", "没图了", "不发照片", "不发图", "没有图了", "跳过吧", "不用了吧")
 # "没有照片 电话就用我绑定的": an optional step skipped and the next one answered in the same message.
-SKIP_THEN_MORE = re.compile(r"^\s*(没有照片|没照片|没有图片|没图片|照片没有|照片没拍|不拍了|没拍|不用拍|拍不了"
-                            r"|跳过|没有|不用了|不用)\s*[，,。.、;；!！\s]\s*(?P<rest>\S.*)$", re.S)
+_NO_PHOTOS = r"没有照片|没照片|没有图片|没图片|照片没有|照片没拍|不拍了|没拍"
+_BREAK = r"\s*[，,。.、;；!！\s]\s*"
+SKIP_THEN_MORE = re.compile(rf"^\s*({_NO_PHOTOS}|不用拍|拍不了|跳过|没有|不用了|不用){_BREAK}(?P<rest>\S.*)$", re.S)
 # "后天下午吧 没照片": the next step's answer first, the photos declined after it.
-MORE_THEN_SKIP = re.compile(r"^\s*(?P<rest>\S.*?)\s*[，,。.、;；!！\s]\s*(没有照片|没照片|没有图片|没图片|照片没有"
-                            r"|照片没拍|不拍了|没拍|不用拍照?|拍不了)[了吧啊哈。！!]*\s*$", re.S)
+MORE_THEN_SKIP = re.compile(rf"^\s*(?P<rest>\S.*?){_BREAK}({_NO_PHOTOS}|不用拍照?|拍不了)[了吧啊哈。！!]*\s*$", re.S)
 DONE_WORDS = ("好了", "完成", "没有了", "就这些", "发完了", "好", "行了", "可以了", "谢谢", "谢了", "多谢")
 YES_WORDS = ("1", "是", "是的", "好", "好的", "要", "确认", "确定", "提交", "对", "可以")
 NO_WORDS = ("2", "否", "不", "不用", "不要", "不用了", "修改", "改")

@@ -42,9 +42,10 @@ class Listening:
                    text: str) -> Any:
         word = normalize(text)
         danger = is_danger(word)
-        if not slot.free_text and not (is_emergency(word) or danger):
+        alarm = danger or is_emergency(word)
+        if not slot.free_text and not alarm:
             return NOT_HEARD  # an emergency is heard at any step ("电梯里有股焦糊味" at 跟进还是新建)
-        if is_emergency(word) or danger:
+        if alarm:
             if not danger:
                 conv.values["urgent"] = True
             note = await ctx.host.emergency_note(ctx, danger=danger) if ctx.host else texts.EMERGENCY
@@ -82,9 +83,8 @@ class Listening:
             return f"{left}{texts.ASK_AWAY}"
         if CORRECTION.search(word) and dialog.extract is not None:
             corrected = await self._corrected(conv, ctx, dialog, slot, text)
-            said = " ".join(c for c in re.split(r"[\s，,。!！]+", text) if c and not CORRECTION.search(c)
-                            and not NOT_THIS.search(c) and not re.fullmatch(r"(是|改成|换成|应该是)?\w{1,4}(的)?", c))
-            if corrected and slot.name == "description" and texts.says_what_is_wrong(normalize(said)):
+            said = _after_correction(text) if corrected and slot.name == "description" else ""
+            if said and texts.says_what_is_wrong(normalize(said)):
                 # "不对 不是门窗 是水电 窗户边上那个插座坏了": the description after the correction is kept
                 try:
                     engine._store(conv, slot, await engine._parse(slot, ctx, said, conv.choices))
@@ -149,3 +149,8 @@ class Listening:
     async def _again(engine: DialogEngine, conv: Conversation, ctx: DialogContext, slot: Slot, lead: str) -> str:
         return f"{lead}\n{await engine._prompt(conv, ctx, slot)}"
 
+
+def _after_correction(text: str) -> str:
+    """The clauses of a correction that are neither the correction nor a short new value ("是水电")."""
+    return " ".join(c for c in re.split(r"[\s，,。!！]+", text) if c and not CORRECTION.search(c)
+                    and not NOT_THIS.search(c) and not re.fullmatch(r"(是|改成|换成|应该是)?\w{1,4}(的)?", c))
